@@ -1,0 +1,52 @@
+"""Shared fixtures. Real data from ../shared is used when present and skipped cleanly when absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("ZOO_SHARED_DIR", REPO.parent / "shared"))
+REAL_ARTIFACTS = SHARED / "artifacts" / "stm32ai-modelzoo"
+REAL_OSNET_A025 = REAL_ARTIFACTS / "osnet_a025_256_128_tfs_int8.tflite"
+REAL_MOBILENETV2_A100 = REAL_ARTIFACTS / "mobilenetv2_a100_256_128_fft_int8.tflite"
+CUHK03_SAMPLE = SHARED / "datasets" / "cuhk03-reid-sample"
+PUBLISHED_OSNET_CARD = SHARED / "cards" / "osnet-published-card.md"
+
+
+def need(path: Path) -> Path:
+    """Skip the calling test when a ../shared file is absent (a user's clone has no ../shared)."""
+    if not path.exists():
+        pytest.skip(f"{path} is not available")
+    return path
+
+
+@pytest.fixture
+def real_osnet() -> Path:
+    return need(REAL_OSNET_A025)
+
+
+@pytest.fixture
+def real_mobilenetv2() -> Path:
+    return need(REAL_MOBILENETV2_A100)
+
+
+@pytest.fixture
+def cuhk03_sample() -> Path:
+    return need(CUHK03_SAMPLE)
+
+
+@pytest.fixture
+def published_osnet_card() -> Path:
+    return need(PUBLISHED_OSNET_CARD)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's cache or registry settings, and none may touch the network by accident."""
+    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    for name in ("ZOO_REGISTRY", "ZOO_MIRROR", "ZOO_OFFLINE", "HF_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zoo.cli import main
+
+
+def test_list_json_has_a_stable_shape(capsys: pytest.CaptureFixture) -> None:
+    assert main(["list", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [m["id"] for m in data["models"]] == ["osnet_a025", "osnet_a100", "mobilenetv2_a035", "mobilenetv2_a100"]
+    assert set(data["models"][0]) == {"id", "family", "title", "task", "license", "card", "artifacts"}
+
+
+def test_list_filters_by_task(capsys: pytest.CaptureFixture) -> None:
+    assert main(["list", "--task", "image_classification", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["models"] == []
+
+
+def test_info_unknown_id_is_a_usage_error_with_json(capsys: pytest.CaptureFixture) -> None:
+    assert main(["info", "nope", "--json"]) == 2
+    out = capsys.readouterr()
+    assert json.loads(out.out)["error"]["exit_code"] == 2
+    assert out.err.count("\n") == 1
+
+
+def test_info_shows_hash_and_size(capsys: pytest.CaptureFixture) -> None:
+    assert main(["info", "osnet_a025"]) == 0
+    out = capsys.readouterr().out
+    assert "e9713dbba5f843477a0dd639bb35bae88cfe51b8d8b15bc9e0f1133ff2a26375" in out and "377,504" in out

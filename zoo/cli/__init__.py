@@ -1,0 +1,60 @@
+"""The ``zoo`` command: parse arguments, call the library, print. Nothing else lives here.
+
+Each command group registers its subcommands from its own module; heavy libraries are imported inside
+the handlers so that ``zoo --help`` and a warm ``zoo pull`` start fast. This is the one place where
+``ZooError`` becomes an exit code and a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from zoo import __version__
+from zoo.cli import catalog
+from zoo.errors import EXIT_USAGE, ZooError
+
+GROUPS = (catalog,)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo",
+        description="Pull verified model-zoo artifacts and keep model cards true to the files they link.",
+    )
+    parser.add_argument("--version", action="version", version=f"zoo {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for group in GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ZooError as exc:
+        return report_error(exc, as_json=getattr(args, "json", False))
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `zoo list | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return 0
+
+
+def report_error(exc: ZooError, *, as_json: bool = False) -> int:
+    """Print ``exc`` as one line per problem on stderr (and as JSON on stdout with ``--json``)."""
+    for line in exc.lines():
+        print(f"zoo: error: {line}", file=sys.stderr)
+    if as_json:
+        payload = {"error": {"type": type(exc).__name__, "exit_code": exc.exit_code, "messages": exc.lines()}}
+        print(json.dumps(payload, indent=2))
+    return exc.exit_code if exc.exit_code else EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Options and output helpers shared by the command groups."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def add_registry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--registry",
+        metavar="PATH",
+        help="registry file or folder to use (default: $ZOO_REGISTRY, else the one shipped with zoo)",
+    )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print a machine-readable JSON document")
+
+
+def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
+    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one."""
+    from zoo.registry import load_registry
+    from zoo.settings import Settings
+
+    path = getattr(args, "registry", None) or Settings.from_env().registry
+    return load_registry(path)
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")

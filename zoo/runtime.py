@@ -1,0 +1,135 @@
+"""The one place that talks to a TFLite interpreter.
+
+Prefers ``ai-edge-litert`` (the maintained LiteRT wheel), then ``tflite_runtime``, then TensorFlow's
+bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``TensorInfo`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ModelFileError, RuntimeMissingError
+
+_CANDIDATES = (
+    ("ai_edge_litert.interpreter", "ai-edge-litert"),
+    ("tflite_runtime.interpreter", "tflite-runtime"),
+    ("tensorflow.lite", "tensorflow"),
+)
+
+
+def _interpreter_module() -> tuple[Any, str]:
+    import importlib
+
+    for module, dist in _CANDIDATES:
+        try:
+            mod = importlib.import_module(module)
+        except ImportError:
+            continue
+        return mod, dist
+    raise RuntimeMissingError(
+        "no TFLite runtime is installed: pip install ai-edge-litert "
+        "(or the fallback: pip install 'zoo[tflite-runtime]')"
+    )
+
+
+def runtime_name() -> str:
+    """Distribution name and version of the runtime in use, e.g. ``ai-edge-litert 2.3.0``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    _, dist = _interpreter_module()
+    try:
+        return f"{dist} {version(dist)}"
+    except PackageNotFoundError:  # pragma: no cover - tensorflow installed as tensorflow-cpu etc.
+        return dist
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """An input or output tensor as the file declares it."""
+
+    name: str
+    index: int
+    shape: tuple[int, ...]
+    dtype: str
+    scales: tuple[float, ...]
+    zero_points: tuple[int, ...]
+    quantized_dimension: int
+
+    @property
+    def quantized(self) -> bool:
+        return bool(self.scales)
+
+    @property
+    def per_channel(self) -> bool:
+        return len(self.scales) > 1
+
+    @property
+    def scale(self) -> float | None:
+        return self.scales[0] if self.scales else None
+
+    @property
+    def zero_point(self) -> int | None:
+        return self.zero_points[0] if self.zero_points else None
+
+    def dequantize(self, values: np.ndarray) -> np.ndarray:
+        """Real values of a quantized tensor (per-tensor or per-channel); floats pass through."""
+        if not self.quantized:
+            return values.astype(np.float32)
+        scales = np.asarray(self.scales, np.float32)
+        zeros = np.asarray(self.zero_points, np.float32)
+        if self.per_channel:
+            shape = [1] * values.ndim
+            shape[self.quantized_dimension] = -1
+            scales, zeros = scales.reshape(shape), zeros.reshape(shape)
+        return (values.astype(np.float32) - zeros) * scales
+
+
+def _tensor_info(detail: dict[str, Any]) -> TensorInfo:
+    q = detail.get("quantization_parameters") or {}
+    scales = tuple(float(s) for s in q.get("scales", ()))
+    zeros = tuple(int(z) for z in q.get("zero_points", ()))
+    if not scales and detail.get("quantization", (0.0, 0))[0]:
+        scales, zeros = (float(detail["quantization"][0]),), (int(detail["quantization"][1]),)
+    return TensorInfo(
+        name=detail["name"],
+        index=int(detail["index"]),
+        shape=tuple(int(d) for d in detail["shape"]),
+        dtype=np.dtype(detail["dtype"]).name,
+        scales=scales,
+        zero_points=zeros,
+        quantized_dimension=int(q.get("quantized_dimension", 0)),
+    )
+
+
+class LoadedModel:
+    """A TFLite model ready to run: its tensors and an ``invoke`` for one input batch."""
+
+    def __init__(self, path: str | Path, threads: int = 1) -> None:
+        mod, _ = _interpreter_module()
+        self.path = Path(path)
+        try:
+            self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads)
+            self._interp.allocate_tensors()
+        except ValueError as exc:
+            raise ModelFileError(f"not a loadable TFLite model ({exc})", path=self.path) from None
+        self.inputs = [_tensor_info(d) for d in self._interp.get_input_details()]
+        self.outputs = [_tensor_info(d) for d in self._interp.get_output_details()]
+
+    def invoke(self, *arrays: np.ndarray) -> list[np.ndarray]:
+        """Run once on arrays matching ``inputs`` (shape and dtype); return raw outputs (copies)."""
+        for info, array in zip(self.inputs, arrays, strict=True):
+            self._interp.set_tensor(info.index, array)
+        self._interp.invoke()
+        return [self._interp.get_tensor(info.index).copy() for info in self.outputs]
+
+
+def load_model(path: str | Path, threads: int = 1) -> LoadedModel:
+    """Load a .tflite file; a file that is not a valid TFLite flatbuffer raises ``ModelFileError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError("no such file", path=path)
+    return LoadedModel(path, threads=threads)

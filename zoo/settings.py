@@ -1,0 +1,59 @@
+"""Settings read from the environment, in one place, once.
+
+Command-line flags override these; library callers may pass their own ``Settings``.
+
+- ``ZOO_CACHE_DIR``: cache root (default: the platform's user cache dir for ``zoo``).
+- ``ZOO_REGISTRY``: registry file or folder to use instead of the shipped one.
+- ``ZOO_MIRROR``: comma-separated mirrors (URL or folder) tried before the registry's sources.
+- ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
+- ``HF_TOKEN`` / ``HF_ENDPOINT``: read by huggingface_hub itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo.errors import ConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={env[name]!r} is not a boolean (use 1 or 0)")
+
+
+def default_cache_dir() -> Path:
+    """The platform's user cache dir for zoo (imported lazily: platformdirs is only needed here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("zoo", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_dir: Path
+    registry: Path | None = None
+    mirrors: tuple[str, ...] = field(default_factory=tuple)
+    offline: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        cache = env.get("ZOO_CACHE_DIR")
+        registry = env.get("ZOO_REGISTRY")
+        mirrors = tuple(m.strip() for m in env.get("ZOO_MIRROR", "").split(",") if m.strip())
+        return cls(
+            cache_dir=Path(cache).expanduser() if cache else default_cache_dir(),
+            registry=Path(registry).expanduser() if registry else None,
+            mirrors=mirrors,
+            offline=_flag(env, "ZOO_OFFLINE"),
+        )
