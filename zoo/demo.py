@@ -1,0 +1,200 @@
+"""The offline demo: every step of zoo's job, run on the mini zoo that ships inside the package.
+
+``osnet_demo`` is a small OSNet we trained on synthetic people (``tools/build_demo_model.py``); its file
+sits in the bundled mirror (``registry/mirror/<model id>/<file>``), so the whole flow runs without a
+network: pull it (verified by sha256 into the cache), validate its card, verify the card against the file,
+regenerate the synthetic test set the card's accuracy was measured on, evaluate, compare with the claim,
+and check that the card's README is current. Nothing here prints; ``zoo.cli.demo`` shows the steps.
+
+    >>> report = run_demo()                                   # doctest: +SKIP
+    >>> report.ok, [step.name for step in report.steps]       # doctest: +SKIP
+    (True, ['pull', 'card', 'verify', 'dataset', 'evaluate', 'readme'])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zoo.errors import UsageError, ZooError
+from zoo.registry import Registry, load_registry
+from zoo.resources import data_dir
+from zoo.settings import Settings
+
+DEMO_MODEL = "osnet_demo"
+TOLERANCE_PP = 1.0  # accuracy may move by a rank of one query when another runtime rounds differently
+STEPS = ("pull", "card", "verify", "dataset", "evaluate", "readme")
+
+
+@dataclass
+class Step:
+    """What one step found: passed or not, one line for people, and the figures behind it."""
+
+    name: str
+    ok: bool
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DemoReport:
+    model_id: str
+    steps: list[Step]
+
+    @property
+    def ok(self) -> bool:
+        return len(self.steps) == len(STEPS) and all(step.ok for step in self.steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model_id, "ok": self.ok, "steps": [asdict(step) for step in self.steps]}
+
+
+def bundled_mirror() -> Path:
+    """The mirror folder shipped with zoo (``<mirror>/<model id>/<file>``)."""
+    return data_dir("registry") / "mirror"
+
+
+class _Demo:
+    """The state the steps share: the registry, the pulled file, the card, the generated data."""
+
+    def __init__(self, registry: Registry, model_id: str, settings: Settings, workdir: Path, tolerance_pp: float):
+        self.registry = registry
+        self.model = registry.get(model_id)
+        if self.model.card is None:
+            raise UsageError(f"model {model_id!r} has no card, so there is nothing to demonstrate")
+        self.card_path: Path = self.model.card
+        self.settings = settings
+        self.workdir = workdir
+        self.tolerance_pp = tolerance_pp
+        self.mirrors = (str(bundled_mirror()),)
+        self.file: Path | None = None
+        self.dataset: Path | None = None
+
+    def card(self):  # -> zoo.cards.Card
+        from zoo.cards import load_card
+
+        return load_card(self.card_path)
+
+    def pull(self) -> Step:
+        from zoo.fetching import fetch
+
+        artifact = self.model.artifact("tflite")
+        self.file = fetch(artifact, settings=self.settings, mirrors=self.mirrors, offline=True)
+        digest = hashlib.sha256(self.file.read_bytes()).hexdigest()
+        ok = digest == artifact.sha256
+        return Step("pull", ok, f"{self.file} ({artifact.size:,} bytes, sha256 {digest[:16]}... "
+                    f"{'verified' if ok else 'DIFFERS from the registry'})",
+                    {"path": str(self.file), "size": artifact.size, "sha256": digest, "expected_sha256": artifact.sha256,
+                     "mirror": self.mirrors[0], "offline": True})
+
+    def validate_card(self) -> Step:
+        from zoo.cards import card_problems
+
+        problems = card_problems(self.card_path, self.registry)
+        summary = f"{self.card_path} follows the card schema and is consistent" if not problems else problems[0]
+        return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
+
+    def verify(self) -> Step:
+        from zoo.verification import Options, Target, exit_failed, verify
+
+        options = Options(mirrors=self.mirrors, offline=True)
+        entries = verify([Target(self.model.id, self.card_path)], self.registry, options)
+        checks = [c for entry in entries for c in entry.checks]
+        counts: dict[str, int] = {}
+        for c in checks:
+            counts[c.status] = counts.get(c.status, 0) + 1
+        failed = [c.message for c in checks if c.status == "fail"]
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items()) + " (card rules against the file)"
+        return Step("verify", not exit_failed(entries), failed[0] if failed else summary,
+                    {"counts": counts, "checks": [c.to_json() for c in checks]})
+
+    def generate(self) -> Step:
+        from zoo import synthetic
+
+        params = _generator(self.card())
+        self.dataset = self.workdir / "synthetic-reid"
+        made = synthetic.write_test_set(self.dataset, **params)
+        return Step("dataset", True, f"{made.queries} queries and {made.gallery} gallery images of {made.identities} "
+                    f"synthetic identities in {self.dataset}", {"path": str(self.dataset), "generator": params})
+
+    def evaluate(self) -> Step:
+        from zoo.evaluation import evaluate
+
+        card = self.card()
+        claim = _accuracy_claim(card, self.model.id)
+        result = evaluate(self.file, self.dataset, preprocessing=card.preprocessing,
+                          distance=card.data["evaluation"]["distance"])
+        measured = {"mAP": result.mAP * 100, "rank1": result.cmc[0] * 100, "rank5": result.cmc[4] * 100,
+                    "rank10": result.cmc[9] * 100}
+        compared = {m: {"claimed": v["value"], "measured": round(float(measured[m]), 2),
+                        "ok": abs(measured[m] - v["value"]) <= self.tolerance_pp}
+                    for m, v in claim["values"].items() if m in measured}
+        ok = bool(compared) and all(c["ok"] for c in compared.values())
+        summary = ", ".join(f"{m} {c['measured']:.2f} % (card {c['claimed']} %)" for m, c in compared.items())
+        return Step("evaluate", ok, f"{summary}; tolerance {self.tolerance_pp} pp",
+                    {"metrics": compared, "mINP": round(float(result.mINP) * 100, 2),
+                     "num_valid_queries": int(result.num_valid_queries), "tolerance_pp": self.tolerance_pp})
+
+    def readme(self) -> Step:
+        from zoo.rendering import render_card
+
+        rendering = render_card(self.card(), self.registry)
+        ok = not rendering.stale
+        return Step("readme", ok, f"{rendering.readme} is {'current' if ok else 'stale: run zoo render-card'}",
+                    {"readme": str(rendering.readme), "stale": not ok})
+
+
+def _generator(card: Any) -> dict[str, Any]:
+    """The synthetic set's generator parameters, as the card records them (so we rebuild the same images)."""
+    for dataset in card.data.get("datasets", []):
+        if "generator" in dataset:
+            params = dict(dataset["generator"])
+            params.pop("module", None)
+            if "size" in params:
+                params["size"] = tuple(params["size"])
+            return params
+    raise UsageError(f"{card.path}: no dataset with generator parameters, so the demo cannot rebuild its test set")
+
+
+def _accuracy_claim(card: Any, model_id: str) -> dict[str, Any]:
+    generated = {d["id"] for d in card.data.get("datasets", []) if "generator" in d}
+    for record in card.records(model_id):
+        if record["dataset"] in generated and "mAP" in record["values"]:
+            return record
+    raise UsageError(f"{card.path}: no accuracy record of {model_id} on the synthetic dataset to compare with")
+
+
+def run_demo(
+    *,
+    model_id: str = DEMO_MODEL,
+    settings: Settings | None = None,
+    workdir: str | Path | None = None,
+    tolerance_pp: float = TOLERANCE_PP,
+    on_step: Callable[[Step], None] | None = None,
+) -> DemoReport:
+    """Run every step on the shipped registry, offline; stop at the first step that raises.
+
+    ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
+    ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
+    """
+    registry = load_registry()
+    settings = settings or Settings.from_env()
+    with tempfile.TemporaryDirectory(prefix="zoo-demo-") as tmp:
+        demo = _Demo(registry, model_id, settings, Path(workdir) if workdir else Path(tmp), tolerance_pp)
+        report = DemoReport(model_id, [])
+        for name, run in zip(STEPS, (demo.pull, demo.validate_card, demo.verify, demo.generate, demo.evaluate,
+                                     demo.readme)):
+            try:
+                step = run()
+            except ZooError as exc:
+                step = Step(name, False, exc.lines()[0], {"error": type(exc).__name__, "messages": exc.lines()})
+            report.steps.append(step)
+            if on_step:
+                on_step(step)
+            if not step.ok and name in ("pull", "dataset"):
+                break  # later steps need the file or the images
+        return report
