@@ -14,10 +14,12 @@ mtime the blob had when its sha256 was last checked. ``zoo cache verify`` re-has
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -221,25 +223,39 @@ class Cache:
             )
         return found
 
-    def rehash(self, entry: Entry) -> str:
-        """Re-hash one blob; refresh its record when it is intact, so later uses stay cheap."""
-        actual = sha256_file(entry.path)
-        if actual == entry.sha256:
-            self._write_record(entry.sha256, entry.source, list(entry.names))
-        return actual
+    def verify(self) -> list[tuple[Entry, bool]]:
+        """Re-hash every blob. One that no longer matches its name is removed, so the next pull fetches it
+        again instead of trusting it; an intact one gets a fresh record, so later uses stay cheap."""
+        results = []
+        for entry in self.entries():
+            ok = sha256_file(entry.path) == entry.sha256
+            if ok:
+                self._write_record(entry.sha256, entry.source, list(entry.names))
+            else:
+                self.remove(entry.sha256)
+            results.append((entry, ok))
+        return results
+
+    def clean(self, model_ids: Sequence[str] | None = None) -> list[Entry]:
+        """Remove the blobs serving ``model_ids`` (default: everything, including partial downloads)."""
+        wanted = set(model_ids or ())
+        removed = [e for e in self.entries() if not wanted or any(n.split("/")[0] in wanted for n in e.names)]
+        for entry in removed:
+            self.remove(entry.sha256)
+        if not wanted:
+            for path in (self.root / "partial").glob("*.part"):
+                path.unlink(missing_ok=True)
+        return removed
 
     def remove(self, sha256: str) -> None:
         """Remove a blob, its record and every view that points at it."""
         for name in self._record(sha256).get("names", []):
-            (self.root / "models" / name).unlink(missing_ok=True)
+            view = self.root / "models" / name
+            view.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # drop the model's folder once it is empty
+                view.parent.rmdir()
         self.blob(sha256).unlink(missing_ok=True)
         self._record_path(sha256).unlink(missing_ok=True)
-
-    def clean_partials(self) -> list[Path]:
-        removed = sorted((self.root / "partial").glob("*.part"))
-        for path in removed:
-            path.unlink(missing_ok=True)
-        return removed
 
     def _record_path(self, sha256: str) -> Path:
         return self.blob(sha256).with_name(f"{sha256}.json")
