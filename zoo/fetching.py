@@ -38,6 +38,7 @@ def fetch(
     Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when every source sent wrong
     bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
     """
+    safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
     settings = settings or Settings.from_env()
     offline = settings.offline if offline is None else offline
     cache = Cache(settings.cache_dir)

@@ -152,8 +152,9 @@ class HfSource:
                     self.repo_id, self.filename, revision=self.revision, local_dir=scratch,
                     endpoint=endpoint, token=token, etag_timeout=self.settings.http_timeout,
                 )
-            except (OSError, errors.HTTPError, errors.EntryNotFoundError, errors.HFValidationError,
-                    errors.XetDownloadError) as exc:
+            except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError, errors.EntryNotFoundError) as exc:
+                raise SourceError(f"{_HF_MISSING.get(type(exc).__name__, 'not found')} ({_first_line(exc)})") from None
+            except (OSError, errors.HTTPError, errors.HFValidationError, errors.XetDownloadError) as exc:
                 raise SourceError(f"{type(exc).__name__}: {_first_line(exc)}") from None
             part.restart()
             with open(local, "rb") as fh:
@@ -173,6 +174,15 @@ def _hf_progress(part: PartialFile) -> Iterator[None]:
         yield
     finally:
         (disable_progress_bars if was_disabled else enable_progress_bars)()
+
+
+_HF_MISSING = {
+    "RepositoryNotFoundError": "repository, revision or file not found, or private",
+    "RevisionNotFoundError": "revision not found",
+    "RemoteEntryNotFoundError": "file not found at that revision",
+    "EntryNotFoundError": "file not found at that revision",
+    "LocalEntryNotFoundError": "cannot reach the hub endpoint",
+}
 
 
 def _first_line(exc: Exception) -> str:
