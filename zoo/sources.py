@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from zoo.cache import PartialFile
 
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 
