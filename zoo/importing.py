@@ -18,7 +18,7 @@ import yaml
 
 from zoo.cards import arxiv_problem, load_card
 from zoo.errors import InvalidDataError
-from zoo.metrics_catalog import Metric, metric_for_label, unit_in_header
+from zoo.metrics_catalog import METRICS, Metric, metric_for_label, unit_in_header
 from zoo.registry import Registry
 from zoo.rendering import render_text, write_atomic
 
@@ -218,6 +218,8 @@ class _Importer:
                     continue
                 unit = "%" if metric.quantity == "accuracy" else unit_in_header(table.headers[i]) or _DEFAULT_UNITS[metric.quantity]
                 record["values"][metric.name] = {"value": value, "unit": unit}
+                if metric.name not in METRICS:
+                    record["values"][metric.name]["label"] = metric.label
 
     def _heading_dataset(self, heading: str) -> str:
         for d in self.datasets.values():
@@ -258,13 +260,28 @@ class _Importer:
         return f"table-{name}"
 
 
+_STRUCTURE = {"model", "dataset", "format", "resolution", "series", "board", "execution engine", "split"}
+
+
 def _metric_columns(table: Table) -> dict[int, Metric]:
-    found = {}
+    """Figure columns: known metrics by their header, any other non-structural column as a metric of the
+    table's quantity named after its header (so no column of a performance table is lost)."""
+    found: dict[int, Metric] = {}
+    unknown = []
     for i, header in enumerate(table.headers):
-        metric = metric_for_label(header.replace("**", ""))
-        if metric and not metric.derived:
-            found[i] = metric
-    return found
+        plain = header.replace("**", "").strip()
+        metric = metric_for_label(plain)
+        if metric:
+            if not metric.derived:
+                found[i] = metric
+        elif plain.lower() not in _STRUCTURE and not plain.lower().endswith(" version"):
+            unknown.append((i, plain))
+    if found:
+        quantity = next(iter(found.values())).quantity
+        for i, plain in unknown:
+            label = re.sub(r"\s*\(.*?\)", "", plain)
+            found[i] = Metric(_slug(label), quantity, label)
+    return dict(sorted(found.items()))
 
 
 def import_card(source: Path, card_path: Path, registry: Registry | None) -> ImportResult:

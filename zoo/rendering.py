@@ -305,29 +305,35 @@ def _dump_front_matter(meta: dict[str, Any]) -> str:
     return f"---\n{text}---\n"
 
 
-def _marker_problems(lines: list[str]) -> tuple[list[tuple[str, int, int]], list[str]]:
-    """Regions as (name, begin index, end index), and every marker problem as ``line: message``."""
-    found, problems, open_at, seen = [], [], None, {}
+def _marker_problems(lines: list[str], first: int) -> tuple[list[tuple[str, int, int]], list[str]]:
+    """Regions as (name, begin index, end index), and every marker problem as ``line: message``.
+
+    ``first`` is the file line of ``lines[0]``, so messages name lines of the file.
+    """
+    found, problems, seen = [], [], {}
+    open_at: tuple[str, int] | None = None
     for i, line in enumerate(lines):
         if "zoo:begin" not in line and "zoo:end" not in line:
             continue
         m = MARKER.match(line.strip())
         if not m:
-            problems.append(f"{i + 1}: malformed marker {line.strip()!r} (expected <!-- zoo:begin name=NAME -->)")
-        elif m.group(1) == "begin":
-            if open_at is not None:
-                problems.append(f"{i + 1}: region {m.group(2)!r} begins inside region {open_at[0]!r} (line {open_at[1] + 1})")
-            elif m.group(2) in seen:
-                problems.append(f"{i + 1}: region {m.group(2)!r} appears twice (first on line {seen[m.group(2)] + 1})")
-            seen.setdefault(m.group(2), i)
-            open_at = (m.group(2), i)
-        elif open_at is None or open_at[0] != m.group(2):
-            problems.append(f"{i + 1}: end of region {m.group(2)!r} without its begin marker")
+            problems.append(f"{first + i}: malformed marker {line.strip()!r} (expected <!-- zoo:begin name=NAME -->)")
+            continue
+        what, name = m.groups()
+        if what == "begin" and open_at is not None:
+            problems.append(f"{first + i}: region {name!r} begins inside region {open_at[0]!r} (line {first + open_at[1]})")
+        elif what == "begin" and name in seen:
+            problems.append(f"{first + i}: region {name!r} appears twice (first on line {first + seen[name]})")
+        elif what == "begin":
+            seen[name] = i
+            open_at = (name, i)
+        elif open_at is None or open_at[0] != name:
+            problems.append(f"{first + i}: end of region {name!r} without its begin marker")
         else:
-            found.append((open_at[0], open_at[1], i))
+            found.append((name, open_at[1], i))
             open_at = None
     if open_at is not None:
-        problems.append(f"{open_at[1] + 1}: region {open_at[0]!r} has no end marker")
+        problems.append(f"{first + open_at[1]}: region {open_at[0]!r} has no end marker")
     return found, problems
 
 
@@ -340,15 +346,14 @@ def render_text(text: str, card: Card, registry: Registry | None, *, path: Path)
     text = text.replace("\r\n", "\n")
     body = _FRONT.sub("", text, count=1).lstrip("\n")
     lines = body.split("\n")
-    found, problems = _marker_problems(lines)
-    offset = text.count("\n") - body.count("\n")  # report lines of the file, not of the body
+    first = text.count("\n") - body.count("\n") + 1  # file line of the body's first line
+    found, problems = _marker_problems(lines, first)
     available = regions(card, registry)
     for name, begin, _ in found:
         if name not in available:
-            problems.append(f"{begin + 1}: the card has no data for region {name!r} (it can fill: {', '.join(available)})")
+            problems.append(f"{first + begin}: the card has no data for region {name!r} (it can fill: {', '.join(available)})")
     if problems:
-        adjusted = [f"{int(p.split(':', 1)[0]) + offset}:{p.split(':', 1)[1]}" for p in problems]
-        raise InvalidDataError(adjusted, path=path)
+        raise InvalidDataError(problems, path=path)
     for name, begin, end in reversed(found):
         lines[begin + 1 : end] = ["", *available[name].split("\n"), ""]
     return _dump_front_matter(front_matter(card)) + "\n" + "\n".join(lines)
