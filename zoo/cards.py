@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.documents import Document, load_yaml, schema_problems
-from zoo.errors import InvalidDataError, UsageError
+from zoo.errors import ConfigError, InvalidDataError, UsageError
 from zoo.metrics_catalog import unit_problem
 from zoo.registry import Registry
 from zoo.resources import data_dir, load_schema
@@ -116,7 +116,7 @@ def card_problems(path: str | Path, registry: Registry | None) -> list[str]:
     """
     try:
         card = load_card(path)
-    except InvalidDataError as exc:
+    except ConfigError as exc:  # unreadable, broken YAML or schema problems: all reported, none raised
         return exc.lines()
     return InvalidDataError(list(_consistency(card, registry)), path=card.path).lines()
 
