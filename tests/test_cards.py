@@ -119,3 +119,10 @@ def test_bad_documents_raise_invalid_data(tmp_path: Path, text: str, expected: s
 )
 def test_arxiv_ids(paper: str, ok: bool) -> None:
     assert (arxiv_problem(paper) is None) is ok
+
+
+def test_time_without_where_it_was_measured_is_a_problem(tmp_path: Path) -> None:
+    path = _edited(tmp_path, "    split: test\n    format: int8\n    resolution: 256x128\n    origin: published\n    values:\n",
+                   "    split: test\n    format: int8\n    resolution: 256x128\n    origin: published\n    values:\n      inference_time: {value: 2.0, unit: ms}\n")
+    (problem,) = card_problems(path, None)
+    assert "/performance/4/values/inference_time: memory and time figures need measured_on" in problem

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.cards import card_problems, load_card
+from zoo.cards import Card, card_problems, load_card
 from zoo.cli import main
 from zoo.importing import parse_tables
 from zoo.registry import load_registry
@@ -17,12 +17,17 @@ from zoo.registry import load_registry
 DATA = Path(__file__).resolve().parent / "data" / "cards"
 
 
-def _import(source: Path, folder: Path, capsys: pytest.CaptureFixture) -> tuple[Path, str]:
+def _import(source: Path, folder: Path, capsys: pytest.CaptureFixture) -> tuple[Card, str]:
+    """Import ``source`` into ``folder``; the README it writes must give back every table value and be
+    up to date with the card. Returns the (schema-valid) card and the warnings printed."""
     folder.mkdir()
     readme = folder / "README.md"
     shutil.copyfile(source, readme)
     assert main(["import-card", str(readme)]) == 0
-    return folder, capsys.readouterr().err
+    warnings = capsys.readouterr().err
+    assert_same_table_values(source, readme)
+    assert main(["render-card", "--check", str(folder)]) == 0
+    return load_card(folder / "card.yaml"), warnings
 
 
 def _norm(cell: str) -> str | float:
@@ -37,7 +42,7 @@ def _norm(cell: str) -> str | float:
 
 def _tables(path: Path) -> list:
     text = path.read_text()
-    tables, problems = parse_tables(text.split("\n"), path)
+    tables, problems = parse_tables(text.split("\n"))
     assert problems == []
     return tables
 
@@ -55,8 +60,7 @@ def assert_same_table_values(source: Path, rendered: Path) -> None:
 
 
 def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_card: Path, tmp_path: Path, capsys) -> None:
-    folder, warnings = _import(published_osnet_card, tmp_path / "osnet", capsys)
-    card = load_card(folder / "card.yaml")  # schema-valid
+    card, warnings = _import(published_osnet_card, tmp_path / "osnet", capsys)
     assert card.family == "osnet" and card.use_case == "re_identification"
     assert card.variant_ids == ["osnet_a025", "osnet_a100"]  # mapped through the artifact file names
     # The card's false claims are kept as data, for zoo verify to flag.
@@ -67,7 +71,7 @@ def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_c
     assert card.variant("osnet_a025")["parameters"]["published"]["value"] == 197000
     # ... and so is its malformed paper link, which validation reports.
     assert "malformed arXiv id '1905.0095'" in warnings
-    problems = card_problems(folder / "card.yaml", load_registry())
+    problems = card_problems(card.path, load_registry())
     assert len(problems) == 1 and "/paper: malformed arXiv id" in problems[0]
     npu = card.records("osnet_a025", kind="board")[0]
     assert npu["measured_on"] == {
@@ -77,37 +81,26 @@ def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_c
     assert npu["values"]["inference_time"] == {"value": 3.53, "unit": "ms"}
     assert card.dataset("deepsportradar")["splits"]["test_gallery"] == {"images": 910}
 
-    assert_same_table_values(published_osnet_card, folder / "README.md")
-    assert main(["render-card", "--check", str(folder)]) == 0
-
 
 def test_classification_card_round_trips_and_keeps_unknown_tables(tmp_path: Path, capsys) -> None:
-    source = DATA / "classification.md"
-    folder, warnings = _import(source, tmp_path / "flowers", capsys)
-    card = load_card(folder / "card.yaml")
-    assert card_problems(folder / "card.yaml", None) == []
+    card, warnings = _import(DATA / "classification.md", tmp_path / "flowers", capsys)
+    assert card_problems(card.path, None) == []
     assert card.use_case == "image_classification"
     assert card.outputs(card.variant_ids[0])[0]["meaning"] == "class_scores"
     assert "table ['Class', 'Precision', 'Recall']... is not understood; kept verbatim" in warnings
     assert card.data["tables"][0]["rows"] == [["daisy", "0.91", "0.88"], ["tulips", "0.84", "0.86"]]
     memory = card.records(card.variant_ids[0], kind="board")[0]["values"]
     assert memory["activation_ram"] == {"value": 158.5, "unit": "KiB", "label": "Activation RAM"}
-    readme = (folder / "README.md").read_text()
-    assert "| 1.10 " in readme  # version strings are not turned into numbers
-    assert_same_table_values(source, folder / "README.md")
-    assert main(["render-card", "--check", str(folder)]) == 0
+    assert "| 1.10 " in (tmp_path / "flowers" / "README.md").read_text()  # versions are not turned into numbers
 
 
 def test_detection_card_round_trips(tmp_path: Path, capsys) -> None:
-    source = DATA / "detection.md"
-    folder, _ = _import(source, tmp_path / "ssd", capsys)
-    card = load_card(folder / "card.yaml")
+    card, _ = _import(DATA / "detection.md", tmp_path / "ssd", capsys)
     vid = card.variant_ids[0]
     assert [t["meaning"] for t in card.outputs(vid)] == ["class_scores", "boxes"]
     assert card.outputs(vid)[1]["shape"] == [1, "NA", 4]
     assert card.records(vid)[-1]["values"] == {"AP50": {"value": 40.73, "unit": "%"}}
     assert card.variant(vid)["link"] == "https://example.invalid/ssd_mobilenet_v1_0.25_192_int8.tflite"
-    assert_same_table_values(source, folder / "README.md")
 
 
 @pytest.mark.parametrize(

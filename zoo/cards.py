@@ -20,7 +20,7 @@ from typing import Any
 
 from zoo.documents import Document, load_yaml, schema_problems
 from zoo.errors import ConfigError, InvalidDataError, UsageError
-from zoo.metrics_catalog import unit_problem
+from zoo.metrics_catalog import quantity_of, unit_problem
 from zoo.registry import Registry
 from zoo.resources import data_dir, load_schema
 
@@ -187,6 +187,8 @@ def _consistency(card: Card, registry: Registry | None) -> Iterator[str]:
         for metric, value in record["values"].items():
             if why := unit_problem(metric, value["unit"]):
                 yield doc.problem(where + ("values", metric, "unit"), why)
+            elif quantity_of(metric, value["unit"]) in ("memory", "time") and "measured_on" not in record:
+                yield doc.problem(where + ("values", metric), "memory and time figures need measured_on (where they were measured)")
     tables = data.get("tables", [])
     yield from _duplicates(doc, tables, ("tables",), lambda t: t["name"], "table name")
     for i, table in enumerate(tables):

@@ -66,7 +66,7 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]
 
 
-def parse_tables(lines: list[str], path: Path) -> tuple[list[Table], list[str]]:
+def parse_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
     """Every pipe table with its nearest heading; ragged rows and empty tables are problems (``line: msg``)."""
     tables, problems, heading, i = [], [], "", 0
     while i < len(lines):
@@ -294,7 +294,7 @@ def import_card(source: Path, card_path: Path, registry: Registry | None) -> Imp
         lines = source.read_text(encoding="utf-8").replace("\r\n", "\n").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidDataError([f"cannot read: {exc}"], path=source) from None
-    tables, problems = parse_tables(lines, source)
+    tables, problems = parse_tables(lines)
     if problems:
         raise InvalidDataError(problems, path=source)
     imp = _Importer(source, registry)

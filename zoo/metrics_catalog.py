@@ -76,12 +76,18 @@ def quantity_of_unit(unit: str) -> str | None:
     return None
 
 
+def quantity_of(metric: str, unit: str) -> str | None:
+    """What ``metric`` measures: the catalog's word for a known metric, else what its unit measures."""
+    known = METRICS.get(metric)
+    return known.quantity if known else quantity_of_unit(unit)
+
+
 def unit_problem(metric: str, unit: str) -> str | None:
     """Why ``unit`` does not fit ``metric`` (None when it does); derived metrics may not be stored at all."""
     known = METRICS.get(metric)
     if known is not None and known.derived:
         return f"{metric} is derived when the card is rendered; store what it is derived from instead"
-    quantity = known.quantity if known else quantity_of_unit(unit)
+    quantity = quantity_of(metric, unit)
     if quantity is None:
         every = sorted({u for units in UNITS.values() for u in units})
         return f"unknown unit {unit!r} (known units: {', '.join(every)})"

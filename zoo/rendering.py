@@ -24,7 +24,7 @@ import yaml
 
 from zoo.cards import Card
 from zoo.errors import InvalidDataError
-from zoo.metrics_catalog import METRICS, format_rate, inferences_per_second, quantity_of_unit
+from zoo.metrics_catalog import METRICS, format_rate, inferences_per_second, quantity_of
 from zoo.registry import Registry
 
 MARKER = re.compile(r"^<!-- zoo:(begin|end) name=([A-Za-z0-9_.-]+) -->$")
@@ -143,11 +143,6 @@ class _Group:
     metrics: list[str]
 
 
-def _quantity(metric: str, value: dict[str, Any]) -> str | None:
-    known = METRICS.get(metric)
-    return known.quantity if known else quantity_of_unit(value["unit"])
-
-
 def performance_groups(card: Card) -> dict[str, _Group]:
     """Region name -> the records and metrics its table shows, in card order."""
     groups: dict[str, _Group] = {}
@@ -155,13 +150,13 @@ def performance_groups(card: Card) -> dict[str, _Group]:
         where = record.get("measured_on", {})
         target = where.get("target", where.get("kind", "")).lower()
         for metric, value in record["values"].items():
-            kind = _quantity(metric, value)
+            kind = quantity_of(metric, value["unit"])
             if kind in ("memory", "time") and target:
                 name = f"{kind}-{target}"
             elif kind == "accuracy":
                 name = f"accuracy-{record['dataset']}"
             else:
-                continue  # a unit problem card_problems reports
+                continue  # a problem card_problems reports (unknown unit, or time without measured_on)
             group = groups.setdefault(name, _Group(kind, [], []))
             if not group.records or group.records[-1] is not record:
                 group.records.append(record)
@@ -286,7 +281,7 @@ def front_matter(card: Card) -> dict[str, Any]:
             metrics = [
                 {"type": m, "value": v["value"], "name": METRICS[m].label if m in METRICS else v.get("label", m)}
                 for m, v in r["values"].items()
-                if _quantity(m, v) == "accuracy"
+                if quantity_of(m, v["unit"]) == "accuracy"
             ]
             if metrics:
                 dataset = card.dataset(r["dataset"]) or {"name": r["dataset"]}
