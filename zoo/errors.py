@@ -81,3 +81,7 @@ class SourceUnavailableError(ZooError):
 
 class OfflineError(SourceUnavailableError):
     """The artifact is not cached and the network is off (``--offline`` / ``ZOO_OFFLINE``)."""
+
+
+class SourceError(SourceUnavailableError):
+    """One source could not deliver (HTTP 404, timeout, missing file); ``fetch`` tries the next one."""
