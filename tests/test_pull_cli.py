@@ -174,3 +174,15 @@ def test_bad_registries_are_one_line_errors_with_exit_2(tmp_path, case):
     assert lines and all(line.startswith(f"zoo: error: {path}:") for line in lines)
     assert expected in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path.parent / "escape.tflite").exists()
+
+
+def test_a_registry_edited_after_a_good_run_is_validated_again(tmp_path):
+    """Warm runs skip jsonschema for registry bytes that already passed; new bytes are checked afresh."""
+    src = tmp_path / "g.tflite"
+    src.write_bytes(DATA)
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [str(src)]}]})
+    assert zoo("pull", "gen", "--registry", str(registry)).returncode == 0
+    assert list((Path(os.environ["ZOO_CACHE_DIR"]) / "verdicts").glob("registry-*.ok"))
+    registry.write_text(registry.read_text(encoding="utf-8").replace("precision: int8", "precision: int9"))
+    result = zoo("pull", "gen", "--registry", str(registry))
+    assert result.returncode == 2 and "/precision" in result.stderr
