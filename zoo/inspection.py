@@ -138,11 +138,11 @@ def _tensor(fu: Any, tensor: Any, index: int) -> TensorInfo:
     )
 
 
-def _read(data: bytearray, fu: Any) -> tuple[Any, Any]:
+def _read(path: Path, data: bytearray, fu: Any) -> tuple[Any, Any]:
     from ai_edge_litert import schema_py_generated as schema
 
     if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
-        raise ValueError("not a TFLite flatbuffer (no TFL3 identifier)")
+        raise ModelFileError("not a TFLite file (no TFL3 flatbuffer identifier)", path=path)
     for buffer_offset in _large_buffer_ends(schema, data):
         if buffer_offset > len(data):
             raise ValueError("truncated: a weight buffer ends past the end of the file")
@@ -197,7 +197,7 @@ def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelIn
         raise ModelFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
     fu = _schema()
     try:
-        model, graph = _read(data, fu)
+        model, graph = _read(path, data, fu)
         tensors = graph.tensors or []
         by_dtype: Counter[str] = Counter()
         for tensor in tensors:
