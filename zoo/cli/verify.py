@@ -56,13 +56,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _model_file(args: argparse.Namespace, registry) -> Path:
     """A path to a .tflite file: the file named, or the registry model's tflite artifact, fetched."""
-    from zoo.errors import UsageError
+    from zoo.errors import ModelFileError
 
     path = Path(args.target)
     if path.exists():
         return path
     if args.target not in registry.models:
-        raise UsageError(f"{args.target!r} is neither a file nor a model id of the registry (see zoo list)")
+        raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
     from zoo.fetching import fetch
 
     artifact = registry.get(args.target).artifact("tflite")
