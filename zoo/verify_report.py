@@ -43,9 +43,13 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
         state = "FAIL" if e.failed else ("ok" if not counts[NOT_CHECKED] else "ok (partly not checked)")
         summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
         out.append(f"{state:<4} {e.kind} {e.subject}: {summary}")
+        skipped: dict[str, list[str]] = {}  # one line per reason, not per check it stopped
         for c in e.checks:
-            if verbose or c.status != PASS:
+            if c.status == NOT_CHECKED:
+                skipped.setdefault(c.message, []).append(c.id)
+            elif verbose or c.status != PASS:
                 out.append(f"     {_MARK[c.status]:<4} {c.id}: {c.message}")
+        out += [f"     {_MARK[NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
     t = totals(entries)
     out.append(f"{'FAILED' if t[FAIL] else 'PASSED'}: {t[PASS]} passed, {t[FAIL]} failed, {t[WARN]} warnings, "
                f"{t[NOT_CHECKED]} not checked")
@@ -63,7 +67,8 @@ def to_junit(entries: list[Entry]) -> bytes:
         suite = ET.SubElement(suites, "testsuite", name=f"{e.kind} {e.subject}", tests=str(len(e.checks)),
                               failures=str(counts[FAIL]), skipped=str(counts[NOT_CHECKED]), errors="0")
         for c in e.checks:
-            case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}", name=c.id)
+            name = f"{c.id}[{c.details['record']}]" if "record" in c.details else c.id
+            case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}", name=name)
             if c.status == FAIL:
                 ET.SubElement(case, "failure", message=c.message, type=c.severity).text = c.message
             elif c.status == NOT_CHECKED:
