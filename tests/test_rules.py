@@ -50,7 +50,7 @@ def test_published_card_claims_are_flagged_against_the_real_file(real_osnet: Pat
     assert (params.details["declared"], params.details["counted"]) == (197000, 133938)
     assert params.details["relative_difference"] == pytest.approx(0.4708, abs=1e-4)
     assert checks["io.output.dtype"][0].status == FAIL  # FLOAT32 claimed, int8 in the file
-    assert checks["io.output.shape"][0].status == FAIL  # (1, P) is not a shape
+    assert checks["io.output.shape"][0].status == "warn"  # (1, P) is vague rather than false
     assert checks["preprocessing.rescale"][0].status == PASS
     records = _by_id(record_checks(card, registry))
     assert records["records.artifact"][0].status == PASS and records["records.derived"][0].status == PASS

@@ -17,14 +17,13 @@ from typing import Any
 
 from zoo.errors import IntegrityError, UsageError, ZooError
 from zoo.registry import Registry
-from zoo.rules import (ERROR, FAIL, INFO, NOT_CHECKED, WARNING, Check, artifact_checks, check, not_checked,
-                       record_checks, records_of, variant_data)
+from zoo.rules import (FAIL, INFO, WARNING, Check, artifact_checks, check, not_checked, record_checks, records_of,
+                       variant_data)
 from zoo.settings import Settings
 
 # Checks that need the file: reported as not checked, with the reason, when it cannot be fetched.
 ARTIFACT_RULES = ("artifact.sha256", "artifact.readable", "io", "parameters.count", "golden")
 LATENCY_RATIO_WARN = 1.5  # host timings are noisy: outside this factor of the recorded figure is a warning
-ACCURACY_METRICS = {"mAP": None, "rank1": 1, "rank5": 5, "rank10": 10}
 
 
 @dataclass(frozen=True)
@@ -286,9 +285,3 @@ def _latency_check(entry: Entry, artifact: Any, path: Path, card: dict[str, Any]
                  + ("" if ok else "; re-measure with --latency --write"), severity=WARNING, recorded=recorded,
                  **result.to_json())
 
-
-def exit_failed(entries: list[Entry]) -> bool:
-    return any(e.failed for e in entries)
-
-
-__all__ = ["ERROR", "NOT_CHECKED", "Entry", "Options", "Target", "exit_failed", "select_targets", "shard", "verify"]
