@@ -94,19 +94,23 @@ def shard(targets: list[Target], spec: str | None) -> list[Target]:
 
 
 def _load_card(path: Path, registry: Registry) -> tuple[dict[str, Any] | None, Entry]:
+    """The card's data (even when it breaks its schema, so the other rules still run) and its card entry."""
+    from zoo.cards import card_problems
     from zoo.documents import load_yaml
 
     entry = Entry("card", str(path), str(path))
+    problems = card_problems(path, registry)
+    entry.checks.append(check("card.schema", not problems, "card matches schemas/card.schema.json and the registry"
+                              if not problems else f"{len(problems)} problem(s), first: {problems[0]} (zoo validate "
+                              "lists them all)", problems=problems))
     try:
         data = load_yaml(path).data
-    except ZooError as exc:
-        entry.checks.append(check("card.schema", False, "; ".join(exc.lines())))
+    except ZooError:
         return None, entry
-    entry.checks.append(check("card.schema", isinstance(data, dict), "card parses" if isinstance(data, dict)
-                              else "card is not a mapping"))
-    if isinstance(data, dict):
-        entry.checks += list(record_checks(data, registry))
-    return (data if isinstance(data, dict) else None), entry
+    if not isinstance(data, dict):
+        return None, entry
+    entry.checks += list(record_checks(data, registry))
+    return data, entry
 
 
 def verify(targets: list[Target], registry: Registry, options: Options, *, jobs: int = 1) -> list[Entry]:

@@ -6,20 +6,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_json_option, add_registry_option, load_registry_for, print_json
-
-
-def _add_source_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--mirror", action="append", default=[], metavar="URL|DIR",
-                   help="try this mirror (URL or folder) before the registry's sources; repeatable")
-    p.add_argument("--offline", action="store_true", default=None, help="use only the cache and local mirrors")
+from zoo.cli.common import add_json_option, add_registry_option, add_source_options, load_registry_for, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="show what a .tflite file holds: tensors, ops, parameters, registry match")
     p.add_argument("target", metavar="FILE|ID")
     add_registry_option(p)
-    _add_source_options(p)
+    add_source_options(p)
     add_json_option(p)
     p.set_defaults(func=cmd_inspect)
 
@@ -30,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-runs", type=int, default=50, metavar="N", help="at least N timed runs (default 50)")
     p.add_argument("--min-seconds", type=float, default=1.0, metavar="S", help="time at least S seconds (default 1)")
     add_registry_option(p)
-    _add_source_options(p)
+    add_source_options(p)
     add_json_option(p)
     p.set_defaults(func=cmd_bench)
 
@@ -49,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
     add_registry_option(p)
-    _add_source_options(p)
+    add_source_options(p)
     add_json_option(p)
     p.set_defaults(func=cmd_verify)
 
