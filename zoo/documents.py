@@ -116,5 +116,8 @@ def schema_problems(doc: Document, schema: dict[str, Any]) -> list[str]:
 
 def _short(error: Any) -> str:
     """jsonschema messages can quote whole sub-documents; keep them to one readable line."""
+    if error.validator == "pattern" and "description" in error.schema:
+        # A regex says nothing to a person; the schema's description says what is expected.
+        return f"{error.instance!r} is not valid: {error.schema['description']}"
     message = error.message
     return message if len(message) <= 200 else message[:197] + "..."

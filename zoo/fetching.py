@@ -35,7 +35,7 @@ def fetch(
 ) -> Path:
     """Return the path of ``artifact`` in the cache, verified by size and sha256, downloading it if needed.
 
-    Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when every source sent wrong
+    Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when any source sent wrong
     bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
     """
     safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
@@ -89,11 +89,12 @@ def _download(cache: Cache, artifact: Artifact, source: Source, progress: bool) 
 def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
     reasons = "; ".join(f"{_redact(loc)}: {exc.message}" for loc, exc in failures)
     name = f"{artifact.model_id}/{artifact.file}"
+    if any(isinstance(exc, IntegrityError) for _, exc in failures):
+        # A source that served wrong bytes matters more than others being unreachable: exit 1, not 3.
+        return IntegrityError(f"refused wrong bytes for {name}: {reasons}")
     if offline:
         tried = f" (local sources: {reasons})" if reasons else ""
         return OfflineError(f"{name} is not in the cache and offline mode is on (--offline / ZOO_OFFLINE){tried}")
-    if failures and all(isinstance(exc, IntegrityError) for _, exc in failures):
-        return IntegrityError(f"refused wrong bytes for {name}: {reasons}")
     return SourceUnavailableError(f"no source could deliver {name}: {reasons or 'no sources'}")
 
 
