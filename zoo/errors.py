@@ -79,3 +79,7 @@ class SourceUnavailableError(ZooError):
 
 class OfflineError(SourceUnavailableError):
     """The artifact is not cached and the network is off (``--offline`` / ``ZOO_OFFLINE``)."""
+
+
+class DatasetError(InvalidDataError):
+    """A re-ID dataset folder is unusable: unknown layout, no images, unparseable names, a bad manifest."""
