@@ -3,7 +3,7 @@
 The reference pipeline decodes, then resizes with ``tf.image.resize`` (half-pixel centres, no
 antialiasing), then rescales. Host accuracy only matches the published figures if every step matches,
 so the resize is TensorFlow's kernel arithmetic re-done in numpy (float32, same index formulas), not
-Pillow's resize, which samples differently. ``tests/test_preprocessing.py`` compares it with TensorFlow.
+Pillow's resize, which samples differently, and JPEG is decoded with TensorFlow's DCT settings. ``tests/test_preprocessing.py`` compares it with TensorFlow.
 
 The card's ``preprocessing`` block::
 
@@ -20,6 +20,7 @@ rescaled values quantized with the input's scale and zero point; a float input t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,9 @@ class Preprocessing:
         """One batch-of-one input array of ``dtype`` for the image at ``path``."""
         image = self.image(path)
         if dtype == "uint8":
-            return np.clip(np.rint(image), 0, 255).astype(np.uint8)[None]
+            if image.dtype != np.uint8:  # bilinear gives floats: round to the nearest pixel value
+                image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
+            return image[None]
         values = self.rescaled(image)
         if dtype == "int8":
             if not scale:
@@ -102,24 +105,37 @@ class Preprocessing:
 
 
 def decode(path: Path, color_mode: str) -> np.ndarray:
-    """Pixels of an image file as uint8 height x width x channels (1 for grayscale, else 3)."""
-    from PIL import Image, UnidentifiedImageError
+    """Pixels of an image file as uint8 height x width x channels (1 for grayscale, else 3).
 
+    JPEG goes through libjpeg-turbo with the fast integer DCT (simplejpeg, ``fastdct=True``), which is
+    what ``tf.io.decode_image`` uses by default: Pillow's accurate DCT changes most pixels by a few
+    levels, enough to move the CUHK03 sample's rank-1 by a point. Other formats are lossless; Pillow.
+    """
     try:
-        with Image.open(path) as im:
-            im = im.convert("L" if color_mode == "grayscale" else "RGB")
-            pixels = np.asarray(im)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        if path.suffix.lower() in (".jpg", ".jpeg"):
+            import simplejpeg
+
+            colorspace = "GRAY" if color_mode == "grayscale" else "RGB"
+            pixels = simplejpeg.decode_jpeg(path.read_bytes(), colorspace=colorspace, fastdct=True, fastupsample=False)
+        else:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                pixels = np.asarray(im.convert("L" if color_mode == "grayscale" else "RGB"))
+    except (OSError, ValueError) as exc:  # Pillow's UnidentifiedImageError is an OSError
         raise DatasetError([f"cannot decode image: {exc}"], path=path) from None
-    if color_mode == "grayscale":
-        return pixels[:, :, None]
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
     return pixels[:, :, ::-1] if color_mode == "bgr" else pixels
 
 
+@lru_cache(maxsize=64)
 def _source_coords(out_size: int, in_size: int) -> np.ndarray:
     """TF's HalfPixelScaler in float32: source coordinate ``(i + 0.5) * in/out`` of each output index."""
     scale = np.float32(in_size) / np.float32(out_size)
-    return (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale
+    coords = (np.arange(out_size, dtype=np.float32) + np.float32(0.5)) * scale
+    coords.flags.writeable = False  # shared by the cache
+    return coords
 
 
 def resize(image: np.ndarray, height: int, width: int, method: str) -> np.ndarray:
@@ -131,9 +147,9 @@ def resize(image: np.ndarray, height: int, width: int, method: str) -> np.ndarra
     """
     in_h, in_w = image.shape[:2]
     if method == "nearest":
-        ys = np.minimum(np.floor(_source_coords(height, in_h)).astype(np.int64), in_h - 1)
-        xs = np.minimum(np.floor(_source_coords(width, in_w)).astype(np.int64), in_w - 1)
-        return image[ys][:, xs]
+        ys = np.minimum(np.floor(_source_coords(height, in_h)).astype(np.intp), in_h - 1)
+        xs = np.minimum(np.floor(_source_coords(width, in_w)).astype(np.intp), in_w - 1)
+        return image[ys[:, None], xs]
     if method != "bilinear":
         raise ValueError(f"unknown interpolation {method!r}")
     (y0, y1, fy), (x0, x1, fx) = _linear(height, in_h), _linear(width, in_w)
