@@ -104,13 +104,17 @@ def schema_problems(doc: Document, schema: dict[str, Any]) -> list[str]:
     found = []
     for error in validator.iter_errors(doc.data):
         parts = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and error.validator_value is False:
+            # Point at each unknown key itself, so the line is the key's line, not its parent's.
+            allowed = error.schema.get("properties", {})
+            for key in (k for k in error.instance if k not in allowed):
+                found.append((doc.line(parts + (key,)), doc.problem(parts + (key,), "unknown key")))
+            continue
         found.append((doc.line(parts), doc.problem(parts, _short(error))))
     return [text for _, text in sorted(found, key=lambda item: item[0])]
 
 
 def _short(error: Any) -> str:
     """jsonschema messages can quote whole sub-documents; keep them to one readable line."""
-    if error.validator == "additionalProperties" and error.validator_value is False:
-        return error.message.replace("Additional properties are not allowed", "unknown key(s)")
     message = error.message
     return message if len(message) <= 200 else message[:197] + "..."

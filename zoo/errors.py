@@ -47,8 +47,10 @@ class InvalidDataError(ConfigError):
         super().__init__(self.problems[0] if self.problems else "invalid", path=path)
 
     def lines(self) -> list[str]:
-        prefix = f"{self.path}: " if self.path else ""
-        return [prefix + p for p in self.problems]
+        """``file:line: pointer: message`` (the form editors jump to) when a problem starts with its line."""
+        if not self.path:
+            return list(self.problems)
+        return [f"{self.path}:{p}" if p[:1].isdigit() else f"{self.path}: {p}" for p in self.problems]
 
 
 class RuntimeMissingError(ConfigError):
@@ -79,6 +81,10 @@ class SourceUnavailableError(ZooError):
 
 class OfflineError(SourceUnavailableError):
     """The artifact is not cached and the network is off (``--offline`` / ``ZOO_OFFLINE``)."""
+
+
+class SourceError(SourceUnavailableError):
+    """One source could not deliver (HTTP 404, timeout, missing file); ``fetch`` tries the next one."""
 
 
 class DatasetError(InvalidDataError):

@@ -6,6 +6,8 @@ Command-line flags override these; library callers may pass their own ``Settings
 - ``ZOO_REGISTRY``: registry file or folder to use instead of the shipped one.
 - ``ZOO_MIRROR``: comma-separated mirrors (URL or folder) tried before the registry's sources.
 - ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
+- ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
+- ``ZOO_HTTP_RETRIES``: retries on connection errors and 5xx answers, with backoff (default 3).
 - ``HF_TOKEN`` / ``HF_ENDPOINT``: read by huggingface_hub itself.
 """
 
@@ -31,6 +33,19 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     raise ConfigError(f"{name}={env[name]!r} is not a boolean (use 1 or 0)")
 
 
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} is not a non-negative {kind.__name__}")
+    return number
+
+
 def default_cache_dir() -> Path:
     """The platform's user cache dir for zoo (imported lazily: platformdirs is only needed here)."""
     import platformdirs
@@ -44,6 +59,8 @@ class Settings:
     registry: Path | None = None
     mirrors: tuple[str, ...] = field(default_factory=tuple)
     offline: bool = False
+    http_timeout: float = 30.0
+    http_retries: int = 3
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -56,4 +73,6 @@ class Settings:
             registry=Path(registry).expanduser() if registry else None,
             mirrors=mirrors,
             offline=_flag(env, "ZOO_OFFLINE"),
+            http_timeout=_number(env, "ZOO_HTTP_TIMEOUT", 30.0),
+            http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
         )

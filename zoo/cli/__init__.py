@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from zoo import __version__
-from zoo.cli import catalog
+from zoo.cli import cards, catalog, fetch
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog,)
+GROUPS = (catalog, fetch, cards)
 
 
 def build_parser() -> argparse.ArgumentParser:

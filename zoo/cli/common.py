@@ -25,8 +25,9 @@ def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
     from zoo.registry import load_registry
     from zoo.settings import Settings
 
-    path = getattr(args, "registry", None) or Settings.from_env().registry
-    return load_registry(path)
+    settings = Settings.from_env()
+    path = getattr(args, "registry", None) or settings.registry
+    return load_registry(path, verdicts=settings.cache_dir / "verdicts")
 
 
 def print_json(data: Any) -> None:

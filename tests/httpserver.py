@@ -1,0 +1,198 @@
+"""A real HTTP server on 127.0.0.1 for the fetching tests, with the misbehaviours real servers have.
+
+Each served path has bytes and a behaviour; every request is logged so tests can count downloads.
+Import the fixtures into a test module: ``from httpserver import http_server, no_internet``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+BEHAVIOURS = ("ok", "truncate", "drop_once", "error_once", "slow", "slow_body", "no_range")
+
+
+@dataclass
+class Served:
+    data: bytes
+    behaviour: str = "ok"
+    hits: int = 0
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    range: str | None
+    authorization: str | None
+
+
+@dataclass
+class LoopbackServer:
+    """Files by URL path; ``redirects`` maps a path to another path (like github raw -> LFS media)."""
+
+    files: dict[str, Served] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
+    log: list[Request] = field(default_factory=list)
+    delay: float = 2.0
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def add(self, path: str, data: bytes, behaviour: str = "ok") -> str:
+        assert behaviour in BEHAVIOURS, behaviour
+        self.files["/" + path.lstrip("/")] = Served(data, behaviour)
+        return f"{self.url}/{path.lstrip('/')}"
+
+    def gets(self, path: str) -> list[Request]:
+        return [r for r in self.log if r.method == "GET" and r.path == "/" + path.lstrip("/")]
+
+
+def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:  # keep pytest output clean
+            pass
+
+        def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+            self._log("HEAD")
+            self.send_error(404)
+
+        def _log(self, method: str) -> None:
+            state.log.append(Request(method, self.path, self.headers.get("Range"), self.headers.get("Authorization")))
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._log("GET")
+            if self.path in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            served = state.files.get(self.path)
+            if served is None:
+                self.send_error(404)
+                return
+            served.hits += 1
+            self._serve(served)
+
+        def _serve(self, served: Served) -> None:
+            data, how, first = served.data, served.behaviour, served.hits == 1
+            if how == "error_once" and first:
+                self.send_error(500)
+                return
+            if how == "slow":
+                time.sleep(state.delay)
+            start = 0
+            rng = self.headers.get("Range")
+            if rng and how != "no_range":
+                start = int(rng.removeprefix("bytes=").split("-")[0])
+            body = data[start:]
+            if how == "truncate":
+                body = body[: len(body) // 2]
+            self.send_response(206 if start else 200)
+            if start:
+                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Accept-Ranges", "bytes")
+            self.end_headers()
+            if how == "drop_once" and first:  # half the body, then the connection dies
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+                self.close_connection = True
+                return
+            if how == "slow_body":  # long enough for concurrent clients to overlap
+                step = max(1, len(body) // 10)
+                for i in range(0, len(body), step):
+                    self.wfile.write(body[i : i + step])
+                    time.sleep(state.delay / 10)
+                return
+            self.wfile.write(body)
+
+    return Handler
+
+
+@pytest.fixture
+def http_server():
+    """A loopback server, stopped at the end of the test (tests may stop it earlier with ``.stop()``)."""
+    state = LoopbackServer()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            server.shutdown()
+            server.server_close()
+            stopped = True
+
+    state.stop = stop  # type: ignore[attr-defined]
+    yield state
+    stop()
+
+
+@pytest.fixture
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Route every non-loopback request to a closed local port, so a registry's real upstream URLs fail
+    fast instead of leaving the machine; also keep retries short."""
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    env = {
+        "HTTP_PROXY": f"http://127.0.0.1:{dead}",
+        "HTTPS_PROXY": f"http://127.0.0.1:{dead}",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "ZOO_HTTP_RETRIES": "1",
+        "ZOO_HTTP_TIMEOUT": "5",
+    }
+    for key in ("http_proxy", "https_proxy", "no_proxy", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def generated(size: int, seed: int = 0) -> bytes:
+    """Deterministic bytes standing in for an artifact the tests cannot download."""
+    block = hashlib.sha256(str(seed).encode()).digest()
+    return (block * (size // len(block) + 1))[:size]
+
+
+def write_registry(path: Path, models: dict[str, list[dict]]) -> Path:
+    """A registry YAML with one tflite artifact per entry: ``{model_id: [{"file", "data", "sources"}]}``."""
+    doc = {"schema_version": 1, "name": "test-registry", "models": {}}
+    for mid, arts in models.items():
+        doc["models"][mid] = {
+            "family": "test",
+            "title": mid,
+            "task": "re_identification",
+            "artifacts": [
+                {
+                    "file": a["file"],
+                    "format": a.get("format", "tflite"),
+                    "precision": "int8",
+                    "size": len(a["data"]),
+                    "sha256": hashlib.sha256(a["data"]).hexdigest(),
+                    "sources": a["sources"],
+                }
+                for a in arts
+            ],
+        }
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path

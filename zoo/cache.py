@@ -1,0 +1,305 @@
+"""Where verified bytes live: a store addressed by sha256, with a browsable view by model id.
+
+Layout under the cache root (``ZOO_CACHE_DIR``, else the platform's user cache dir)::
+
+    blobs/sha256/<aa>/<sha256>        verified bytes, only ever put there by os.replace after a match
+    blobs/sha256/<aa>/<sha256>.json   hash record: size and mtime at verification, the names it serves
+    models/<model id>/<file>          symlink to the blob (else a hardlink, else a copy)
+    partial/<sha256>.part             a download in progress; an interrupted one is resumed
+    locks/<sha256>.lock               one writer per artifact across processes
+
+Using a cached file costs a ``stat`` and a small JSON read, not a re-hash: the record says which size and
+mtime the blob had when its sha256 was last checked. ``zoo cache verify`` re-hashes everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from zoo.errors import IntegrityError, UsageError
+
+if TYPE_CHECKING:
+    from filelock import FileLock
+
+    from zoo.registry import Artifact
+
+CHUNK = 1 << 20
+
+
+def safe_name(name: str, what: str = "file name") -> str:
+    """Refuse a name that could point outside its folder (defence in depth on top of the schema)."""
+    bad = (
+        not name
+        or name in (".", "..")
+        or ".." in name
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+        or os.path.isabs(name)
+        or (os.altsep is not None and os.altsep in name)
+    )
+    if bad:
+        raise UsageError(f"unsafe {what} {name!r}: it must be a bare name without '..' or separators")
+    return name
+
+
+def sha256_file(path: Path) -> str:
+    """Hash a file in chunks (cached files can be hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_atomic(src: Path, dest: Path) -> Path:
+    """Copy ``src`` to ``dest`` through a temporary file in the same folder, so ``dest`` is never half written."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+class PartialFile:
+    """A download in progress. Bytes are counted and hashed as they are written, in the same pass.
+
+    Sources call ``write``; an HTTP source that asked for a range and got the whole file calls ``restart``.
+    Writing more than the expected size stops the download at once.
+    """
+
+    def __init__(self, path: Path, artifact: Artifact, *, progress: bool = False) -> None:
+        self.path = path
+        self.artifact = artifact
+        self.progress = progress
+        self._digest = hashlib.sha256()
+        self.offset = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh: BinaryIO = open(path, "a+b")
+        self._fh.seek(0)
+        if os.fstat(self._fh.fileno()).st_size > artifact.size:
+            self._fh.truncate(0)
+        while chunk := self._fh.read(CHUNK):
+            self._digest.update(chunk)
+            self.offset += len(chunk)
+        self.resumed_from = self.offset
+        self._bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self._bar = tqdm(
+                total=artifact.size, initial=self.offset, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=artifact.file, leave=False,
+            )
+
+    def restart(self) -> None:
+        """Drop what was written so far (the server ignored our Range request, or old bytes were wrong)."""
+        self._fh.seek(0)
+        self._fh.truncate(0)
+        self._digest = hashlib.sha256()
+        if self._bar is not None:
+            self._bar.reset(total=self.artifact.size)
+        self.offset = self.resumed_from = 0
+
+    def expect_remaining(self, length: int | None) -> None:
+        """Fail before downloading when the announced length cannot add up to the expected size."""
+        if length is not None and self.offset + length != self.artifact.size:
+            raise IntegrityError(f"the source announces {self.offset + length} bytes, expected {self.artifact.size}")
+
+    def write(self, chunk: bytes) -> None:
+        if self.offset + len(chunk) > self.artifact.size:
+            raise IntegrityError(f"the source sent more than the expected {self.artifact.size} bytes")
+        self._fh.write(chunk)
+        self._digest.update(chunk)
+        self.offset += len(chunk)
+        if self._bar is not None:
+            self._bar.update(len(chunk))
+
+    def check(self) -> None:
+        """Raise ``IntegrityError`` naming the expected and actual size or sha256."""
+        art = self.artifact
+        if self.offset != art.size:
+            raise IntegrityError(f"got {self.offset} bytes, expected {art.size} (truncated)")
+        actual = self._digest.hexdigest()
+        if actual != art.sha256:
+            raise IntegrityError(f"sha256 mismatch: expected {art.sha256}, got {actual}")
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cached blob and the ``model_id/file`` names that point at it."""
+
+    sha256: str
+    size: int
+    path: Path
+    names: tuple[str, ...]
+    source: str | None
+
+
+class Cache:
+    """The cache root. Cheap to construct; creates folders only when it writes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def blob(self, sha256: str) -> Path:
+        return self.root / "blobs" / "sha256" / sha256[:2] / sha256
+
+    def view(self, artifact: Artifact) -> Path:
+        return self.root / "models" / safe_name(artifact.model_id, "model id") / safe_name(artifact.file)
+
+    def lock(self, artifact: Artifact) -> FileLock:
+        """A lock held while one process downloads an artifact; the others wait, then find it cached."""
+        from filelock import FileLock
+
+        path = self.root / "locks" / f"{artifact.sha256}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(path)
+
+    def partial(self, artifact: Artifact, *, progress: bool = False) -> PartialFile:
+        return PartialFile(self.root / "partial" / f"{artifact.sha256}.part", artifact, progress=progress)
+
+    def lookup(self, artifact: Artifact) -> Path | None:
+        """The cached file for ``artifact`` if its blob is intact by size and hash record, else None.
+
+        A blob whose size or mtime moved since it was verified is re-hashed; a wrong one is removed.
+        """
+        blob = self.blob(artifact.sha256)
+        try:
+            st = blob.stat()
+        except FileNotFoundError:
+            return None
+        record = self._record(artifact.sha256)
+        fresh = record.get("size") == st.st_size == artifact.size and record.get("mtime_ns") == st.st_mtime_ns
+        if not fresh:
+            if st.st_size != artifact.size or sha256_file(blob) != artifact.sha256:
+                self.remove(artifact.sha256)
+                return None
+            self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
+        return self._link_view(artifact)
+
+    def commit(self, artifact: Artifact, part: PartialFile, source: str) -> Path:
+        """Check the finished download and move it into place; nothing unchecked ever enters the store."""
+        part.check()
+        part.close()
+        blob = self.blob(artifact.sha256)
+        blob.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part.path, blob)
+        os.chmod(blob, 0o444)
+        self._write_record(artifact.sha256, source, [])
+        return self._link_view(artifact)
+
+    def entries(self) -> list[Entry]:
+        """Every blob in the store with what its record says about it."""
+        found = []
+        for blob in sorted((self.root / "blobs" / "sha256").glob("*/*")):
+            if blob.suffix == ".json" or blob.name.startswith("."):
+                continue
+            record = self._record(blob.name)
+            found.append(
+                Entry(blob.name, blob.stat().st_size, blob, tuple(record.get("names", [])), record.get("source"))
+            )
+        return found
+
+    def verify(self) -> list[tuple[Entry, bool]]:
+        """Re-hash every blob. One that no longer matches its name is removed, so the next pull fetches it
+        again instead of trusting it; an intact one gets a fresh record, so later uses stay cheap."""
+        results = []
+        for entry in self.entries():
+            ok = sha256_file(entry.path) == entry.sha256
+            if ok:
+                self._write_record(entry.sha256, entry.source, list(entry.names))
+            else:
+                self.remove(entry.sha256)
+            results.append((entry, ok))
+        return results
+
+    def clean(self, model_ids: Sequence[str] | None = None) -> list[Entry]:
+        """Remove the blobs serving ``model_ids`` (default: everything, including partial downloads)."""
+        wanted = set(model_ids or ())
+        removed = [e for e in self.entries() if not wanted or any(n.split("/")[0] in wanted for n in e.names)]
+        for entry in removed:
+            self.remove(entry.sha256)
+        if not wanted:
+            for path in (self.root / "partial").glob("*.part"):
+                path.unlink(missing_ok=True)
+        return removed
+
+    def remove(self, sha256: str) -> None:
+        """Remove a blob, its record and every view that points at it."""
+        for name in self._record(sha256).get("names", []):
+            view = self.root / "models" / name
+            view.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # drop the model's folder once it is empty
+                view.parent.rmdir()
+        self.blob(sha256).unlink(missing_ok=True)
+        self._record_path(sha256).unlink(missing_ok=True)
+
+    def _record_path(self, sha256: str) -> Path:
+        return self.blob(sha256).with_name(f"{sha256}.json")
+
+    def _record(self, sha256: str) -> dict:
+        try:
+            return json.loads(self._record_path(sha256).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def _write_record(self, sha256: str, source: str | None, names: list[str]) -> None:
+        st = self.blob(sha256).stat()
+        record = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "source": source,
+                  "names": sorted(set(names))}
+        path = self._record_path(sha256)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+
+    def _link_view(self, artifact: Artifact) -> Path:
+        """Make ``models/<id>/<file>`` point at the blob: symlink, else hardlink, else copy."""
+        view, blob = self.view(artifact), self.blob(artifact.sha256)
+        name = f"{artifact.model_id}/{artifact.file}"
+        record = self._record(artifact.sha256)
+        if name in record.get("names", []) and _same_file(view, blob):
+            return view
+        view.parent.mkdir(parents=True, exist_ok=True)
+        tmp = view.with_name(f".{view.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.symlink(os.path.relpath(blob, view.parent), tmp)
+        except OSError:
+            try:
+                os.link(blob, tmp)
+            except OSError:
+                shutil.copyfile(blob, tmp)
+        os.replace(tmp, view)
+        self._write_record(artifact.sha256, record.get("source"), [*record.get("names", []), name])
+        return view
+
+
+def _same_file(view: Path, blob: Path) -> bool:
+    """A view is good when it is the blob (symlink or hardlink) or a full-size copy of it."""
+    try:
+        return os.path.samefile(view, blob) or (not view.is_symlink() and view.stat().st_size == blob.stat().st_size)
+    except OSError:
+        return False

@@ -1,0 +1,149 @@
+"""``zoo pull``, ``zoo mirror`` and ``zoo cache list|verify|clean``: getting verified bytes and managing them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from zoo.cli.common import add_json_option, add_registry_option, load_registry_for, print_json
+from zoo.errors import EXIT_FAILED
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("pull", help="download a model's artifacts into the cache, verified by sha256 and size")
+    p.add_argument("model_id", metavar="ID")
+    p.add_argument("--format", choices=("tflite", "keras", "all"), default="tflite", help="default: tflite")
+    p.add_argument("--to", metavar="DIR", type=Path, help="also copy the verified files into DIR")
+    _add_fetch_options(p)
+    p.set_defaults(func=cmd_pull)
+
+    p = sub.add_parser("mirror", help="write <DIR>/<model id>/<file> from the cache, for --mirror elsewhere")
+    p.add_argument("directory", metavar="DIR", type=Path)
+    p.add_argument("model_ids", metavar="ID", nargs="*", help="models to include (default: all)")
+    p.add_argument("--format", choices=("tflite", "keras", "all"), default="all", help="default: all")
+    _add_fetch_options(p)
+    p.set_defaults(func=cmd_mirror)
+
+    cache = sub.add_parser("cache", help="what is cached: list, re-hash (verify) or remove (clean)")
+    actions = cache.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, func, text in (
+        ("list", cmd_cache_list, "list cached artifacts"),
+        ("verify", cmd_cache_verify, "re-hash every cached file; remove the ones that no longer match"),
+        ("clean", cmd_cache_clean, "remove cached artifacts (all, or those of the given models)"),
+    ):
+        p = actions.add_parser(name, help=text)
+        if name == "clean":
+            p.add_argument("model_ids", metavar="ID", nargs="*", help="models to remove (default: everything)")
+        add_json_option(p)
+        p.set_defaults(func=func)
+
+
+def _add_fetch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mirror", metavar="URL_OR_DIR", action="append", default=[],
+        help="try <mirror>/<model id>/<file> before the registry's sources (repeatable; also $ZOO_MIRROR)",
+    )
+    p.add_argument("--offline", action="store_true", help="no network: serve from the cache (also $ZOO_OFFLINE=1)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    add_registry_option(p)
+    add_json_option(p)
+
+
+def _fetch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    from zoo.settings import Settings
+
+    return {
+        "settings": Settings.from_env(),
+        "mirrors": args.mirror,
+        "offline": True if args.offline else None,
+        "progress": not args.quiet and not args.json and sys.stderr.isatty(),
+    }
+
+
+def _artifact_json(art, path: Path) -> dict[str, Any]:
+    return {"model": art.model_id, "file": art.file, "format": art.format, "size": art.size,
+            "sha256": art.sha256, "path": str(path)}
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from zoo.fetching import pull, select
+
+    registry = load_registry_for(args)
+    arts = select(registry.get(args.model_id), [args.format])
+    paths = pull(registry, args.model_id, formats=[args.format], to=args.to, **_fetch_kwargs(args))
+    if args.json:
+        print_json({"model": args.model_id, "artifacts": [_artifact_json(a, p) for a, p in zip(arts, paths)]})
+    else:
+        print("\n".join(map(str, paths)))
+    return 0
+
+
+def cmd_mirror(args: argparse.Namespace) -> int:
+    from zoo.fetching import write_mirror
+
+    registry = load_registry_for(args)
+    paths = write_mirror(registry, args.directory, args.model_ids, formats=[args.format], **_fetch_kwargs(args))
+    if args.json:
+        print_json({"mirror": str(args.directory), "files": [str(p) for p in paths]})
+    else:
+        print("\n".join(map(str, paths)))
+    return 0
+
+
+def _cache():
+    from zoo.cache import Cache
+    from zoo.settings import Settings
+
+    return Cache(Settings.from_env().cache_dir)
+
+
+def _entry_json(entry) -> dict[str, Any]:
+    return {"sha256": entry.sha256, "size": entry.size, "path": str(entry.path), "names": list(entry.names),
+            "source": entry.source}
+
+
+def _table(rows: list[tuple], headers: tuple[str, ...]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, disable_numparse=True)
+
+
+def cmd_cache_list(args: argparse.Namespace) -> int:
+    cache = _cache()
+    entries = cache.entries()
+    if args.json:
+        print_json({"cache": str(cache.root), "entries": [_entry_json(e) for e in entries]})
+        return 0
+    print(f"cache: {cache.root}")
+    if entries:
+        rows = [(", ".join(e.names) or "-", f"{e.size:,}", e.sha256, e.source or "-") for e in entries]
+        print(_table(rows, ("artifact", "bytes", "sha256", "source")))
+    return 0
+
+
+def cmd_cache_verify(args: argparse.Namespace) -> int:
+    cache = _cache()
+    results = cache.verify()
+    bad = [e for e, ok in results if not ok]
+    if args.json:
+        print_json({"cache": str(cache.root), "entries": [{**_entry_json(e), "ok": ok} for e, ok in results],
+                    "corrupt": len(bad)})
+    else:
+        rows = [(", ".join(e.names) or "-", e.sha256, "ok" if ok else "CORRUPT (removed)") for e, ok in results]
+        print(_table(rows, ("artifact", "sha256", "status")) if rows else f"cache: {cache.root} is empty")
+    for entry in bad:
+        print(f"zoo: error: {entry.path}: bytes no longer match their sha256; removed", file=sys.stderr)
+    return EXIT_FAILED if bad else 0
+
+
+def cmd_cache_clean(args: argparse.Namespace) -> int:
+    cache = _cache()
+    removed = cache.clean(args.model_ids)
+    if args.json:
+        print_json({"cache": str(cache.root), "removed": [_entry_json(e) for e in removed]})
+    else:
+        for entry in removed:
+            print(f"removed {', '.join(entry.names) or entry.sha256}")
+    return 0

@@ -1,0 +1,154 @@
+"""Which file, where: serve an artifact from the cache, else try each source in order until one delivers.
+
+This is the API other parts of zoo call::
+
+    from zoo.fetching import fetch
+    from zoo.registry import load_registry
+
+    art = load_registry().get("osnet_a025").artifact("tflite")
+    path = fetch(art, mirrors=["http://127.0.0.1:8000/zoo"])   # verified file in the cache
+
+Order: mirrors given by the caller, then ``ZOO_MIRROR``, then the artifact's own sources. A warm cache
+answers without any network request. Wrong bytes from one source are refused and the next is tried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from zoo.cache import Cache, copy_atomic, safe_name
+from zoo.errors import IntegrityError, OfflineError, SourceError, SourceUnavailableError, ZooError
+from zoo.registry import Artifact, Model, Registry
+from zoo.settings import Settings
+from zoo.sources import Source, mirror_location, open_source
+
+
+def fetch(
+    artifact: Artifact,
+    *,
+    settings: Settings | None = None,
+    mirrors: Sequence[str] = (),
+    offline: bool | None = None,
+    progress: bool = False,
+) -> Path:
+    """Return the path of ``artifact`` in the cache, verified by size and sha256, downloading it if needed.
+
+    Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when every source sent wrong
+    bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
+    """
+    safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
+    settings = settings or Settings.from_env()
+    offline = settings.offline if offline is None else offline
+    cache = Cache(settings.cache_dir)
+    cached = cache.lookup(artifact)
+    if cached is not None:
+        return cached
+    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in (*mirrors, *settings.mirrors)]
+    locations += artifact.sources
+    with cache.lock(artifact):
+        cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
+        if cached is not None:
+            return cached
+        failures: list[tuple[str, ZooError]] = []
+        for location in locations:
+            try:
+                source = open_source(location, settings)
+                if offline and source.network:
+                    continue
+                return _download(cache, artifact, source, progress)
+            except (SourceError, IntegrityError) as exc:
+                failures.append((location, exc))
+    raise _failure(artifact, failures, offline)
+
+
+def _download(cache: Cache, artifact: Artifact, source: Source, progress: bool) -> Path:
+    """One source, into the partial file. A partial left by an earlier run that turns out wrong is retried
+    once from zero, so a stale fragment never makes a good source fail."""
+    part = cache.partial(artifact, progress=progress)
+    try:
+        try:
+            source.download(part)
+            part.check()
+        except IntegrityError:
+            if not part.resumed_from:
+                raise
+            part.restart()
+            source.download(part)
+        return cache.commit(artifact, part, source.location)
+    except IntegrityError:
+        part.discard()
+        raise
+    finally:
+        part.close()
+        if not part.offset:  # nothing worth resuming
+            part.path.unlink(missing_ok=True)
+
+
+def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
+    reasons = "; ".join(f"{_redact(loc)}: {exc.message}" for loc, exc in failures)
+    name = f"{artifact.model_id}/{artifact.file}"
+    if offline:
+        tried = f" (local sources: {reasons})" if reasons else ""
+        return OfflineError(f"{name} is not in the cache and offline mode is on (--offline / ZOO_OFFLINE){tried}")
+    if failures and all(isinstance(exc, IntegrityError) for _, exc in failures):
+        return IntegrityError(f"refused wrong bytes for {name}: {reasons}")
+    return SourceUnavailableError(f"no source could deliver {name}: {reasons or 'no sources'}")
+
+
+def _redact(location: str) -> str:
+    """Never print credentials embedded in a URL."""
+    parts = urlsplit(location)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        return urlunsplit(parts._replace(netloc=f"***@{host}" + (f":{parts.port}" if parts.port else "")))
+    return location
+
+
+def select(model: Model, formats: Sequence[str]) -> list[Artifact]:
+    """The model's artifacts of ``formats`` (``all`` selects every artifact)."""
+    if "all" in formats:
+        return list(model.artifacts)
+    return [model.artifact(fmt) for fmt in dict.fromkeys(formats)]
+
+
+def pull(
+    registry: Registry,
+    model_id: str,
+    *,
+    formats: Sequence[str] = ("tflite",),
+    to: Path | None = None,
+    settings: Settings | None = None,
+    mirrors: Sequence[str] = (),
+    offline: bool | None = None,
+    progress: bool = False,
+) -> list[Path]:
+    """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
+    never corrupt the cache). Returns the paths the user should use."""
+    paths = []
+    for art in select(registry.get(model_id), formats):
+        path = fetch(art, settings=settings, mirrors=mirrors, offline=offline, progress=progress)
+        paths.append(copy_atomic(path, Path(to) / safe_name(art.file)) if to is not None else path)
+    return paths
+
+
+def write_mirror(
+    registry: Registry,
+    directory: Path,
+    model_ids: Sequence[str] | None = None,
+    *,
+    formats: Sequence[str] = ("all",),
+    settings: Settings | None = None,
+    mirrors: Sequence[str] = (),
+    offline: bool | None = None,
+    progress: bool = False,
+) -> list[Path]:
+    """Write ``<directory>/<model id>/<file>`` for the models (default: all), from the cache (fetching what
+    is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""
+    written = []
+    for model_id in model_ids or list(registry.models):
+        target = Path(directory) / safe_name(model_id, "model id")
+        written += pull(registry, model_id, formats=formats, to=target, settings=settings, mirrors=mirrors,
+                        offline=offline, progress=progress)
+    return written

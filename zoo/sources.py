@@ -1,0 +1,233 @@
+"""How bytes arrive: one small class per kind of source, behind one call, chosen by the location's scheme.
+
+Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.cache.PartialFile``
+(which hashes and counts them) or raises ``SourceError`` with a one-line reason. Sources never decide
+where files go or whether bytes are right; ``zoo.fetching`` and ``zoo.cache`` do.
+
+- ``https://`` / ``http://``: requests with urllib3 ``Retry`` (backoff on connection errors and 5xx),
+  redirects followed, connect/read timeouts, and an HTTP ``Range`` request to resume a partial file.
+- ``hf://<org>/<repo>/<path>@<revision>``: ``huggingface_hub.hf_hub_download`` (honours ``HF_ENDPOINT``
+  and ``HF_TOKEN``; the token is only ever sent to an https endpoint).
+- ``file://`` URLs and plain paths: read from disk.
+
+Adding a protocol means one class here and one entry in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Iterator, Protocol
+from urllib.parse import quote, unquote, urlsplit
+
+from zoo import __version__
+from zoo.errors import SourceError
+from zoo.settings import Settings
+
+if TYPE_CHECKING:
+    import requests
+
+    from zoo.cache import PartialFile
+
+CHUNK = 1 << 16
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+
+
+class Source(Protocol):
+    location: str
+    network: ClassVar[bool]
+
+    def download(self, part: PartialFile) -> None: ...
+
+
+class HttpSource:
+    """An http(s) URL. Resumes with ``Range`` from whatever the partial file already holds."""
+
+    network = True
+
+    def __init__(self, location: str, settings: Settings) -> None:
+        self.location = location
+        self.settings = settings
+
+    def _session(self) -> requests.Session:
+        import requests
+        from requests.adapters import HTTPAdapter
+        from urllib3.util.retry import Retry
+
+        retries = self.settings.http_retries
+        retry = Retry(
+            total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.5,
+            status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",), raise_on_status=False,
+        )
+        session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        # identity: byte ranges and Content-Length must describe the file itself, not a gzip of it.
+        session.headers.update({"User-Agent": f"zoo/{__version__}", "Accept-Encoding": "identity"})
+        return session
+
+    def download(self, part: PartialFile) -> None:
+        import requests
+
+        timeout = self.settings.http_timeout
+        resumes = self.settings.http_retries
+        with self._session() as session:
+            while True:
+                start = part.offset
+                headers = {"Range": f"bytes={start}-"} if start else {}
+                try:
+                    with session.get(self.location, headers=headers, stream=True, timeout=(timeout, timeout)) as r:
+                        if r.status_code == 416 and start:  # the partial file already holds every byte
+                            return
+                        if r.status_code == 200 and start:  # no range support: start again from zero
+                            part.restart()
+                        elif r.status_code == 206 and not r.headers.get("Content-Range", "").startswith(
+                            f"bytes {start}-"
+                        ):
+                            raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
+                        elif r.status_code not in (200, 206):
+                            raise SourceError(f"HTTP {r.status_code} {r.reason}".strip())
+                        length = r.headers.get("Content-Length")
+                        part.expect_remaining(int(length) if length and length.isdigit() else None)
+                        for chunk in r.iter_content(CHUNK):
+                            part.write(chunk)
+                    return
+                except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                    if part.offset > start and resumes > 0:  # it was moving: resume from where it stopped
+                        resumes -= 1
+                        continue
+                    raise SourceError(_describe(exc)) from None
+                except requests.RequestException as exc:
+                    raise SourceError(_describe(exc)) from None
+
+
+def _describe(exc: Exception) -> str:
+    """A one-line reason from a requests exception (they nest urllib3 errors several levels deep)."""
+    import requests
+
+    if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "connection dropped mid-transfer"
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return "proxy refused the connection"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
+
+
+class HfSource:
+    """``hf://<org>/<repo>/<path>@<revision>`` through huggingface_hub, into a scratch dir inside the cache.
+
+    hf_hub_download writes its own file, so its bytes are streamed into the partial file afterwards: they
+    are still hashed before anything enters the store.
+    """
+
+    network = True
+
+    def __init__(self, location: str, settings: Settings) -> None:
+        self.location = location
+        self.settings = settings
+        rest = location[len("hf://"):]
+        rest, at, revision = rest.rpartition("@") if "@" in rest else (rest, "", "")
+        parts = rest.split("/", 2)
+        if len(parts) != 3 or not all(parts) or (at and not revision):
+            raise SourceError("expected hf://<org>/<repo>/<path>@<revision>")
+        self.repo_id = f"{parts[0]}/{parts[1]}"
+        self.filename = parts[2]
+        self.revision = revision or None
+
+    def download(self, part: PartialFile) -> None:
+        from huggingface_hub import errors, hf_hub_download
+
+        endpoint = os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_HF_ENDPOINT
+        # token=False: never send HF_TOKEN over plain http; None lets huggingface_hub find it.
+        token = None if endpoint.startswith("https://") else False
+        with tempfile.TemporaryDirectory(dir=part.path.parent, prefix=".hf-") as scratch, _hf_progress(part):
+            try:
+                local = hf_hub_download(
+                    self.repo_id, self.filename, revision=self.revision, local_dir=scratch,
+                    endpoint=endpoint, token=token, etag_timeout=self.settings.http_timeout,
+                )
+            except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError, errors.EntryNotFoundError) as exc:
+                raise SourceError(f"{_HF_MISSING.get(type(exc).__name__, 'not found')} ({_first_line(exc)})") from None
+            except (OSError, errors.HTTPError, errors.HFValidationError, errors.XetDownloadError) as exc:
+                raise SourceError(f"{type(exc).__name__}: {_first_line(exc)}") from None
+            part.restart()
+            with open(local, "rb") as fh:
+                while chunk := fh.read(CHUNK):
+                    part.write(chunk)
+
+
+@contextmanager
+def _hf_progress(part: PartialFile) -> Iterator[None]:
+    """huggingface_hub draws its own bar; show it only when the caller asked for progress."""
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    was_disabled = are_progress_bars_disabled()
+    if not part.progress:
+        disable_progress_bars()
+    try:
+        yield
+    finally:
+        (disable_progress_bars if was_disabled else enable_progress_bars)()
+
+
+_HF_MISSING = {
+    "RepositoryNotFoundError": "repository, revision or file not found, or private",
+    "RevisionNotFoundError": "revision not found",
+    "RemoteEntryNotFoundError": "file not found at that revision",
+    "EntryNotFoundError": "file not found at that revision",
+    "LocalEntryNotFoundError": "cannot reach the hub endpoint",
+}
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "failed"
+
+
+class LocalSource:
+    """A path or ``file://`` URL (a mirror folder on disk or a share). Not network: allowed offline."""
+
+    network = False
+
+    def __init__(self, location: str, settings: Settings) -> None:
+        self.location = location
+        self.path = Path(unquote(urlsplit(location).path)) if location.startswith("file://") else Path(location)
+
+    def download(self, part: PartialFile) -> None:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(part.offset)
+                while chunk := fh.read(CHUNK):
+                    part.write(chunk)
+        except FileNotFoundError:
+            raise SourceError("no such file") from None
+        except OSError as exc:
+            raise SourceError(exc.strerror or type(exc).__name__) from None
+
+
+KINDS: dict[str, type] = {"https": HttpSource, "http": HttpSource, "hf": HfSource, "file": LocalSource, "": LocalSource}
+
+
+def open_source(location: str, settings: Settings) -> Source:
+    """The source object for ``location``, chosen by its scheme (none: a local path)."""
+    scheme = location.split("://", 1)[0].lower() if "://" in location else ""
+    kind = KINDS.get(scheme)
+    if kind is None:
+        raise SourceError(f"unsupported scheme {scheme!r}")
+    return kind(location, settings)
+
+
+def mirror_location(mirror: str, model_id: str, file: str) -> str:
+    """Where a mirror holds an artifact: ``<mirror>/<model id>/<file>`` (a URL, an hf:// repo or a folder)."""
+    if mirror.startswith("hf://"):
+        base, at, revision = mirror.rpartition("@") if "@" in mirror else (mirror, "", "")
+        return f"{base.rstrip('/')}/{model_id}/{file}{at}{revision}"
+    if "://" in mirror:
+        return f"{mirror.rstrip('/')}/{quote(model_id)}/{quote(file)}"
+    return str(Path(mirror).expanduser() / model_id / file)
