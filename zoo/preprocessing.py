@@ -8,6 +8,7 @@ Pillow's resize, which samples differently, and JPEG is decoded with TensorFlow'
 The card's ``preprocessing`` block::
 
     resize: {height: 256, width: 128, interpolation: nearest|bilinear, aspect_ratio: fit|crop|pad}
+    # fit: stretch; crop: centre crop to the aspect ratio, then resize; pad: letterbox, then resize
     color_mode: rgb|bgr|grayscale
     rescale: {scale: 0.00784313725490196, offset: -1}
     normalization: {mean: [...], std: [...]}   # optional, applied after rescale
@@ -76,9 +77,9 @@ class Preprocessing:
     def image(self, path: Path) -> np.ndarray:
         """Decode ``path`` and bring it to height x width x channels as the recipe does (no rescale)."""
         image = decode(path, self.color_mode)
-        if self.aspect_ratio == "fit":
-            return resize(image, self.height, self.width, self.interpolation)
-        return crop_or_pad(image, self.height, self.width)
+        if self.aspect_ratio != "fit":
+            image = to_aspect(image, self.height, self.width, self.aspect_ratio)
+        return resize(image, self.height, self.width, self.interpolation)
 
     def rescaled(self, image: np.ndarray) -> np.ndarray:
         """The float values the float model was trained on: rescale, then optional normalization."""
@@ -171,15 +172,19 @@ def _linear(out_size: int, in_size: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return lower, upper, (coords - floor).astype(np.float32)
 
 
-def crop_or_pad(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``tf.image.resize_with_crop_or_pad``: centre crop where larger, zero pad where smaller, no scaling.
+def to_aspect(image: np.ndarray, height: int, width: int, mode: str) -> np.ndarray:
+    """Centre-crop (``crop``) or zero-pad (``pad``) to the target aspect ratio, before the resize.
 
-    It is what the reference pipeline does for any ``aspect_ratio`` other than ``fit``.
+    The window arithmetic is Keras's (``smart_resize`` / ``pad_to_aspect_ratio``), which the reference
+    training pipelines use for these modes.
     """
     in_h, in_w = image.shape[:2]
-    top, left = max((in_h - height) // 2, 0), max((in_w - width) // 2, 0)
-    cropped = image[top : top + height, left : left + width]
-    out = np.zeros((height, width, image.shape[2]), image.dtype)
-    pad_top, pad_left = max((height - in_h) // 2, 0), max((width - in_w) // 2, 0)
-    out[pad_top : pad_top + cropped.shape[0], pad_left : pad_left + cropped.shape[1]] = cropped
+    want_h, want_w = int(float(in_w * height) / width), int(float(in_h * width) / height)
+    if mode == "crop":
+        crop_h, crop_w = max(min(in_h, want_h), 1), max(min(in_w, want_w), 1)
+        top, left = int(float(in_h - crop_h) / 2), int(float(in_w - crop_w) / 2)
+        return image[top : top + crop_h, left : left + crop_w]
+    top, left = (max(in_h, want_h) - in_h) // 2, (max(in_w, want_w) - in_w) // 2
+    out = np.zeros((in_h + 2 * top, in_w + 2 * left, image.shape[2]), image.dtype)  # same margin both sides
+    out[top : top + in_h, left : left + in_w] = image
     return out

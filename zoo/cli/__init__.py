@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from zoo import __version__
-from zoo.cli import cards, catalog, fetch
+from zoo.cli import cards, catalog, fetch, reid
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards)
+GROUPS = (catalog, fetch, cards, reid)
 
 
 def build_parser() -> argparse.ArgumentParser:
