@@ -7,6 +7,7 @@ Layout under the cache root (``ZOO_CACHE_DIR``, else the platform's user cache d
     models/<model id>/<file>          symlink to the blob (else a hardlink, else a copy)
     partial/<sha256>.part             a download in progress; an interrupted one is resumed
     locks/<sha256>.lock               one writer per artifact across processes
+    verdicts/registry-<sha256>.ok     registries that already passed their schema (see zoo.registry)
 
 Using a cached file costs a ``stat`` and a small JSON read, not a re-hash: the record says which size and
 mtime the blob had when its sha256 was last checked. ``zoo cache verify`` re-hashes everything.

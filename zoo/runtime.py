@@ -121,10 +121,18 @@ class LoadedModel:
 
     def invoke(self, *arrays: np.ndarray) -> list[np.ndarray]:
         """Run once on arrays matching ``inputs`` (shape and dtype); return raw outputs (copies)."""
+        self.feed(*arrays)
+        self.run()
+        return [self._interp.get_tensor(info.index).copy() for info in self.outputs]
+
+    def feed(self, *arrays: np.ndarray) -> None:
+        """Set the inputs once; latency loops then time ``run`` alone, as TFLite's benchmark_model does."""
         for info, array in zip(self.inputs, arrays, strict=True):
             self._interp.set_tensor(info.index, array)
+
+    def run(self) -> None:
+        """One inference on the inputs last fed."""
         self._interp.invoke()
-        return [self._interp.get_tensor(info.index).copy() for info in self.outputs]
 
 
 def load_model(path: str | Path, threads: int = 1) -> LoadedModel:
@@ -133,3 +141,22 @@ def load_model(path: str | Path, threads: int = 1) -> LoadedModel:
     if not path.is_file():
         raise ModelFileError("no such file", path=path)
     return LoadedModel(path, threads=threads)
+
+
+def synthetic_input(info: TensorInfo, seed: str) -> np.ndarray:
+    """A deterministic input for ``info`` derived from ``seed`` (SHAKE-256 bytes, same on every machine).
+
+    Integer tensors get values spread over their whole range, float tensors values in [-1, 1). Used for
+    golden outputs and latency runs, where the content must be reproducible but need not be an image.
+    """
+    import hashlib
+
+    dtype = np.dtype(info.dtype)
+    count = int(np.prod(info.shape))
+    raw = np.frombuffer(hashlib.shake_256(seed.encode()).digest(count * 2), dtype="<u2")
+    if dtype.kind in "iu":
+        lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
+        values = lo + (raw.astype(np.int64) % (hi - lo + 1))
+    else:
+        values = raw.astype(np.float64) / 32768.0 - 1.0
+    return values.astype(dtype).reshape(info.shape)

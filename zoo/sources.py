@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from zoo.cache import PartialFile
 
-CHUNK = 1 << 16
+CHUNK = 1 << 16  # small enough that little is lost when a connection drops mid-chunk
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 
@@ -73,10 +73,10 @@ class HttpSource:
         import requests
 
         timeout = self.settings.http_timeout
-        resumes = self.settings.http_retries
+        stalls = self.settings.http_retries  # resumes that brought no new bytes; progress is always resumed
         with self._session() as session:
             while True:
-                start = part.offset
+                start, streaming = part.offset, False
                 headers = {"Range": f"bytes={start}-"} if start else {}
                 try:
                     with session.get(self.location, headers=headers, stream=True, timeout=(timeout, timeout)) as r:
@@ -92,12 +92,14 @@ class HttpSource:
                             raise SourceError(f"HTTP {r.status_code} {r.reason}".strip())
                         length = r.headers.get("Content-Length")
                         part.expect_remaining(int(length) if length and length.isdigit() else None)
+                        streaming = True
                         for chunk in r.iter_content(CHUNK):
                             part.write(chunk)
                     return
                 except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                    if part.offset > start and resumes > 0:  # it was moving: resume from where it stopped
-                        resumes -= 1
+                    # urllib3 already retried the request itself; a body cut short is resumed from here.
+                    if streaming and (part.offset > start or stalls > 0):
+                        stalls -= part.offset == start
                         continue
                     raise SourceError(_describe(exc)) from None
                 except requests.RequestException as exc:

@@ -16,6 +16,14 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_source_options(parser: argparse.ArgumentParser) -> None:
+    """--mirror and --offline for commands that fetch artifacts (``args.offline`` is None when not given)."""
+    parser.add_argument("--mirror", metavar="URL_OR_DIR", action="append", default=[],
+                        help="try <mirror>/<model id>/<file> before the registry's sources (repeatable; also $ZOO_MIRROR)")
+    parser.add_argument("--offline", action="store_true", default=None,
+                        help="no network: serve from the cache and local mirrors (also $ZOO_OFFLINE=1)")
+
+
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a machine-readable JSON document")
 

@@ -1,0 +1,112 @@
+"""How fast `zoo pull` is, as ratios against baselines run in the same process on the same machine.
+
+1. Warm pull (artifact already cached) over bare interpreter start-up (`python -c pass`): the cost of
+   zoo's imports, registry load and cache check. Lower is better; 1.0 would be free.
+2. Cold pull throughput over curl's, both downloading the same 200 MB generated artifact from one
+   loopback HTTP server. zoo hashes and counts while streaming; 1.0 means that costs nothing.
+
+Run: python benchmarks/bench_pull.py [--size-mb 200] [--runs 5]. Nothing is written outside a temp dir.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import hashlib
+import http.server
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def write_artifact(folder: Path, size: int) -> tuple[Path, str]:
+    """``size`` bytes of incompressible data (a random block repeated with a counter), and its sha256."""
+    path = folder / "gen" / "gen_int8.tflite"
+    path.parent.mkdir(parents=True)
+    block = os.urandom(1 << 20)
+    digest = hashlib.sha256()
+    with open(path, "wb") as fh:
+        for i in range(size >> 20):
+            chunk = i.to_bytes(8, "little") + block[8:]
+            fh.write(chunk)
+            digest.update(chunk)
+    return path, digest.hexdigest()
+
+
+def write_registry(folder: Path, url: str, size: int, sha256: str) -> Path:
+    doc = {"schema_version": 1, "name": "bench", "models": {"gen": {
+        "family": "bench", "title": "generated", "task": "re_identification",
+        "artifacts": [{"file": "gen_int8.tflite", "format": "tflite", "precision": "int8", "size": size,
+                       "sha256": sha256, "sources": [url]}],
+    }}}
+    path = folder / "registry.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve(folder: Path) -> http.server.ThreadingHTTPServer:
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    if shutil.which("curl") is None:
+        sys.exit("bench_pull: curl is needed for the throughput baseline")
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-") as tmp:
+        tmp = Path(tmp)
+        size = args.size_mb << 20
+        artifact, sha256 = write_artifact(tmp / "www", size)
+        server = serve(tmp / "www")
+        url = f"http://127.0.0.1:{server.server_address[1]}/gen/gen_int8.tflite"
+        registry = write_registry(tmp, url, size, sha256)
+        env = {**os.environ, "ZOO_CACHE_DIR": str(tmp / "cache"), "NO_PROXY": "127.0.0.1"}
+        pull = [sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry), "--quiet"]
+
+        cold, curl = [], []
+        for _ in range(args.runs):
+            shutil.rmtree(tmp / "cache", ignore_errors=True)
+            cold.append(timed(pull, env))
+            (tmp / "curl.out").unlink(missing_ok=True)
+            curl.append(timed(["curl", "-sf", "--noproxy", "127.0.0.1", "-o", str(tmp / "curl.out"), url], env))
+        warm = [timed(pull, env) for _ in range(args.runs * 4)]
+        bare = [timed([sys.executable, "-c", "pass"], env) for _ in range(args.runs * 4)]
+        server.shutdown()
+
+    mb = size / (1 << 20)
+    warm_s, bare_s = statistics.median(warm), statistics.median(bare)
+    zoo_rate, curl_rate = mb / min(cold), mb / min(curl)
+    print(f"warm pull           {warm_s * 1000:7.1f} ms   (median of {len(warm)})")
+    print(f"python -c pass      {bare_s * 1000:7.1f} ms   (median of {len(bare)})")
+    print(f"warm / bare         {warm_s / bare_s:7.2f} x")
+    print(f"cold pull {mb:.0f} MB    {zoo_rate:7.0f} MB/s (best of {len(cold)}, includes start-up and sha256)")
+    print(f"curl {mb:.0f} MB         {curl_rate:7.0f} MB/s (best of {len(curl)})")
+    print(f"zoo / curl          {zoo_rate / curl_rate:7.2f} x throughput")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""hf:// sources through huggingface_hub, against olah serving a local git repository as a hub repo."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from httpserver import generated, http_server, no_internet, write_registry  # noqa: F401 - fixtures
+
+from zoo.errors import IntegrityError, SourceUnavailableError
+from zoo.fetching import fetch
+from zoo.registry import Artifact
+
+pytestmark = pytest.mark.usefixtures("no_internet")
+
+V1 = generated(120_000, seed=11)
+V2 = generated(120_000, seed=12)
+FILE = "weights/gen_int8.tflite"
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "zoo", "GIT_AUTHOR_EMAIL": "zoo@invalid",
+           "GIT_COMMITTER_NAME": "zoo", "GIT_COMMITTER_EMAIL": "zoo@invalid"}
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def olah_hub(tmp_path_factory: pytest.TempPathFactory):
+    """olah, offline, serving ``testorg/reid`` from a git repo with two commits of one file: (url, first sha)."""
+    olah_cli = Path(sys.executable).with_name("olah-cli")
+    if not olah_cli.exists() or shutil.which("git") is None:
+        pytest.skip("olah (the test extra) or git is not installed")
+    root = tmp_path_factory.mktemp("olah")
+    repo = root / "mirrors" / "models" / "testorg" / "reid"
+    (repo / "weights").mkdir(parents=True)
+    (repo / "gen").mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / FILE).write_bytes(V1)
+    (repo / "gen" / "gen_int8.tflite").write_bytes(V1)  # a mirror layout: <model id>/<file>
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    first = git(repo, "rev-parse", "HEAD")
+    (repo / FILE).write_bytes(V2)
+    git(repo, "commit", "-qam", "v2")
+    port = free_port()
+    (root / "olah.toml").write_text(
+        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nrepos-path = "{root / "repos"}"\n'
+        f'mirrors-path = ["{root / "mirrors"}"]\nmirror-netloc = "127.0.0.1:{port}"\n'
+        f'mirror-lfs-netloc = "127.0.0.1:{port}"\n[accessibility]\noffline = true\n',
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen([str(olah_cli), "-c", "olah.toml"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("olah did not start")
+    yield f"http://127.0.0.1:{port}", first
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture
+def hub_env(olah_hub, monkeypatch, tmp_path):
+    endpoint, first = olah_hub
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))  # never the user's hub cache or token
+    return first
+
+
+def art(source: str, data: bytes = V1) -> Artifact:
+    return Artifact("gen", "gen_int8.tflite", "tflite", "int8", len(data), hashlib.sha256(data).hexdigest(), (source,))
+
+
+def test_pinned_revision_is_pulled_and_verified(hub_env, tmp_path):
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [
+        {"file": "gen_int8.tflite", "data": V1, "sources": [f"hf://testorg/reid/{FILE}@{hub_env}"]},
+    ]})
+    result = subprocess.run([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert hashlib.sha256(Path(result.stdout.strip()).read_bytes()).hexdigest() == hashlib.sha256(V1).hexdigest()
+    assert list((Path(os.environ["ZOO_CACHE_DIR"]) / "partial").iterdir()) == []  # scratch dir removed
+
+
+def test_branch_that_moved_on_is_refused_by_hash(hub_env):
+    """main now holds V2; a registry that trusted the branch instead of a commit gets caught."""
+    with pytest.raises(IntegrityError, match="sha256 mismatch"):
+        fetch(art("hf://testorg/reid/weights/gen_int8.tflite@main"))
+    assert fetch(art("hf://testorg/reid/weights/gen_int8.tflite@main", V2)).read_bytes() == V2
+
+
+def test_missing_file_and_repo_are_source_errors(hub_env):
+    with pytest.raises(SourceUnavailableError) as info:
+        fetch(art(f"hf://testorg/reid/weights/nope.tflite@{hub_env}"))
+    assert "not found" in info.value.message
+    with pytest.raises(SourceUnavailableError, match="not found"):
+        fetch(art(f"hf://testorg/absent/{FILE}@{hub_env}"))
+
+
+def test_hf_repo_as_a_mirror(hub_env):
+    """An hf:// mirror holds <model id>/<file> in a repo, like a folder or URL mirror."""
+    assert fetch(art("/nonexistent/source"), mirrors=[f"hf://testorg/reid@{hub_env}"]).read_bytes() == V1
+
+
+def test_token_is_never_sent_over_plain_http_nor_printed(http_server, monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_ENDPOINT", http_server.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    secret = "hf_secretTOKENvalue1234567890"
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [
+        {"file": "gen_int8.tflite", "data": V1, "sources": [f"hf://testorg/reid/{FILE}@main"]},
+    ]})
+    result = subprocess.run([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "HF_TOKEN": secret})
+    assert result.returncode == 3
+    assert http_server.log, "the hub endpoint was never asked"
+    assert all(r.authorization is None for r in http_server.log)
+    assert secret not in result.stdout + result.stderr

@@ -1,0 +1,188 @@
+"""``zoo pull``, ``zoo mirror`` and ``zoo cache`` as a user runs them: real processes, a real loopback server."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+import pytest
+from httpserver import generated, http_server, no_internet, write_registry  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.usefixtures("no_internet")
+
+OSNET_SHA = "e9713dbba5f843477a0dd639bb35bae88cfe51b8d8b15bc9e0f1133ff2a26375"
+DATA = generated(200_000, seed=3)
+
+
+def zoo(*args: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=60
+    )
+
+
+def cache_files(cache: Path) -> list[Path]:
+    return [p for d in ("blobs", "models", "partial") for p in (cache / d).rglob("*") if not p.is_dir()]
+
+
+def test_pull_from_a_loopback_mirror_then_from_the_cache_with_the_server_stopped(http_server, real_osnet):
+    http_server.add(f"osnet_a025/{real_osnet.name}", real_osnet.read_bytes())
+    first = zoo("pull", "osnet_a025", "--mirror", http_server.url)
+    assert first.returncode == 0, first.stderr
+    assert first.stderr == ""  # not a terminal: no progress bar
+    (line,) = first.stdout.splitlines()
+    assert hashlib.sha256(Path(line).read_bytes()).hexdigest() == OSNET_SHA
+    http_server.stop()
+    second = zoo("pull", "osnet_a025", "--mirror", http_server.url)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+
+
+def test_pull_from_a_corrupted_mirror_fails_and_leaves_nothing_in_the_cache(http_server, real_osnet):
+    corrupted = bytearray(real_osnet.read_bytes())
+    corrupted[1000] ^= 0xFF
+    http_server.add(f"osnet_a025/{real_osnet.name}", bytes(corrupted))
+    result = zoo("pull", "osnet_a025", "--mirror", http_server.url)
+    assert result.returncode != 0
+    (message,) = result.stderr.splitlines()
+    assert f"expected {OSNET_SHA}, got {hashlib.sha256(corrupted).hexdigest()}" in message
+    assert cache_files(Path(os.environ["ZOO_CACHE_DIR"])) == []
+
+
+def test_concurrent_pull_processes_download_once_and_all_succeed(http_server, tmp_path):
+    http_server.delay = 1.5  # the body trickles in, so the processes overlap
+    url = http_server.add("gen/gen_int8.tflite", DATA, "slow_body")
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "gen_int8.tflite", "data": DATA, "sources": [url]}]})
+    procs = [
+        subprocess.Popen([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
+    assert len({out for out, _ in outputs}) == 1
+    assert len(http_server.gets("gen/gen_int8.tflite")) == 1
+
+
+def test_pull_json_to_and_format_all(http_server, tmp_path):
+    keras = generated(1000, seed=4)
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [
+        {"file": "gen_int8.tflite", "data": DATA, "sources": [http_server.add("a", DATA)]},
+        {"file": "gen.keras", "format": "keras", "data": keras, "sources": [http_server.add("b", keras)]},
+    ]})
+    result = zoo("pull", "gen", "--registry", str(registry), "--format", "all", "--to", str(tmp_path / "out"), "--json")
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert [(a["file"], a["format"]) for a in doc["artifacts"]] == [("gen_int8.tflite", "tflite"), ("gen.keras", "keras")]
+    for art in doc["artifacts"]:
+        path = Path(art["path"])
+        assert path.parent == tmp_path / "out" and not path.is_symlink()
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == art["sha256"]
+
+
+def test_offline_pull_of_a_missing_artifact_is_a_clear_error_without_requests(http_server, tmp_path):
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [http_server.add("g", DATA)]}]})
+    result = zoo("pull", "gen", "--registry", str(registry), "--offline")
+    assert result.returncode == 3
+    assert result.stderr.startswith("zoo: error: gen/g.tflite is not in the cache and offline mode is on")
+    assert zoo("pull", "gen", "--registry", str(registry), ZOO_OFFLINE="1").returncode == 3
+    assert http_server.log == []
+
+
+def test_mirror_writes_a_layout_that_serves_an_offline_site(http_server, tmp_path):
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [http_server.add("g", DATA)]}]})
+    written = zoo("mirror", str(tmp_path / "site"), "gen", "--registry", str(registry))
+    assert written.returncode == 0, written.stderr
+    assert written.stdout.strip() == str(tmp_path / "site" / "gen" / "g.tflite")
+    http_server.stop()
+    fresh = zoo("pull", "gen", "--registry", str(registry), "--offline",
+                ZOO_CACHE_DIR=str(tmp_path / "fresh"), ZOO_MIRROR=str(tmp_path / "site"))
+    assert fresh.returncode == 0, fresh.stderr
+    assert Path(fresh.stdout.strip()).read_bytes() == DATA
+
+
+def test_cache_list_verify_clean(tmp_path):
+    src = tmp_path / "g.tflite"
+    src.write_bytes(DATA)
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [str(src)]}]})
+    path = Path(zoo("pull", "gen", "--registry", str(registry)).stdout.strip())
+    listed = json.loads(zoo("cache", "list", "--json").stdout)
+    assert [(e["names"], e["size"]) for e in listed["entries"]] == [(["gen/g.tflite"], len(DATA))]
+    assert json.loads(zoo("cache", "verify", "--json").stdout)["corrupt"] == 0
+    blob = path.resolve()
+    blob.chmod(0o644)
+    blob.write_bytes(generated(len(DATA), seed=9))
+    verified = zoo("cache", "verify")
+    assert verified.returncode == 1 and "CORRUPT" in verified.stdout
+    zoo("pull", "gen", "--registry", str(registry))
+    cleaned = json.loads(zoo("cache", "clean", "--json").stdout)
+    assert [e["names"] for e in cleaned["removed"]] == [["gen/g.tflite"]]
+    assert json.loads(zoo("cache", "list", "--json").stdout)["entries"] == []
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    src = tmp_path / "g.tflite"
+    src.write_bytes(DATA)
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [str(src)]}]})
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    with subprocess.Popen([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
+                          stdout=subprocess.PIPE, stderr=follower) as proc:
+        os.close(follower)
+        proc.communicate(timeout=60)
+    shown = b""
+    while select.select([leader], [], [], 1)[0]:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert b"g.tflite" in shown and b"%" in shown
+
+
+BAD_REGISTRIES = {
+    "broken_yaml": ("schema_version: 1\nname: [unclosed\n", "invalid YAML"),
+    "schema": ("schema_version: 1\nname: x\nmodels:\n  m:\n    family: f\n    title: t\n    task: re_identification\n"
+               "    artifacts:\n      - {file: m.tflite, format: tflite, precision: int8, size: big, sha256: abc, sources: [x]}\n",
+               "/models/m/artifacts/0/"),
+    "traversal": ("schema_version: 1\nname: x\nmodels:\n  m:\n    family: f\n    title: t\n    task: re_identification\n"
+                  "    artifacts:\n      - {file: ../../escape.tflite, format: tflite, precision: int8, size: 1,"
+                  f" sha256: '{'0' * 64}', sources: [x]}}\n",
+                  "/models/m/artifacts/0/file"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_REGISTRIES))
+def test_bad_registries_are_one_line_errors_with_exit_2(tmp_path, case):
+    text, expected = BAD_REGISTRIES[case]
+    path = tmp_path / "registry.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = zoo("pull", "m", "--registry", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    assert lines and all(line.startswith(f"zoo: error: {path}:") for line in lines)
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path.parent / "escape.tflite").exists()
+
+
+def test_a_registry_edited_after_a_good_run_is_validated_again(tmp_path):
+    """Warm runs skip jsonschema for registry bytes that already passed; new bytes are checked afresh."""
+    src = tmp_path / "g.tflite"
+    src.write_bytes(DATA)
+    registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [str(src)]}]})
+    assert zoo("pull", "gen", "--registry", str(registry)).returncode == 0
+    assert list((Path(os.environ["ZOO_CACHE_DIR"]) / "verdicts").glob("registry-*.ok"))
+    registry.write_text(registry.read_text(encoding="utf-8").replace("precision: int8", "precision: int9"))
+    result = zoo("pull", "gen", "--registry", str(registry))
+    assert result.returncode == 2 and "/precision" in result.stderr

@@ -1,0 +1,93 @@
+"""Golden outputs: proof that a file still computes what it computed when its card was checked.
+
+A golden file stores a recipe for a few deterministic inputs (seeds for ``synthetic_input``) and the raw
+outputs the artifact produced for them; the inputs themselves are regenerated, never stored. Integer
+outputs must match exactly or within one quantization step (XNNPACK and the reference kernels may round
+differently); float outputs within a small relative tolerance.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zoo.errors import ConfigError
+from zoo.runtime import load_model, runtime_name, synthetic_input
+
+GOLDEN_VERSION = 1
+DEFAULT_CASES = 3
+FLOAT_RTOL = 1e-3
+
+
+@dataclass(frozen=True)
+class GoldenResult:
+    """Outcome of replaying a golden file; ``max_diff`` in quantization steps (int) or absolute (float)."""
+
+    cases: int
+    max_diff: float
+    mismatches: int  # output elements beyond tolerance, over all cases
+    passed: bool
+
+
+def _seed(base: str, case: int) -> str:
+    return f"{base}:{case}"
+
+
+def _run_cases(path: Path, seed: str, cases: int) -> list[list[np.ndarray]]:
+    model = load_model(path)
+    return [
+        model.invoke(*(synthetic_input(t, f"{_seed(seed, case)}:{i}") for i, t in enumerate(model.inputs)))
+        for case in range(cases)
+    ]
+
+
+def make_golden(path: str | Path, *, seed: str = "zoo-golden", cases: int = DEFAULT_CASES) -> dict[str, Any]:
+    """The golden document for the file at ``path`` (store it as JSON under ``registry/goldens/``)."""
+    import hashlib
+
+    path = Path(path)
+    outputs = _run_cases(path, seed, cases)
+    return {
+        "golden_version": GOLDEN_VERSION,
+        "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "runtime": runtime_name(),
+        "recipe": {"generator": "zoo.runtime.synthetic_input (SHAKE-256)", "seed": seed, "cases": cases},
+        "expected": [[{"dtype": o.dtype.name, "shape": list(o.shape), "values": o.ravel().tolist()} for o in case]
+                     for case in outputs],
+    }
+
+
+def load_golden(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("golden_version") != GOLDEN_VERSION or not doc["expected"]:
+            raise ValueError(f"golden_version must be {GOLDEN_VERSION}")
+        doc["recipe"]["seed"], doc["recipe"]["cases"]  # noqa: B018 - fail early on a missing recipe
+    except FileNotFoundError:
+        raise ConfigError("golden file not found", path=path) from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"unusable golden file ({exc})", path=path) from None
+    return doc
+
+
+def check_golden(model_path: str | Path, golden: dict[str, Any]) -> GoldenResult:
+    """Replay ``golden``'s recipe on ``model_path`` and compare every output element."""
+    recipe = golden["recipe"]
+    actual = _run_cases(Path(model_path), recipe["seed"], int(recipe["cases"]))
+    worst, bad = 0.0, 0
+    for got_case, want_case in zip(actual, golden["expected"], strict=True):
+        for got, want in zip(got_case, want_case, strict=True):
+            expected = np.asarray(want["values"], dtype=want["dtype"]).reshape(want["shape"])
+            if got.shape != expected.shape:
+                return GoldenResult(cases=len(actual), max_diff=float("inf"), mismatches=int(expected.size), passed=False)
+            diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
+            limit = 1.0 if expected.dtype.kind in "iu" else FLOAT_RTOL * (np.abs(expected) + 1e-6)
+            worst = max(worst, float(diff.max(initial=0.0)))
+            bad += int(np.count_nonzero(diff > limit))
+    return GoldenResult(cases=len(actual), max_diff=worst, mismatches=bad, passed=bad == 0)
