@@ -5,8 +5,6 @@ The TensorFlow comparisons run when TensorFlow is installed and are skipped othe
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 
 import numpy as np
 import pytest

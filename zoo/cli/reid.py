@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from zoo.cli.common import load_registry_for, print_json
-from zoo.cli.fetch import _add_fetch_options, _fetch_kwargs
+from zoo.cli.common import add_fetch_options, fetch_options, load_registry_for, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distance", choices=("cosine", "euclidean"), help="default: the card's, else cosine")
     p.add_argument("--limit-queries", type=int, metavar="N", help="only the first N queries (a quick check)")
     p.add_argument("--card", type=Path, metavar="CARD", help="card.yaml whose preprocessing to use")
-    _add_fetch_options(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_evaluate)
 
 
@@ -41,7 +40,7 @@ def _model_and_card(args: argparse.Namespace) -> tuple[str, Path, Path]:
         label = model.id if model else path.name
     else:
         model = registry.get(args.model)
-        label, path = model.id, fetch(model.artifact("tflite"), **_fetch_kwargs(args))
+        label, path = model.id, fetch(model.artifact("tflite"), **fetch_options(args))
     card = args.card or (model.card if model else None)
     if card is None:
         why = "is not in the registry" if model is None else f"({model.id}) has no card in the registry"
@@ -63,7 +62,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         layout=args.layout,
         distance=distance,
         limit_queries=args.limit_queries,
-        progress=_fetch_kwargs(args)["progress"],
+        progress=fetch_options(args)["progress"],
     )
     if args.json:
         print_json({"model": label, "file": str(model_file), "card": str(card.path), "dataset": str(args.dataset),
