@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ("httpserver",)  # the loopback HTTP server fixtures (http_server, no_internet)
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("ZOO_SHARED_DIR", REPO.parent / "shared"))
 REAL_ARTIFACTS = SHARED / "artifacts" / "stm32ai-modelzoo"

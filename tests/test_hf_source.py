@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from httpserver import generated, http_server, no_internet, write_registry  # noqa: F401 - fixtures
+from httpserver import generated, write_registry
 
 from zoo.errors import IntegrityError, SourceUnavailableError
 from zoo.fetching import fetch

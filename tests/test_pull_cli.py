@@ -15,7 +15,7 @@ import termios
 from pathlib import Path
 
 import pytest
-from httpserver import generated, http_server, no_internet, write_registry  # noqa: F401 - fixtures
+from httpserver import generated, write_registry
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 

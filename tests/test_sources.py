@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from httpserver import generated, http_server, no_internet  # noqa: F401 - fixtures
+from httpserver import generated
 
 from zoo.cache import Cache
 from zoo.errors import IntegrityError, OfflineError, SourceUnavailableError, UsageError

@@ -85,3 +85,7 @@ class OfflineError(SourceUnavailableError):
 
 class SourceError(SourceUnavailableError):
     """One source could not deliver (HTTP 404, timeout, missing file); ``fetch`` tries the next one."""
+
+
+class DatasetError(InvalidDataError):
+    """A re-ID dataset folder is unusable: unknown layout, no images, unparseable names, a bad manifest."""

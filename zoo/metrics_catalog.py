@@ -39,6 +39,7 @@ _METRICS = (
     Metric("rank1", "accuracy", "rank-1 accuracy", ("rank 1 accuracy", "rank 1")),
     Metric("rank5", "accuracy", "rank-5 accuracy", ("rank 5 accuracy", "rank 5")),
     Metric("rank10", "accuracy", "rank-10 accuracy", ("rank 10 accuracy", "rank 10")),
+    Metric("mINP", "accuracy", "mINP", ("minp",)),
     Metric("top1", "accuracy", "Top 1 Accuracy", ("top 1 accuracy", "top 1", "accuracy")),
     Metric("top5", "accuracy", "Top 5 Accuracy", ("top 5 accuracy", "top 5")),
     Metric("AP", "accuracy", "AP", ("ap",)),

@@ -6,6 +6,9 @@ bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``Ten
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,24 @@ def _tensor_info(detail: dict[str, Any]) -> TensorInfo:
     )
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """The native runtime prints "INFO: Created TensorFlow Lite XNNPACK delegate" straight to fd 2 while an
+    interpreter is built; that line is noise in every report. Failures still surface as exceptions."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable fd 2 (e.g. a closed stderr): nothing to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class LoadedModel:
     """A TFLite model ready to run: its tensors and an ``invoke`` for one input batch."""
 
@@ -112,8 +133,9 @@ class LoadedModel:
         mod, _ = _interpreter_module()
         self.path = Path(path)
         try:
-            self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads)
-            self._interp.allocate_tensors()
+            with _native_stderr_silenced():
+                self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads)
+                self._interp.allocate_tensors()
         except ValueError as exc:
             raise ModelFileError(f"not a loadable TFLite model ({exc})", path=self.path) from None
         self.inputs = [_tensor_info(d) for d in self._interp.get_input_details()]

@@ -235,7 +235,8 @@ def _accuracy_checks(entry: Entry, artifact: Any, path: Path, card: dict[str, An
     result = evaluate(path, options.dataset, preprocessing=card.get("preprocessing") or {},
                       distance=(card.get("evaluation") or {}).get("distance", "cosine"))
     measured = {"mAP": result.mAP * 100.0, **{f"rank{k}": float(result.cmc[k - 1]) * 100.0
-                                               for k in (1, 5, 10) if len(result.cmc) >= k}}
+                                               for k in (1, 5, 10) if len(result.cmc) >= k},
+                "mINP": result.mINP * 100.0}
     dataset_id = _dataset_id(card, options)
     summary = ", ".join(f"{k} {v:.2f} %" for k, v in measured.items())
     if dataset_id is None:
@@ -248,7 +249,7 @@ def _accuracy_checks(entry: Entry, artifact: Any, path: Path, card: dict[str, An
     })
     checks = []
     for i, record in enumerate(records_of(card, artifact.model_id)):
-        if record.get("dataset") != dataset_id or record.get("origin") == "measured":
+        if record.get("dataset") != dataset_id:
             continue
         for metric, value in (record.get("values") or {}).items():
             if metric not in measured:

@@ -17,11 +17,34 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
-    """--mirror and --offline for commands that fetch artifacts (``args.offline`` is None when not given)."""
+    """--mirror, --offline and --quiet for every command that fetches artifacts."""
     parser.add_argument("--mirror", metavar="URL_OR_DIR", action="append", default=[],
                         help="try <mirror>/<model id>/<file> before the registry's sources (repeatable; also $ZOO_MIRROR)")
-    parser.add_argument("--offline", action="store_true", default=None,
+    parser.add_argument("--offline", action="store_true",
                         help="no network: serve from the cache and local mirrors (also $ZOO_OFFLINE=1)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+
+
+def add_fetch_options(parser: argparse.ArgumentParser) -> None:
+    """Everything a command that fetches and reports takes: sources, --registry and --json."""
+    add_source_options(parser)
+    add_registry_option(parser)
+    add_json_option(parser)
+
+
+def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for zoo.fetching.fetch/pull from the options of ``add_source_options``.
+
+    Progress bars only on a terminal, never with --quiet or --json (they would interleave with the JSON).
+    """
+    from zoo.settings import Settings
+
+    return {
+        "settings": Settings.from_env(),
+        "mirrors": tuple(args.mirror),
+        "offline": True if args.offline else None,
+        "progress": not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty(),
+    }
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zoo.cli.common import add_json_option, add_registry_option, load_registry_for, print_json
+from zoo.cli.common import add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json
 from zoo.errors import EXIT_FAILED
 
 
@@ -16,14 +16,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model_id", metavar="ID")
     p.add_argument("--format", choices=("tflite", "keras", "all"), default="tflite", help="default: tflite")
     p.add_argument("--to", metavar="DIR", type=Path, help="also copy the verified files into DIR")
-    _add_fetch_options(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_pull)
 
     p = sub.add_parser("mirror", help="write <DIR>/<model id>/<file> from the cache, for --mirror elsewhere")
     p.add_argument("directory", metavar="DIR", type=Path)
     p.add_argument("model_ids", metavar="ID", nargs="*", help="models to include (default: all)")
     p.add_argument("--format", choices=("tflite", "keras", "all"), default="all", help="default: all")
-    _add_fetch_options(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_mirror)
 
     cache = sub.add_parser("cache", help="what is cached: list, re-hash (verify) or remove (clean)")
@@ -40,28 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
 
 
-def _add_fetch_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--mirror", metavar="URL_OR_DIR", action="append", default=[],
-        help="try <mirror>/<model id>/<file> before the registry's sources (repeatable; also $ZOO_MIRROR)",
-    )
-    p.add_argument("--offline", action="store_true", help="no network: serve from the cache (also $ZOO_OFFLINE=1)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    add_registry_option(p)
-    add_json_option(p)
-
-
-def _fetch_kwargs(args: argparse.Namespace) -> dict[str, Any]:
-    from zoo.settings import Settings
-
-    return {
-        "settings": Settings.from_env(),
-        "mirrors": args.mirror,
-        "offline": True if args.offline else None,
-        "progress": not args.quiet and not args.json and sys.stderr.isatty(),
-    }
-
-
 def _artifact_json(art, path: Path) -> dict[str, Any]:
     return {"model": art.model_id, "file": art.file, "format": art.format, "size": art.size,
             "sha256": art.sha256, "path": str(path)}
@@ -72,7 +50,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
     registry = load_registry_for(args)
     arts = select(registry.get(args.model_id), [args.format])
-    paths = pull(registry, args.model_id, formats=[args.format], to=args.to, **_fetch_kwargs(args))
+    paths = pull(registry, args.model_id, formats=[args.format], to=args.to, **fetch_options(args))
     if args.json:
         print_json({"model": args.model_id, "artifacts": [_artifact_json(a, p) for a, p in zip(arts, paths)]})
     else:
@@ -84,7 +62,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     from zoo.fetching import write_mirror
 
     registry = load_registry_for(args)
-    paths = write_mirror(registry, args.directory, args.model_ids, formats=[args.format], **_fetch_kwargs(args))
+    paths = write_mirror(registry, args.directory, args.model_ids, formats=[args.format], **fetch_options(args))
     if args.json:
         print_json({"mirror": str(args.directory), "files": [str(p) for p in paths]})
     else:

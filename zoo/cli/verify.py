@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_json_option, add_registry_option, add_source_options, load_registry_for, print_json
+from zoo.cli.common import add_json_option, add_registry_option, add_source_options, fetch_options, load_registry_for, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -60,7 +60,7 @@ def _model_file(args: argparse.Namespace, registry) -> Path:
     from zoo.fetching import fetch
 
     artifact = registry.get(args.target).artifact("tflite")
-    return fetch(artifact, mirrors=tuple(args.mirror), offline=args.offline, progress=sys.stderr.isatty())
+    return fetch(artifact, **fetch_options(args))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -124,8 +124,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--dataset {args.dataset}: no such folder")
     registry = load_registry_for(args)
     targets = shard(select_targets(registry, args.targets), args.shard)
+    sources = fetch_options(args)
     options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
-                      latency=args.latency, threads=args.threads, mirrors=tuple(args.mirror), offline=args.offline)
+                      latency=args.latency, threads=args.threads, mirrors=sources["mirrors"], offline=sources["offline"])
     entries = verify(targets, registry, options, jobs=args.jobs)
     if args.write:
         by_card: dict[str, list] = {}

@@ -1,0 +1,86 @@
+"""Embed images with a TFLite model: decode, resize, invoke, dequantize, streamed over every core.
+
+Each worker thread owns its own interpreter (one interpreter must not be shared between threads) and
+runs whole images: Pillow's decoder and the LiteRT ``invoke`` release the GIL, so with N workers N
+images are in flight and the decode of one hides behind the invoke of another.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import ConfigError
+from zoo.preprocessing import Preprocessing
+from zoo.runtime import LoadedModel, TensorInfo, load_model
+
+
+def check_input(model: LoadedModel, prep: Preprocessing) -> TensorInfo:
+    """The model's one image input, refusing a card whose resize does not match the file's input shape."""
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
+        raise ConfigError("expected one image input of shape [1, height, width, channels]", path=model.path)
+    info = model.inputs[0]
+    channels = 1 if prep.color_mode == "grayscale" else 3
+    if info.shape[1:] != (prep.height, prep.width, channels):
+        raise ConfigError(
+            f"input shape {list(info.shape)} does not match the card's preprocessing "
+            f"({prep.height}x{prep.width}, {prep.color_mode})",
+            path=model.path,
+        )
+    return info
+
+
+def extract_features(
+    model_file: str | Path,
+    images: Sequence[Path],
+    preprocessing: Preprocessing,
+    *,
+    workers: int | None = None,
+    progress: bool = False,
+) -> np.ndarray:
+    """One dequantized float32 embedding (the first output, flattened) per image, in ``images`` order.
+
+    ``workers`` defaults to the number of CPUs; each uses a single-threaded interpreter. ``progress``
+    shows a tqdm bar, on a terminal only.
+    """
+    from tqdm import tqdm
+
+    first = load_model(model_file)
+    check_input(first, preprocessing)
+    spare = [first]  # the first worker reuses the interpreter loaded for the check
+    local = threading.local()
+    lock = threading.Lock()
+
+    def interpreter() -> LoadedModel:
+        if not hasattr(local, "model"):
+            with lock:
+                local.model = spare.pop() if spare else load_model(model_file)
+        return local.model
+
+    def embed(path: Path) -> np.ndarray:
+        model = interpreter()
+        info = model.inputs[0]
+        array = preprocessing.model_input(path, info.dtype, info.scale, info.zero_point)
+        raw = model.invoke(array)[0]
+        return model.outputs[0].dequantize(raw).reshape(-1)
+
+    workers = workers or os.cpu_count() or 1
+    rows = []
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoo-features") as pool:
+        bar = tqdm(total=len(images), unit="img", desc="features", disable=None if progress else True)
+        try:
+            with bar:
+                for row in pool.map(embed, images):
+                    rows.append(row)
+                    bar.update()
+        except BaseException:  # a bad image (or Ctrl-C) stops the queue instead of finishing it
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    if not rows:
+        return np.zeros((0, 0), np.float32)
+    return np.stack(rows)
