@@ -86,7 +86,7 @@ class _Demo:
         self.file = fetch(artifact, settings=self.settings, mirrors=self.mirrors, offline=True)
         digest = sha256_file(self.file)  # re-read: show the bytes we hand on are the registry's
         ok = digest == artifact.sha256
-        return Step("pull", ok, f"{self.file} ({artifact.size:,} bytes, sha256 {digest[:16]}... "
+        return Step("pull", ok, f"{self.file} ({artifact.size:,} bytes, sha256 {digest} "
                     f"{'verified' if ok else 'DIFFERS from the registry'})",
                     {"path": str(self.file), "size": artifact.size, "sha256": digest, "expected_sha256": artifact.sha256,
                      "mirror": self.mirrors[0], "offline": True})
@@ -172,17 +172,18 @@ def _accuracy_claim(card: Any, model_id: str) -> dict[str, Any]:
 def run_demo(
     *,
     model_id: str = DEMO_MODEL,
+    registry: Registry | None = None,
     settings: Settings | None = None,
     workdir: str | Path | None = None,
     tolerance_pp: float = TOLERANCE_PP,
     on_step: Callable[[Step], None] | None = None,
 ) -> DemoReport:
-    """Run every step on the shipped registry, offline; stop at the first step that raises.
+    """Run every step offline on the shipped registry (or ``registry``); stop when the file or data is missing.
 
     ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
     ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
     """
-    registry = load_registry()
+    registry = registry or load_registry()
     settings = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="zoo-demo-") as tmp:
         demo = _Demo(registry, model_id, settings, Path(workdir) if workdir else Path(tmp), tolerance_pp)

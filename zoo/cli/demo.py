@@ -26,7 +26,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from zoo.demo import TOLERANCE_PP, Step, run_demo
 
     def show(step: Step) -> None:
-        print(f"{'ok ' if step.ok else 'FAIL'} {step.name:<9} {step.summary}", flush=True)
+        print(f"{'ok' if step.ok else 'FAIL':<4} {step.name:<9} {step.summary}", flush=True)
 
     tolerance = TOLERANCE_PP if args.tolerance is None else args.tolerance
     report = run_demo(workdir=args.keep, tolerance_pp=tolerance, on_step=None if args.json else show)
