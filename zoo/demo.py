@@ -14,8 +14,10 @@ and check that the card's README is current. Nothing here prints; ``zoo.cli.demo
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +62,8 @@ def bundled_mirror() -> Path:
 class _Demo:
     """The state the steps share: the registry, the pulled file, the card, the generated data."""
 
-    def __init__(self, registry: Registry, model_id: str, settings: Settings, workdir: Path, tolerance_pp: float):
+    def __init__(self, registry: Registry, model_id: str, settings: Settings, workdir: Path, kept: bool,
+                 tolerance_pp: float):
         self.registry = registry
         self.model = registry.get(model_id)
         if self.model.card is None:
@@ -68,11 +71,13 @@ class _Demo:
         self.card_path: Path = self.model.card
         self.settings = settings
         self.workdir = workdir
+        self.kept = kept
         self.tolerance_pp = tolerance_pp
         self.mirrors = (str(bundled_mirror()),)
         self.file: Path | None = None
         self.dataset: Path | None = None
 
+    @cached_property
     def card(self):  # -> zoo.cards.Card
         from zoo.cards import load_card
 
@@ -104,27 +109,27 @@ class _Demo:
         options = Options(mirrors=self.mirrors, offline=True)
         entries = verify([Target(self.model.id, self.card_path)], self.registry, options)
         checks = [c for entry in entries for c in entry.checks]
-        counts: dict[str, int] = {}
-        for c in checks:
-            counts[c.status] = counts.get(c.status, 0) + 1
+        counts = dict(Counter(c.status for c in checks))
         failed = [c.message for c in checks if c.status == "fail"]
-        summary = ", ".join(f"{n} {status}" for status, n in counts.items()) + " (card rules against the file)"
+        groups = ", ".join(dict.fromkeys(c.id.split(".")[0] for c in checks))
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items()) + f" ({groups})"
         return Step("verify", not any(e.failed for e in entries), failed[0] if failed else summary,
                     {"counts": counts, "checks": [c.to_json() for c in checks]})
 
     def generate(self) -> Step:
         from zoo import synthetic
 
-        params = _generator(self.card())
+        params = _generator(self.card)
         self.dataset = self.workdir / "synthetic-reid"
         made = synthetic.write_test_set(self.dataset, **params)
+        where = f"in {self.dataset}" if self.kept else "in a temporary folder (--keep DIR keeps them)"
         return Step("dataset", True, f"{made.queries} queries and {made.gallery} gallery images of {made.identities} "
-                    f"synthetic identities in {self.dataset}", {"path": str(self.dataset), "generator": params})
+                    f"synthetic identities {where}", {"path": str(self.dataset) if self.kept else None, "generator": params})
 
     def evaluate(self) -> Step:
         from zoo.evaluation import evaluate
 
-        card = self.card()
+        card = self.card
         claim = _accuracy_claim(card, self.model.id)
         result = evaluate(self.file, self.dataset, preprocessing=card.preprocessing,
                           distance=card.data["evaluation"]["distance"])
@@ -142,7 +147,7 @@ class _Demo:
     def readme(self) -> Step:
         from zoo.rendering import render_card
 
-        rendering = render_card(self.card(), self.registry)
+        rendering = render_card(self.card, self.registry)
         ok = not rendering.stale
         return Step("readme", ok, f"{rendering.readme} is {'current' if ok else 'stale: run zoo render-card'}",
                     {"readme": str(rendering.readme), "stale": not ok})
@@ -186,7 +191,7 @@ def run_demo(
     registry = registry or load_registry()
     settings = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="zoo-demo-") as tmp:
-        demo = _Demo(registry, model_id, settings, Path(workdir) if workdir else Path(tmp), tolerance_pp)
+        demo = _Demo(registry, model_id, settings, Path(workdir or tmp), workdir is not None, tolerance_pp)
         report = DemoReport(model_id, [])
         for name, run in zip(STEPS, (demo.pull, demo.validate_card, demo.verify, demo.generate, demo.evaluate,
                                      demo.readme)):
