@@ -47,14 +47,14 @@ def _run_cases(path: Path, seed: str, cases: int) -> list[list[np.ndarray]]:
 
 def make_golden(path: str | Path, *, seed: str = "zoo-golden", cases: int = DEFAULT_CASES) -> dict[str, Any]:
     """The golden document for the file at ``path`` (store it as JSON under ``registry/goldens/``)."""
-    import hashlib
+    from zoo.cache import sha256_file
 
     path = Path(path)
     outputs = _run_cases(path, seed, cases)
     return {
         "golden_version": GOLDEN_VERSION,
         "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": sha256_file(path),
         "runtime": runtime_name(),
         "recipe": {"generator": "zoo.runtime.synthetic_input (SHAKE-256)", "seed": seed, "cases": cases},
         "expected": [[{"dtype": o.dtype.name, "shape": list(o.shape), "values": o.ravel().tolist()} for o in case]
