@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from zoo.documents import write_atomic
 from zoo.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:
@@ -271,10 +272,7 @@ class Cache:
         st = self.blob(sha256).stat()
         record = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "source": source,
                   "names": sorted(set(names))}
-        path = self._record_path(sha256)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(self._record_path(sha256), json.dumps(record, indent=1))
 
     def _link_view(self, artifact: Artifact) -> Path:
         """Make ``models/<id>/<file>`` point at the blob: symlink, else hardlink, else copy."""

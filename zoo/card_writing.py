@@ -9,14 +9,12 @@ is appended at the end of the ``performance:`` list. The result is re-parsed bef
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from zoo.documents import load_yaml
+from zoo.documents import load_yaml, write_atomic
 from zoo.errors import ConfigError
 
 
@@ -78,11 +76,4 @@ def _block_end(lines: list[str], last_start: int, indent: int) -> int:
 
 def _replace(path: Path, text: str) -> None:
     load_yaml(path, text=text)  # refuse to write a card that no longer parses
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)

@@ -20,7 +20,8 @@ from zoo.cards import arxiv_problem, load_card
 from zoo.errors import InvalidDataError
 from zoo.metrics_catalog import METRICS, Metric, metric_for_label, unit_in_header
 from zoo.registry import Registry
-from zoo.rendering import render_text, write_atomic
+from zoo.documents import write_atomic
+from zoo.rendering import render_text
 
 _LINK = re.compile(r"^\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)$")
 _RULE_CELL = re.compile(r"^:?-+:?$")

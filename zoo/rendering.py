@@ -12,9 +12,7 @@ Inferences/s are derived from the time records (see ``zoo.metrics_catalog.format
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any
 import yaml
 
 from zoo.cards import Card
+from zoo.documents import write_atomic
 from zoo.errors import InvalidDataError
 from zoo.metrics_catalog import METRICS, format_rate, inferences_per_second, quantity_of
 from zoo.registry import Registry
@@ -389,22 +388,10 @@ def render_card(card: Card, registry: Registry | None, readme: Path | None = Non
     return Rendering(card=card.path, readme=readme, current=raw, expected=expected, crlf="\r\n" in raw)
 
 
-def write_atomic(path: Path, text: str, *, crlf: bool = False) -> None:
-    """Replace ``path`` in one step (temp file in the same folder, then ``os.replace``): never half-written."""
-    data = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def write(rendering: Rendering) -> bool:
     """Write a stale README in place, keeping its newline style; True when something changed."""
     if not rendering.stale:
         return False
-    write_atomic(rendering.readme, rendering.expected, crlf=rendering.crlf)
+    text = rendering.expected
+    write_atomic(rendering.readme, text.replace("\n", "\r\n") if rendering.crlf else text)
     return True
