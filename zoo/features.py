@@ -1,7 +1,7 @@
 """Embed images with a TFLite model: decode, resize, invoke, dequantize, streamed over every core.
 
 Each worker thread owns its own interpreter (one interpreter must not be shared between threads) and
-runs whole images: Pillow's decoder and the LiteRT ``invoke`` release the GIL, so with N workers N
+runs whole images: the image decoders (simplejpeg, Pillow) and the LiteRT ``invoke`` release the GIL, so with N workers N
 images are in flight and the decode of one hides behind the invoke of another.
 """
 

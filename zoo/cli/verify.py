@@ -6,15 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_json_option, add_registry_option, add_source_options, fetch_options, load_registry_for, print_json
+from zoo.cli.common import add_fetch_options, fetch_options, load_registry_for, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="show what a .tflite file holds: tensors, ops, parameters, registry match")
     p.add_argument("target", metavar="FILE|ID")
-    add_registry_option(p)
-    add_source_options(p)
-    add_json_option(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_inspect)
 
     p = sub.add_parser("bench", help="measure host latency like TFLite's benchmark_model")
@@ -23,9 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup", type=float, default=0.5, metavar="S", help="warm-up seconds (default 0.5)")
     p.add_argument("--min-runs", type=int, default=50, metavar="N", help="at least N timed runs (default 50)")
     p.add_argument("--min-seconds", type=float, default=1.0, metavar="S", help="time at least S seconds (default 1)")
-    add_registry_option(p)
-    add_source_options(p)
-    add_json_option(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("verify", help="check cards against the registry and the released files")
@@ -42,9 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", metavar="I/N", help="only the I-th of N deterministic shares of the models (CI)")
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
-    add_registry_option(p)
-    add_source_options(p)
-    add_json_option(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_verify)
 
 
