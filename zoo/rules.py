@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from zoo.inspection import ModelInfo
+from zoo.metrics_catalog import inferences_per_second, quantity_of_unit
 from zoo.registry import Registry
 from zoo.runtime import TensorInfo
 
@@ -129,16 +130,40 @@ def derived_checks(card: dict[str, Any]) -> Iterator[Check]:
     """A stored inferences-per-second figure must equal 1000 / inference time (ms) at its printed precision."""
     for i, record in enumerate(records_of(card)):
         values = record.get("values") or {}
-        ms = next((v["value"] for v in values.values() if isinstance(v, dict) and v.get("unit") == "ms"), None)
+        time = next((v for v in values.values() if isinstance(v, dict) and quantity_of_unit(v.get("unit")) == "time"),
+                    None)
         for name, v in values.items():
-            if not isinstance(v, dict) or v.get("unit") != "inf/s" or not ms:
+            if not isinstance(v, dict) or v.get("unit") != "inf/s" or not time or not time["value"]:
                 continue
-            expected = 1000.0 / float(ms)
+            ms = f"{time['value']} {time['unit']}"
+            expected = inferences_per_second(float(time["value"]), time["unit"])
             ok = abs(float(v["value"]) - expected) <= 0.5 * 10 ** -_decimals(v["value"]) + 1e-9
             yield check("records.derived", ok,
                         f"performance[{i}]: {name} {v['value']} inf/s "
-                        + ("matches" if ok else f"contradicts {ms} ms (1000/{ms} = {expected:.3g}); fix one of them"),
+                        + ("matches" if ok else f"contradicts {ms} (1000 ms / {ms} = {expected:.3g}); fix one of them"),
                         record=i, stored=v["value"], derived=round(expected, 6))
+
+
+def accuracy_claim_checks(card: dict[str, Any], variant_id: str, dataset_id: str, measured: dict[str, float],
+                          tolerance_pp: float) -> list[Check]:
+    """Each accuracy figure (%) the card claims for ``variant_id`` on ``dataset_id``, against ``measured`` (%).
+
+    Measured records count as claims too: ``--write`` put them there, and a re-measure must reproduce them.
+    """
+    checks = []
+    for i, record in enumerate(records_of(card, variant_id)):
+        if record.get("dataset") != dataset_id:
+            continue
+        for metric, value in (record.get("values") or {}).items():
+            if metric not in measured:
+                continue
+            diff = measured[metric] - float(value["value"])
+            ok = abs(diff) <= tolerance_pp
+            checks.append(check(f"accuracy.{metric}", ok, f"performance[{i}]: {metric} claimed {value['value']} %, "
+                                f"measured {measured[metric]:.2f} % ({diff:+.2f} pp, tolerance {tolerance_pp} pp)"
+                                + ("" if ok else "; correct the claim or the file"), claimed=value["value"],
+                                measured=round(measured[metric], 4)))
+    return checks
 
 
 # ---- artifact rules ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 from zoo.errors import IntegrityError, UsageError, ZooError
 from zoo.registry import Registry
-from zoo.rules import (FAIL, INFO, WARNING, Check, artifact_checks, check, not_checked, record_checks, records_of,
+from zoo.rules import (FAIL, INFO, WARNING, Check, accuracy_claim_checks, artifact_checks, check, not_checked, record_checks, records_of,
                        variant_data)
 from zoo.settings import Settings
 
@@ -247,19 +247,7 @@ def _accuracy_checks(entry: Entry, artifact: Any, path: Path, card: dict[str, An
         "resolution": _resolution(info, channels=False), "origin": "measured", "measured_on": _host(options),
         "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
     })
-    checks = []
-    for i, record in enumerate(records_of(card, artifact.model_id)):
-        if record.get("dataset") != dataset_id:
-            continue
-        for metric, value in (record.get("values") or {}).items():
-            if metric not in measured:
-                continue
-            diff = measured[metric] - float(value["value"])
-            ok = abs(diff) <= options.tolerance_pp
-            checks.append(check(f"accuracy.{metric}", ok, f"performance[{i}]: {metric} claimed {value['value']} %, "
-                                f"measured {measured[metric]:.2f} % ({diff:+.2f} pp, tolerance {options.tolerance_pp} pp)"
-                                + ("" if ok else "; correct the claim or the file"), claimed=value["value"],
-                                measured=round(measured[metric], 4)))
+    checks = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp)
     return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; the card claims nothing to "
                             "compare", severity=INFO, measured=measured)]
 
