@@ -95,11 +95,11 @@ def shard(targets: list[Target], spec: str | None) -> list[Target]:
 
 def _load_card(path: Path, registry: Registry) -> tuple[dict[str, Any] | None, Entry]:
     """The card's data (even when it breaks its schema, so the other rules still run) and its card entry."""
-    from zoo.cards import card_problems
+    from zoo.cards import file_problems
     from zoo.documents import load_yaml
 
     entry = Entry("card", str(path), str(path))
-    problems = card_problems(path, registry)
+    problems = file_problems(path, registry)
     entry.checks.append(check("card.schema", not problems, "card matches schemas/card.schema.json and the registry"
                               if not problems else f"{len(problems)} problem(s), first: {problems[0]} (zoo validate "
                               "lists them all)", problems=problems))
