@@ -129,7 +129,8 @@ class _Demo:
     def evaluate(self) -> Step:
         from zoo.evaluation import evaluate
 
-        from zoo.rules import PASS, accuracy_claim_checks
+        from zoo.rules.accuracy import accuracy_claim_checks
+        from zoo.rules.base import PASS
 
         card = self.card
         dataset_id = _generated_dataset(card)

@@ -17,8 +17,10 @@ from typing import Any
 
 from zoo.errors import IntegrityError, UsageError, ZooError
 from zoo.registry import Registry
-from zoo.rules import (FAIL, INFO, WARNING, Check, accuracy_claim_checks, artifact_checks, check, not_checked, record_checks, records_of,
-                       variant_data)
+from zoo.rules.accuracy import accuracy_claim_checks
+from zoo.rules.artifact import artifact_checks
+from zoo.rules.base import FAIL, INFO, WARNING, Check, check, not_checked, records_of, variant_data
+from zoo.rules.card import record_checks
 from zoo.settings import Settings
 
 # Checks that need the file: reported as not checked, with the reason, when it cannot be fetched.
