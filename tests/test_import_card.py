@@ -11,7 +11,7 @@ import pytest
 
 from zoo.cards import Card, file_problems, load_card
 from zoo.cli import main
-from zoo.importing import parse_tables
+from zoo.markdown_tables import parse_tables
 from zoo.registry import load_registry
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
