@@ -58,6 +58,6 @@ def front_matter(card: Card) -> dict[str, Any]:
     return meta
 
 
-def _dump_front_matter(meta: dict[str, Any]) -> str:
+def dump_front_matter(meta: dict[str, Any]) -> str:
     text = yaml.dump(meta, Dumper=_HubDumper, sort_keys=False, allow_unicode=True, width=float("inf"), indent=2)
     return f"---\n{text}---\n"

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from zoo.cards import arxiv_problem, load_card
+from zoo.cards import arxiv_problem, load_card, meaning_of_text
 from zoo.errors import InvalidDataError
 from zoo.markdown_tables import Table, parse_tables
 from zoo.metrics_catalog import METRICS, Metric, metric_for_label, unit_in_header
@@ -27,18 +27,6 @@ from zoo.rendering import render_text
 _LINK = re.compile(r"^\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)$")
 _TARGET = re.compile(r"\b(NPU|MCU|MPU|GPU)\b")
 _DTYPES = ("uint8", "int8", "int16", "int32", "float16", "float32")
-# Words of a tensor description -> its meaning, first match wins.
-_MEANINGS = (
-    ("class_scores", ("class", "confidence", "probabilit", "score")),
-    ("embedding", ("embedding", "feature vector", "descriptor")),
-    ("boxes", ("box",)),
-    ("keypoints", ("keypoint", "landmark")),
-    ("mask", ("mask", "segment")),
-    ("heatmap", ("heatmap",)),
-    ("spectrogram", ("spectrogram", "mel")),
-    ("audio", ("audio", "waveform")),
-    ("image", ("image", "rgb", "pixel")),
-)
 _DEFAULT_UNITS = {"memory": "KiB", "time": "ms"}
 
 
@@ -125,7 +113,7 @@ class _Importer:
             if dtype is None:
                 dtype = "float32"
                 self.warn(table.start + 1, f"no dtype in {description!r}; assumed float32")
-            meaning = next((m for m, words in _MEANINGS if any(w in lowered for w in words)), "other")
+            meaning = meaning_of_text(description) or "other"
             shape = [int(d) if re.fullmatch(r"-?\d+", d) else d for d in dims]
             out.append({"shape": shape, "dtype": dtype, "meaning": meaning, "description": description})
         self.card[which] = out

@@ -11,7 +11,7 @@ import re
 MARKER = re.compile(r"^<!-- zoo:(begin|end) name=([A-Za-z0-9_.-]+) -->$")
 
 
-def _marker_problems(lines: list[str], first: int) -> tuple[list[tuple[str, int, int]], list[str]]:
+def find_regions(lines: list[str], first: int) -> tuple[list[tuple[str, int, int]], list[str]]:
     """Regions as (name, begin index, end index), and every marker problem as ``line: message``.
 
     ``first`` is the file line of ``lines[0]``, so messages name lines of the file.
@@ -41,3 +41,15 @@ def _marker_problems(lines: list[str], first: int) -> tuple[list[tuple[str, int,
     if open_at is not None:
         problems.append(f"{first + open_at[1]}: region {open_at[0]!r} has no end marker")
     return found, problems
+
+
+def splice(lines: list[str], found: list[tuple[str, int, int]], content: dict[str, str]) -> list[str]:
+    """``lines`` with the inside of every found region replaced by ``content[name]`` (blank lines around it).
+
+    >>> splice(["<!-- zoo:begin name=a -->", "old", "<!-- zoo:end name=a -->"], [("a", 0, 2)], {"a": "new"})
+    ['<!-- zoo:begin name=a -->', '', 'new', '', '<!-- zoo:end name=a -->']
+    """
+    out = list(lines)
+    for name, begin, end in reversed(found):
+        out[begin + 1 : end] = ["", *content[name].split("\n"), ""]
+    return out

@@ -16,8 +16,8 @@ from zoo.card_tables import regions
 from zoo.cards import Card
 from zoo.documents import write_atomic
 from zoo.errors import InvalidDataError
-from zoo.hub_front_matter import _dump_front_matter, front_matter
-from zoo.markers import _marker_problems
+from zoo.hub_front_matter import dump_front_matter, front_matter
+from zoo.markers import find_regions, splice
 from zoo.registry import Registry
 
 _FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -33,16 +33,14 @@ def render_text(text: str, card: Card, registry: Registry | None, *, path: Path)
     body = _FRONT.sub("", text, count=1).lstrip("\n")
     lines = body.split("\n")
     first = text.count("\n") - body.count("\n") + 1  # file line of the body's first line
-    found, problems = _marker_problems(lines, first)
+    found, problems = find_regions(lines, first)
     available = regions(card, registry)
     for name, begin, _ in found:
         if name not in available:
             problems.append(f"{first + begin}: the card has no data for region {name!r} (it can fill: {', '.join(available)})")
     if problems:
         raise InvalidDataError(problems, path=path)
-    for name, begin, end in reversed(found):
-        lines[begin + 1 : end] = ["", *available[name].split("\n"), ""]
-    return _dump_front_matter(front_matter(card)) + "\n" + "\n".join(lines)
+    return dump_front_matter(front_matter(card)) + "\n" + "\n".join(splice(lines, found, available))
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.card_writing import write_records
+    from zoo.cards import read_card
     from zoo.errors import UsageError
     from zoo.verification import Options, select_targets, shard, verify
     from zoo.verify_report import to_json, to_junit, to_text
@@ -128,7 +129,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             if e.card and e.measured:
                 by_card.setdefault(e.card, []).extend(e.measured)
         for card, records in by_card.items():
-            write_records(card, records)
+            write_records(read_card(card), records)
             print(f"recorded {len(records)} measured record(s) in {card}", file=sys.stderr)
     if args.junit:
         args.junit.write_bytes(to_junit(entries))
