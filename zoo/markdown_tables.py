@@ -1,11 +1,24 @@
-"""Read the pipe tables of a markdown document, each with its position and nearest heading."""
+"""Read the pipe tables of a markdown document, tolerantly, each with its position and nearest heading.
+
+Hand-written cards break GitHub's table rules in a few recurring ways: rows without a leading or trailing
+pipe, a separator row with one column more than the header, rows padded with extra empty cells, a header
+missing a pipe, tabs and stray spaces, CRLF line ends. Each fault is repaired when there is one reading of it
+(and the repair is noted on the table), and reported with its line otherwise; nothing is dropped silently.
+Cells stay text here; ``zoo.table_cells`` reads them as figures.
+
+>>> tables, problems = parse_tables(["## Speed", "Model | ms", "---|---|---", "a | 1.5 |  |"])
+>>> tables[0].heading, tables[0].headers, tables[0].rows, problems
+('Speed', ['Model', 'ms'], [['a', '1.5']], [])
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _RULE_CELL = re.compile(r"^:?-+:?$")
+_SPLIT = re.compile(r"(?<!\\)\|")
+_FENCE = re.compile(r"^\s*(```|~~~)")
 
 
 @dataclass
@@ -17,36 +30,84 @@ class Table:
     heading: str
     headers: list[str]
     rows: list[list[str]]
+    repairs: list[str] = field(default_factory=list)  # "line: what was repaired"
 
+    def row_line(self, n: int) -> int:
+        """1-based file line of row ``n``."""
+        return self.start + 3 + n
 
 
 def _cells(line: str) -> list[str]:
+    """The cells of a row, with or without its outer pipes (``\\|`` stays inside a cell)."""
     inner = line.strip()
     inner = inner[1:] if inner.startswith("|") else inner
     inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
-    return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]
+    return [" ".join(c.split()) for c in _SPLIT.split(inner)]
+
+
+def _is_rule(line: str) -> bool:
+    cells = _cells(line)
+    return "-" in line and bool(_SPLIT.search(line) or len(cells) == 1) and all(_RULE_CELL.match(c.replace(" ", "")) for c in cells)
+
+
+def _is_row(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#") and bool(_SPLIT.search(stripped))
+
+
+def _trim(row: list[str], width: int) -> list[str]:
+    """Drop empty cells past ``width`` (rows padded with extra pipes)."""
+    while len(row) > width and not row[-1]:
+        row = row[:-1]
+    return row
+
+
+def _fit(table: Table, rule_width: int) -> list[str]:
+    """Make every row as wide as the header, or say why not (``line: message``)."""
+    width = len(table.headers)
+    rows = [_trim(r, width) for r in table.rows]
+    if any(len(r) != len(o) for r, o in zip(rows, table.rows)):
+        table.repairs.append(f"{table.start + 1}: rows with extra empty cells trimmed to the header's {width}")
+    longer = {len(r) for r in rows if len(r) > width}
+    if longer and longer == {rule_width} and rule_width > width:
+        table.repairs.append(f"{table.start + 1}: the header has {width} cells, the separator and rows {rule_width}; "
+                             "unnamed columns added to the header")
+        table.headers += [""] * (rule_width - width)
+        width = rule_width
+    problems = []
+    for n, row in enumerate(rows):
+        if len(row) != width:
+            problems.append(f"{table.row_line(n)}: table row has {len(row)} cells, its header has {width}")
+    table.rows = rows
+    return problems
 
 
 def parse_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
-    """Every pipe table with its nearest heading; ragged rows and empty tables are problems (``line: msg``)."""
-    tables, problems, heading, i = [], [], "", 0
+    """Every pipe table with its nearest heading; rows that cannot be aligned and empty tables are problems
+    (``line: message``); repaired faults are listed on each table."""
+    tables, problems, heading, i, fenced = [], [], "", 0, False
     while i < len(lines):
-        line = lines[i].strip()
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip()
-        if not (line.startswith("|") and i + 1 < len(lines) and all(_RULE_CELL.match(c) for c in _cells(lines[i + 1]))):
+        line = lines[i].rstrip("\r")
+        if _FENCE.match(line):
+            fenced = not fenced
+        if fenced:
             i += 1
             continue
-        headers, end = _cells(line), i + 2
+        if line.strip().startswith("#"):
+            heading = line.strip().lstrip("#").strip()
+        if not (_is_row(line) and i + 1 < len(lines) and _is_rule(lines[i + 1].rstrip("\r"))):
+            i += 1
+            continue
+        headers, end = _trim(_cells(line), 1), i + 2
+        rule_width = len(_trim(_cells(lines[i + 1]), 1))
         rows = []
-        while end < len(lines) and lines[end].strip().startswith("|"):
-            row = _cells(lines[end])
-            if len(row) != len(headers):
-                problems.append(f"{end + 1}: table row has {len(row)} cells, its header has {len(headers)}")
-            rows.append(row)
+        while end < len(lines) and _is_row(lines[end]) and not _is_rule(lines[end]):
+            rows.append(_cells(lines[end].rstrip("\r")))
             end += 1
+        table = Table(i, end, heading, headers, rows)
+        problems += _fit(table, rule_width)
         if not rows:
             problems.append(f"{i + 1}: table has a header but no rows")
-        tables.append(Table(i, end, heading, headers, rows))
+        tables.append(table)
         i = end
     return tables, problems

@@ -16,8 +16,14 @@ UNITS: dict[str, dict[str, float]] = {
     "memory": {"KiB": 1.0, "B": 1 / 1024, "MiB": 1024.0},
     "time": {"ms": 1.0, "us": 0.001, "s": 1000.0},
     "accuracy": {"%": 1.0},
+    "score": {"1": 1.0},  # a figure without unit: PESQ, STOI
+    "level": {"dB": 1.0},  # signal-to-noise figures (SI-SNR)
     "rate": {"inf/s": 1.0},
 }
+#: Other spellings of the units above, as published cards write them.
+UNIT_SPELLINGS = {"msec": "ms", "msecs": "ms", "sec": "s", "µs": "us", "μs": "us", "KB": "KiB", "kB": "KiB", "MB": "MiB"}
+#: Quantities that say how good a model is (accuracy tables), as opposed to what it costs (memory, time).
+QUALITY = ("accuracy", "score", "level")
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,12 @@ _METRICS = (
     Metric("AP50_95", "accuracy", "AP50-95", ("ap50 95", "ap 50 95", "map 50 95", "map50 95")),
     Metric("OKS_AP", "accuracy", "OKS AP", ("oks ap", "oks map")),
     Metric("f1", "accuracy", "F1", ("f1", "f1 score")),
+    Metric("mIoU", "accuracy", "mIoU", ("miou", "mean iou")),
+    Metric("OKS", "accuracy", "OKS", ("oks",)),
+    Metric("PCK", "accuracy", "PCK", ("pck",)),
+    Metric("PESQ", "score", "PESQ", ("pesq",)),
+    Metric("STOI", "score", "STOI", ("stoi",)),
+    Metric("SI_SNR", "level", "SI-SNR", ("si snr", "sisnr", "si sdr")),
 )
 METRICS: dict[str, Metric] = {m.name: m for m in _METRICS}
 _BY_ALIAS = {alias: m for m in _METRICS for alias in m.aliases}
@@ -66,7 +78,7 @@ def metric_for_label(label: str) -> Metric | None:
 def unit_in_header(label: str) -> str | None:
     """``Inference time (ms)`` -> ``ms``: the unit a header states in parentheses, if it is a known one."""
     found = re.search(r"\(([^)]*)\)", label)
-    unit = found.group(1).strip() if found else None
+    unit = UNIT_SPELLINGS.get(found.group(1).strip(), found.group(1).strip()) if found else None
     return unit if unit is not None and quantity_of_unit(unit) else None
 
 
