@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from zoo.cards import Card
-from zoo.performance_tables import _performance, performance_groups
+from zoo.performance_tables import performance_groups, performance_table
 from zoo.registry import Registry
 from zoo.table_layout import markdown_table
 
@@ -35,6 +35,7 @@ def _network(card: Card) -> str:
     for key in ("provenance", "paper"):
         if key in data:
             rows.append([key.capitalize(), data[key]])
+    rows += [[row["name"], row["value"]] for row in data.get("network_details", [])]
     return markdown_table(["Network information", "Value"], rows)
 
 
@@ -80,7 +81,7 @@ def regions(card: Card, registry: Registry | None) -> dict[str, str]:
     if card.data.get("platforms"):
         out["platforms"] = _platforms(card)
     for name, group in performance_groups(card).items():
-        out[name] = _performance(card, registry, group)
+        out[name] = performance_table(card, registry, group)
     for table in card.data.get("tables", []):
         out[f"table-{table['name']}"] = markdown_table(table["headers"], table["rows"])
     return out

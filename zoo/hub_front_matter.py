@@ -44,7 +44,7 @@ def front_matter(card: Card) -> dict[str, Any]:
             metrics = [
                 {"type": m, "value": v["value"], "name": METRICS[m].label if m in METRICS else v.get("label", m)}
                 for m, v in r["values"].items()
-                if quantity_of(m, v["unit"]) == "accuracy"
+                if quantity_of(m, v["unit"]) == "accuracy" and "value" in v  # ranges and text are no hub figures
             ]
             if metrics:
                 dataset = card.dataset(r["dataset"]) or {"name": r["dataset"]}

@@ -12,18 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo.cards import Card
-from zoo.metrics_catalog import METRICS, format_rate, inferences_per_second, quantity_of
+from zoo.metrics_catalog import METRICS, QUALITY, format_rate, inferences_per_second, quantity_of
 from zoo.registry import Registry
+from zoo.table_cells import format_cell
 from zoo.table_layout import markdown_table
 
 _TIME_HEADERS = {"board": ("Board", "Execution Engine"), "host": ("Runtime", "CPU", "Threads")}
 _MEMORY_HEADERS = {"board": ("Series",), "host": ("Runtime", "CPU", "Threads")}
 _PLACE = {"Series": "series", "Board": "board", "Execution Engine": "engine", "Runtime": "runtime", "CPU": "cpu", "Threads": "threads"}
-
-
-def _number(value: Any) -> str:
-    """Numbers exactly as the card gives them: 480 stays 480, 1024.0 stays 1024.0."""
-    return str(value)
 
 
 def _format_label(fmt: str) -> str:
@@ -42,19 +38,26 @@ def _artifact_link(card: Card, registry: Registry | None, vid: str, fmt: str) ->
     return next((s for s in arts[0].sources if "://" in s), None)
 
 
-def _model_cell(card: Card, registry: Registry | None, vid: str, fmt: str) -> str:
+def _model_cell(card: Card, registry: Registry | None, record: dict[str, Any]) -> str:
+    """The variant's label, linked to the record's own artifact link, else the variant's."""
+    vid = record["variant"]
     label = card.variant(vid)["label"] if vid in card.variant_ids else vid
-    link = _artifact_link(card, registry, vid, fmt) if vid in card.variant_ids else None
+    link = record.get("link") or (_artifact_link(card, registry, vid, record["format"]) if vid in card.variant_ids else None)
     return f"[{label}]({link})" if link else label
 
 
 @dataclass
 class _Group:
-    """The records one performance table shows and the metric columns it has."""
+    """The records one performance table shows and the metric columns it has.
 
-    kind: str  # memory, time or accuracy
+    ``laid_out`` groups come from records that name their table (imported cards): they show every column
+    their records have, so a published table keeps its rows and columns.
+    """
+
+    kind: str  # memory, time, performance (both) or accuracy
     records: list[dict[str, Any]]
     metrics: list[str]
+    laid_out: bool = False
 
 
 def performance_groups(card: Card) -> dict[str, _Group]:
@@ -65,13 +68,17 @@ def performance_groups(card: Card) -> dict[str, _Group]:
         target = where.get("target", where.get("kind", "")).lower()
         for metric, value in record["values"].items():
             kind = quantity_of(metric, value["unit"])
-            if kind in ("memory", "time") and target:
+            if "table" in record:
+                name, kind = record["table"], "accuracy" if "measured_on" not in record else kind
+            elif kind in ("memory", "time") and target:
                 name = f"{kind}-{target}"
-            elif kind == "accuracy":
-                name = f"accuracy-{record['dataset']}"
+            elif kind in QUALITY:
+                name, kind = f"accuracy-{record['dataset']}", "accuracy"
             else:
                 continue  # a problem card_problems reports (unknown unit, or time without measured_on)
-            group = groups.setdefault(name, _Group(kind, [], []))
+            group = groups.setdefault(name, _Group(kind or "accuracy", [], [], "table" in record))
+            if group.kind != kind and kind in ("memory", "time"):
+                group.kind = "performance"
             if not group.records or group.records[-1] is not record:
                 group.records.append(record)
             if metric not in group.metrics:
@@ -91,38 +98,61 @@ def _metric_column(group: _Group, metric: str) -> Column:
 
     def cell(r: dict[str, Any]) -> str:
         value = r["values"].get(metric)
-        if value is None:
-            return ""
-        return _number(value["value"]) + (f" {value['unit']}" if in_cell else "")
+        return "" if value is None else format_cell(value, unit=in_cell)
 
-    return (label if in_cell else f"{label} ({first['unit']})"), cell
+    return (label if in_cell or first["unit"] == "1" else f"{label} ({first['unit']})"), cell
 
 
 def _rate_cell(group: _Group) -> Column:
     def cell(r: dict[str, Any]) -> str:
-        time = next((r["values"][m] for m in group.metrics if m in r["values"]), None)
-        return format_rate(inferences_per_second(time["value"], time["unit"])) if time else ""
+        time = next((v for m, v in r["values"].items() if quantity_of(m, v["unit"]) == "time"), None)
+        return format_rate(inferences_per_second(time["value"], time["unit"])) if time and "value" in time else ""
 
     return METRICS["inferences_per_second"].label, cell
 
 
+def _shows_rate(group: _Group) -> bool:
+    """Time tables get a derived inferences/s column, unless their records keep the published one."""
+    if not group.laid_out:
+        return group.kind == "time"
+    values = [(m, v) for r in group.records for m, v in r["values"].items()]
+    return all(v["unit"] != "inf/s" for _, v in values) and any(quantity_of(m, v["unit"]) == "time" for m, v in values)
+
+
+def _place_columns(group: _Group) -> list[Column]:
+    """Where the records were measured: the fixed headers of their kind, or (laid out) every field they have."""
+    where = lambda r: r.get("measured_on", {})  # noqa: E731
+    kinds = {where(r).get("kind") for r in group.records}
+    if group.kind == "accuracy" or len(kinds) != 1:
+        return []
+    if not group.laid_out:
+        headers = (_MEMORY_HEADERS if group.kind == "memory" else _TIME_HEADERS)[kinds.pop()]
+        return [(h, lambda r, key=_PLACE[h]: str(where(r).get(key, ""))) for h in headers]
+    show = lambda v: format_cell(v) if isinstance(v, dict) else str(v)  # noqa: E731
+    return [(header, lambda r, key=key: show(where(r)[key]) if key in where(r) else "")
+            for header, key in (*_PLACE.items(), ("Frequency", "frequency")) if any(key in where(r) for r in group.records)]
+
+
+def _extra_columns(group: _Group) -> list[Column]:
+    headers = list(dict.fromkeys(h for r in group.records for h in r.get("extra", {})))
+    return [(h, lambda r, h=h: format_cell(r["extra"][h]) if h in r.get("extra", {}) else "") for h in headers]
+
+
 def _columns(card: Card, registry: Registry | None, group: _Group) -> list[Column]:
-    """The upstream cards' column order: model, dataset, format, resolution, where, figures, tool."""
+    """The upstream cards' column order: model, dataset, format, resolution, where, figures, other, tool."""
     records = group.records
     where = lambda r: r.get("measured_on", {})  # noqa: E731
-    cols: list[Column] = [("Model", lambda r: _model_cell(card, registry, r["variant"], r["format"]))]
-    if group.kind != "accuracy":
+    cols: list[Column] = [("Model", lambda r: _model_cell(card, registry, r))]
+    if group.kind != "accuracy" or len({r["dataset"] for r in records}) > 1:
         cols.append(("Dataset", lambda r: (card.dataset(r["dataset"]) or {"name": r["dataset"]})["name"]))
     cols += [("Format", lambda r: _format_label(r["format"])), ("Resolution", lambda r: r["resolution"])]
     if any("split" in r for r in records) and group.kind != "accuracy":
         cols.append(("Split", lambda r: r.get("split", "")))
-    kinds = {where(r).get("kind") for r in records}
-    if group.kind != "accuracy" and len(kinds) == 1:
-        for header in (_MEMORY_HEADERS if group.kind == "memory" else _TIME_HEADERS)[kinds.pop()]:
-            cols.append((header, lambda r, key=_PLACE[header]: _number(where(r).get(key, ""))))
+    cols += _place_columns(group)
     cols += [_metric_column(group, m) for m in group.metrics]
-    if group.kind == "time":
+    if _shows_rate(group):
         cols.append(_rate_cell(group))
+    cols += _extra_columns(group)
     tools = {where(r)["tool"] for r in records if "tool" in where(r)}
     if len(tools) == 1:
         cols.append((f"{tools.pop()} version", lambda r: where(r).get("tool_version", "")))
@@ -133,8 +163,10 @@ def _columns(card: Card, registry: Registry | None, group: _Group) -> list[Colum
     return cols
 
 
-def _dataset_line(dataset: dict[str, Any]) -> str:
-    """The upstream cards' dataset sentence: link, licence and split sizes."""
+def dataset_sentence(dataset: dict[str, Any]) -> str | None:
+    """The upstream cards' dataset sentence (link, licence and split sizes); None when the card knows none."""
+    if not {"link", "license", "splits"} & set(dataset):
+        return None
     parts = [f"Dataset details: [link]({dataset['link']})" if "link" in dataset else f"Dataset: {dataset['name']}"]
     if "license" in dataset:
         lic = dataset["license"]
@@ -143,8 +175,10 @@ def _dataset_line(dataset: dict[str, Any]) -> str:
     return ", ".join(parts) + (f". Splits: {', '.join(splits)}." if splits else "")
 
 
-def _performance(card: Card, registry: Registry | None, group: _Group) -> str:
+def performance_table(card: Card, registry: Registry | None, group: _Group) -> str:
+    """One performance region: the dataset sentence of an accuracy table, then the table."""
     cols = _columns(card, registry, group)
     table = markdown_table([h for h, _ in cols], [[cell(r) for _, cell in cols] for r in group.records])
     dataset = card.dataset(group.records[0]["dataset"]) if group.kind == "accuracy" else None
-    return f"{_dataset_line(dataset)}\n\n{table}" if dataset else table
+    sentence = dataset_sentence(dataset) if dataset else None
+    return f"{sentence}\n\n{table}" if sentence else table
