@@ -24,10 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_option(p)
     p.set_defaults(func=cmd_render)
 
-    p = sub.add_parser("import-card", help="turn an upstream-style markdown card into card.yaml plus a README with markers")
-    p.add_argument("readme", metavar="README.md")
-    p.add_argument("-o", "--output", metavar="CARD.yaml", help="where to write the card (default: card.yaml next to README.md)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing card.yaml")
+    p = sub.add_parser("import-card", help="turn upstream-style markdown cards into card.yaml plus a README with markers")
+    p.add_argument("readmes", nargs="+", metavar="README.md")
+    p.add_argument("-o", "--output", metavar="CARD.yaml|DIR",
+                   help="where to write: a card.yaml path (one README), or a folder that gets one sub-folder per card "
+                        "(default: card.yaml next to each README.md)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing card.yaml or README.md")
     add_registry_option(p)
     add_json_option(p)
     p.set_defaults(func=cmd_import)
@@ -89,21 +91,52 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 1 if args.check and any(r["stale"] for r in results) else 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def _import_targets(readmes: list[str], output: str | None) -> list[tuple[Path, Path]]:
+    """(source, card path) for each README: next to it, at ``-o CARD.yaml``, or in ``-o DIR/<card name>/``."""
     from zoo.errors import UsageError
+
+    sources = [Path(r) for r in readmes]
+    if output is None:
+        return [(s, s.parent / "card.yaml") for s in sources]
+    out = Path(output)
+    if out.suffix in (".yaml", ".yml"):
+        if len(sources) > 1:
+            raise UsageError(f"-o {output} names one card; give a folder to import {len(sources)} READMEs")
+        return [(sources[0], out)]
+    names = [s.parent.name if s.name.lower() == "readme.md" else s.stem for s in sources]
+    if len(set(names)) != len(names):
+        names = [f"{n}_{i + 1}" for i, n in enumerate(names)]
+    return [(s, out / n / "card.yaml") for s, n in zip(sources, names)]
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import each README; one that fails is reported (one line) and the others still run. Exit 2 if any failed."""
+    from zoo.errors import ZooError
     from zoo.importing import import_card
 
     registry = load_registry_for(args)
-    source = Path(args.readme)
-    card_path = Path(args.output) if args.output else source.parent / "card.yaml"
-    if card_path.exists() and not args.force:
-        raise UsageError("already exists (pass --force to overwrite it)", path=card_path)
-    result = import_card(source, card_path, registry)
+    results, failed = [], 0
+    for source, card_path in _import_targets(args.readmes, args.output):
+        try:
+            r = import_card(source, card_path, registry, force=args.force)
+        except ZooError as exc:
+            if len(args.readmes) == 1:
+                raise
+            failed += 1
+            results.append({"source": str(source), "error": exc.lines()})
+            if not args.json:
+                for line in exc.lines():
+                    print(f"zoo: error: {line}", file=sys.stderr)
+            continue
+        results.append({"source": str(source), "card": str(r.card), "readme": str(r.readme),
+                        "warnings": r.warnings, "kept_as_text": r.kept_as_text})
+        if not args.json:
+            for warning in r.warnings + r.kept_as_text:
+                print(f"zoo: warning: {warning}", file=sys.stderr)
+            kept = f" ({len(r.kept_as_text)} cell(s) kept as text)" if r.kept_as_text else ""
+            print(f"wrote {r.card}\nwrote {r.readme}{kept}")
     if args.json:
-        print_json({"card": str(result.card), "readme": str(result.readme), "warnings": result.warnings})
-        return 0
-    for warning in result.warnings:
-        print(f"zoo: warning: {warning}", file=sys.stderr)
-    print(f"wrote {result.card}")
-    print(f"wrote {result.readme}")
-    return 0
+        print_json(results[0] if len(results) == 1 else {"cards": results, "failed": failed})
+    elif len(results) > 1:
+        print(f"{len(results) - failed} of {len(results)} card(s) imported", file=sys.stderr)
+    return 2 if failed else 0
