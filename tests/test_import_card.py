@@ -281,6 +281,20 @@ def test_a_folder_of_cards_reports_each_and_goes_on_after_a_bad_one(tmp_path: Pa
     assert not (tmp_path / "out" / "bad").exists()
 
 
+def test_import_does_not_replace_another_readme_without_force(tmp_path: Path, capsys) -> None:
+    """Issue 12 #2: ``-o DIR/card.yaml`` wrote DIR/README.md over an existing one; --force guards both files."""
+    source = tmp_path / "README.md"
+    shutil.copyfile(DATA / "detection.md", source)
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / "README.md").write_text("my own README\n")
+    assert main(["import-card", str(source), "-o", str(target / "card.yaml")]) == 2
+    assert capsys.readouterr().err == f"zoo: error: {target / 'README.md'}: already exists (pass --force to overwrite it)\n"
+    assert (target / "README.md").read_text() == "my own README\n" and not (target / "card.yaml").exists()
+    assert main(["import-card", str(source), "-o", str(target / "card.yaml"), "--force"]) == 0
+    assert "<!-- zoo:begin name=network -->" in (target / "README.md").read_text()
+
+
 @pytest.mark.skipif(not ST_ZOO.is_dir(), reason=f"{ST_ZOO} is not available")
 @pytest.mark.parametrize("source", sorted(ST_ZOO.glob("*__*.md")) if ST_ZOO.is_dir() else [], ids=lambda p: p.stem)
 def test_st_zoo_cards_round_trip(source: Path, tmp_path: Path, capsys) -> None:

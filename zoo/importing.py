@@ -286,12 +286,15 @@ def _with_markers(lines: list[str], placed: list[tuple[Table, str | None]], drop
 def import_card(source: Path, card_path: Path, registry: Registry | None, *, force: bool = False) -> ImportResult:
     """Write ``card_path`` and, next to it, ``README.md`` rendered from it (both atomically).
 
-    Refuses (``UsageError``, nothing written) to replace an existing card.yaml unless ``force``. Raises ``InvalidDataError`` (nothing written) for tables that cannot be
+    Refuses (``UsageError``, nothing written) to replace an existing card.yaml, or a README.md other than
+    ``source`` itself, unless ``force``. Raises ``InvalidDataError`` (nothing written) for tables that cannot be
     aligned or a card that would not validate.
     """
     readme_path = card_path.parent / "README.md"
-    if not force and card_path.exists():
-        raise UsageError("already exists (pass --force to overwrite it)", path=card_path)
+    if not force:
+        for target in (card_path, readme_path):
+            if target.exists() and not (target == readme_path and _same_file(target, source)):
+                raise UsageError("already exists (pass --force to overwrite it)", path=target)
     assembly = assemble(parse(source), registry)
     text = f"# Imported from {source.name} by `zoo import-card`; README.md tables are rendered from it.\n"
     text += yaml.safe_dump(assembly.card, sort_keys=False, allow_unicode=True, width=120)
@@ -306,3 +309,10 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
     write_atomic(card_path, text)
     write_atomic(readme_path, rendered)
     return ImportResult(card_path, readme_path, warnings, assembly.kept_as_text)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
