@@ -109,7 +109,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.card_writing import write_records
     from zoo.errors import UsageError
-    from zoo.verification import Options, select_targets, shard, verify
+    from zoo.verification import Options, measured_by_card, select_targets, shard, verify
     from zoo.verify_report import to_json, to_junit, to_text
 
     if args.all and args.targets:
@@ -118,16 +118,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--dataset {args.dataset}: no such folder")
     registry = load_registry_for(args)
     targets = shard(select_targets(registry, args.targets), args.shard)
-    sources = fetch_options(args)
     options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
-                      latency=args.latency, threads=args.threads, mirrors=sources["mirrors"], offline=sources["offline"])
-    entries = verify(targets, registry, options, jobs=args.jobs)
+                      latency=args.latency, threads=args.threads)
+    entries = verify(targets, registry, options, args.settings, jobs=args.jobs)
     if args.write:
-        by_card: dict[str, list] = {}
-        for e in entries:
-            if e.card and e.measured:
-                by_card.setdefault(e.card, []).extend(e.measured)
-        for card, records in by_card.items():
+        for card, records in measured_by_card(entries).items():
             write_records(card, records)
             print(f"recorded {len(records)} measured record(s) in {card}", file=sys.stderr)
     if args.junit:
