@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from zoo import __version__
-from zoo.cli import cards, catalog, demo, fetch, reid, verify
+from zoo.cli import cards, catalog, demo, fetch, inspect, reid, verify
 from zoo.cli.common import settings_for
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards, verify, reid, demo)
+GROUPS = (catalog, fetch, cards, inspect, verify, reid, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
