@@ -55,11 +55,13 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
-    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one."""
+    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one (loaded once a run)."""
     from zoo.registry import load_registry
 
-    settings = args.settings
-    return load_registry(settings.registry, verdicts=settings.cache_dir / "verdicts")
+    if getattr(args, "registry_loaded", None) is None:
+        settings = args.settings
+        args.registry_loaded = load_registry(settings.registry, verdicts=settings.cache_dir / "verdicts")
+    return args.registry_loaded
 
 
 def print_json(data: Any) -> None:

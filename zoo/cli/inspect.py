@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from zoo.cli.common import add_fetch_options, fetch_options, load_registry_for, print_json
+from zoo.cli.common import add_fetch_options, load_registry_for, print_json, resolve_target
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,28 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def _model_file(args: argparse.Namespace, registry) -> Path:
-    """A path to a .tflite file: the file named, or the registry model's tflite artifact, fetched."""
-    from zoo.errors import ModelFileError
-
-    path = Path(args.target)
-    if path.exists():
-        return path
-    if args.target not in registry.models:
-        raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
-    from zoo.fetching import fetch
-
-    artifact = registry.get(args.target).artifact("tflite")
-    return fetch(artifact, **fetch_options(args))
-
-
 def cmd_inspect(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from zoo.inspection import inspect_model, tensor_json
 
-    registry = load_registry_for(args)
-    info = inspect_model(_model_file(args, registry), registry)
+    found = resolve_target(args, args.target)
+    info = inspect_model(found.path, load_registry_for(args))
     if args.json:
         print_json(info.to_json())
         return 0
@@ -73,8 +57,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from zoo.inspection import inspect_model
     from zoo.latency import measure_latency
 
-    registry = load_registry_for(args)
-    path = _model_file(args, registry)
+    path = resolve_target(args, args.target).path
     inspect_model(path)  # a corrupt file becomes a one-line error here, before the native loader sees it
     result = measure_latency(path, threads=args.threads, warmup_s=args.warmup, min_runs=args.min_runs,
                              min_seconds=args.min_seconds)
