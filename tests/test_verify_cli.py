@@ -19,9 +19,6 @@ from zoo.verification import select_targets, shard
 
 from conftest import REAL_MOBILENETV2_A100, REAL_OSNET_A025, need
 
-pytest.importorskip("zoo.fetching", reason="zoo verify fetches artifacts through zoo.fetching (fetch branch)")
-
-
 @pytest.fixture
 def mirror(tmp_path: Path) -> Path:
     """A mirror folder (<model id>/<file>) holding the two real files of ../shared."""
@@ -67,7 +64,6 @@ def test_our_cards_verify_clean_and_unavailable_files_are_not_checked(mirror: Pa
 
 
 def test_imported_published_card_is_flagged(published_osnet_card: Path, mirror: Path, tmp_path: Path, capsys) -> None:
-    pytest.importorskip("zoo.importing", reason="the importer comes with the cards branch")
     card = tmp_path / "published" / "card.yaml"
     card.parent.mkdir()
     assert main(["import-card", str(published_osnet_card), "-o", str(card)]) == 0

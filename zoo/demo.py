@@ -5,10 +5,11 @@ sits in the bundled mirror (``registry/mirror/<model id>/<file>``), so the whole
 network: pull it (verified by sha256 into the cache), validate its card, verify the card against the file,
 regenerate the synthetic test set the card's accuracy was measured on, evaluate, compare with the claim,
 and check that the card's README is current. Nothing here prints; ``zoo.cli.demo`` shows the steps.
+It takes seconds and writes to the cache, so the example is not a doctest (tests/test_demo.py runs it)::
 
-    >>> report = run_demo()                                   # doctest: +SKIP
-    >>> report.ok, [step.name for step in report.steps]       # doctest: +SKIP
-    (True, ['pull', 'card', 'verify', 'dataset', 'evaluate', 'readme'])
+    report = run_demo()
+    report.ok, [step.name for step in report.steps]
+    # (True, ['pull', 'card', 'verify', 'dataset', 'evaluate', 'readme'])
 """
 
 from __future__ import annotations
