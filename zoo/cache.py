@@ -25,54 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from zoo.documents import write_atomic
-from zoo.errors import IntegrityError, UsageError
+from zoo.errors import IntegrityError
+from zoo.files import CHUNK, safe_name, sha256_file, write_atomic
 
 if TYPE_CHECKING:
     from filelock import FileLock
 
     from zoo.registry import Artifact
-
-CHUNK = 1 << 20
-
-
-def safe_name(name: str, what: str = "file name") -> str:
-    """Refuse a name that could point outside its folder (defence in depth on top of the schema)."""
-    bad = (
-        not name
-        or name in (".", "..")
-        or ".." in name
-        or "/" in name
-        or "\\" in name
-        or "\0" in name
-        or os.path.isabs(name)
-        or (os.altsep is not None and os.altsep in name)
-    )
-    if bad:
-        raise UsageError(f"unsafe {what} {name!r}: it must be a bare name without '..' or separators")
-    return name
-
-
-def sha256_file(path: Path) -> str:
-    """Hash a file in chunks (cached files can be hundreds of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def copy_atomic(src: Path, dest: Path) -> Path:
-    """Copy ``src`` to ``dest`` through a temporary file in the same folder, so ``dest`` is never half written."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
-
 
 class PartialFile:
     """A download in progress. Bytes are counted and hashed as they are written, in the same pass.

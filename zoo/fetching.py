@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from zoo.cache import Cache, copy_atomic, safe_name
+from zoo.cache import Cache
 from zoo.errors import IntegrityError, OfflineError, SourceError, SourceUnavailableError, ZooError
+from zoo.files import copy_atomic, safe_name
 from zoo.registry import Artifact, Model, Registry
 from zoo.settings import Settings
 from zoo.sources import Source, mirror_location, open_source

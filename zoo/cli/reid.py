@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _model_and_card(args: argparse.Namespace) -> tuple[str, Path, Path]:
     """(label, model file, card path) for FILE or ID; a file outside the registry needs ``--card``."""
-    from zoo.cache import sha256_file
+    from zoo.files import sha256_file
     from zoo.errors import UsageError
     from zoo.fetching import fetch
 
