@@ -17,7 +17,7 @@ from typing import Any
 from zoo.inspection import ModelInfo
 from zoo.metrics_catalog import inferences_per_second, quantity_of_unit
 from zoo.registry import Registry
-from zoo.runtime import TensorInfo
+from zoo.tensors import TensorInfo
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 PASS, FAIL, WARN, NOT_CHECKED = "pass", "fail", "warn", "not_checked"
