@@ -9,7 +9,9 @@ from zoo.documents import load_yaml
 from zoo.inspection import inspect_model
 from zoo.registry import load_registry
 from zoo.resources import data_dir
-from zoo.rules import FAIL, PASS, artifact_checks, record_checks
+from zoo.rules.artifact import artifact_checks
+from zoo.rules.base import FAIL, PASS
+from zoo.rules.card import record_checks
 
 DATA = Path(__file__).parent / "data"
 

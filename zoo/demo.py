@@ -79,9 +79,9 @@ class _Demo:
 
     @cached_property
     def card(self):  # -> zoo.cards.Card
-        from zoo.cards import load_card
+        from zoo.cards import read_card
 
-        return load_card(self.card_path)
+        return read_card(self.card_path)
 
     def pull(self) -> Step:
         from zoo.files import sha256_file
@@ -99,7 +99,7 @@ class _Demo:
     def validate_card(self) -> Step:
         from zoo.cards import card_problems
 
-        problems = card_problems(self.card_path, self.registry)
+        problems = card_problems(self.card, self.registry)
         summary = f"{self.card_path} follows the card schema and is consistent" if not problems else problems[0]
         return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
 
@@ -129,7 +129,8 @@ class _Demo:
     def evaluate(self) -> Step:
         from zoo.evaluation import evaluate
 
-        from zoo.rules import PASS, accuracy_claim_checks
+        from zoo.rules.accuracy import accuracy_claim_checks
+        from zoo.rules.base import PASS
 
         card = self.card
         dataset_id = _generated_dataset(card)

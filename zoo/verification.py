@@ -17,8 +17,10 @@ from typing import Any
 
 from zoo.errors import IntegrityError, UsageError, ZooError
 from zoo.registry import Registry
-from zoo.rules import (FAIL, INFO, WARNING, Check, accuracy_claim_checks, artifact_checks, check, not_checked, record_checks, records_of,
-                       variant_data)
+from zoo.rules.accuracy import accuracy_claim_checks
+from zoo.rules.artifact import artifact_checks
+from zoo.rules.base import FAIL, INFO, WARNING, Check, check, not_checked, records_of, variant_data
+from zoo.rules.card import record_checks
 from zoo.settings import Settings
 
 # Checks that need the file: reported as not checked, with the reason, when it cannot be fetched.
@@ -95,11 +97,11 @@ def shard(targets: list[Target], spec: str | None) -> list[Target]:
 
 def _load_card(path: Path, registry: Registry) -> tuple[dict[str, Any] | None, Entry]:
     """The card's data (even when it breaks its schema, so the other rules still run) and its card entry."""
-    from zoo.cards import card_problems
+    from zoo.cards import file_problems
     from zoo.documents import load_yaml
 
     entry = Entry("card", str(path), str(path))
-    problems = card_problems(path, registry)
+    problems = file_problems(path, registry)
     entry.checks.append(check("card.schema", not problems, "card matches schemas/card.schema.json and the registry"
                               if not problems else f"{len(problems)} problem(s), first: {problems[0]} (zoo validate "
                               "lists them all)", problems=problems))

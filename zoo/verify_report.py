@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from zoo.rules import FAIL, NOT_CHECKED, PASS, WARN
+from zoo.rules.base import FAIL, NOT_CHECKED, PASS, WARN
 from zoo.verification import Entry
 
 REPORT_VERSION = 1
