@@ -8,11 +8,13 @@ Command-line flags override these; library callers may pass their own ``Settings
 - ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
 - ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
 - ``ZOO_HTTP_RETRIES``: retries on connection errors and 5xx answers, with backoff (default 3).
-- ``HF_TOKEN`` / ``HF_ENDPOINT``: read by huggingface_hub itself.
+- ``HF_ENDPOINT``: the hub that ``hf://`` sources resolve against (default https://huggingface.co).
+- ``HF_TOKEN``: found by huggingface_hub itself; only ever sent to an https endpoint.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,6 +48,14 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = floa
     return number
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A timeout: 0 would fail every request, nan and inf would wait forever."""
+    value = _number(env, name, default)
+    if not 0 < value < math.inf:
+        raise ConfigError(f"{name}={env[name]!r} is not a positive, finite number of seconds")
+    return value
+
+
 def default_cache_dir() -> Path:
     """The platform's user cache dir for zoo (imported lazily: platformdirs is only needed here)."""
     import platformdirs
@@ -61,6 +71,7 @@ class Settings:
     offline: bool = False
     http_timeout: float = 30.0
     http_retries: int = 3
+    hf_endpoint: str = "https://huggingface.co"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -73,6 +84,7 @@ class Settings:
             registry=Path(registry).expanduser() if registry else None,
             mirrors=mirrors,
             offline=_flag(env, "ZOO_OFFLINE"),
-            http_timeout=_number(env, "ZOO_HTTP_TIMEOUT", 30.0),
+            http_timeout=_seconds(env, "ZOO_HTTP_TIMEOUT", 30.0),
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
+            hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
         )

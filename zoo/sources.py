@@ -1,6 +1,6 @@
 """How bytes arrive: one small class per kind of source, behind one call, chosen by the location's scheme.
 
-Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.cache.PartialFile``
+Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.partial.PartialFile``
 (which hashes and counts them) or raises ``SourceError`` with a one-line reason. Sources never decide
 where files go or whether bytes are right; ``zoo.fetching`` and ``zoo.cache`` do.
 
@@ -29,7 +29,7 @@ from zoo.settings import Settings
 if TYPE_CHECKING:
     import requests
 
-    from zoo.cache import PartialFile
+    from zoo.partial import PartialFile
 
 CHUNK = 1 << 16  # small enough that little is lost when a connection drops mid-chunk
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
