@@ -25,12 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo.files import safe_name, sha256_file, write_atomic
-from zoo.partial import PartialFile
+from zoo.errors import IntegrityError
+from zoo.partial import PartialFile, Progress
 
 if TYPE_CHECKING:
     from filelock import FileLock
 
     from zoo.registry import Artifact
+    from zoo.sources import Source
 
 @dataclass(frozen=True)
 class Entry:
@@ -63,8 +65,35 @@ class Cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         return FileLock(path)
 
-    def partial(self, artifact: Artifact, *, progress: bool = False) -> PartialFile:
+    def partial(self, artifact: Artifact, *, progress: Progress | None = None) -> PartialFile:
+        """The download in progress for ``artifact``, holding whatever an earlier run left to resume."""
         return PartialFile(self.root / "partial" / f"{artifact.sha256}.part", artifact, progress=progress)
+
+    def receive(self, artifact: Artifact, source: Source, progress: Progress | None = None) -> Path:
+        """Download ``artifact`` from ``source`` and commit it; the cache owns the partial file throughout.
+
+        Call it holding ``lock(artifact)``. A partial left by an earlier run that turns out wrong is retried
+        once from zero, so a stale fragment never makes a good source fail. Wrong bytes are discarded;
+        bytes that merely stopped coming are kept, so the next attempt resumes.
+        """
+        part = self.partial(artifact, progress=progress)
+        try:
+            try:
+                source.download(part)
+                part.check()
+            except IntegrityError:
+                if not part.resumed_from:
+                    raise
+                part.restart()
+                source.download(part)
+            return self._commit(artifact, part, source.location)
+        except IntegrityError:
+            part.discard()
+            raise
+        finally:
+            part.close()
+            if not part.offset:  # nothing worth resuming
+                part.path.unlink(missing_ok=True)
 
     def lookup(self, artifact: Artifact) -> Path | None:
         """The cached file for ``artifact`` if its blob is intact by size and hash record, else None.
@@ -85,7 +114,7 @@ class Cache:
             self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
         return self._link_view(artifact)
 
-    def commit(self, artifact: Artifact, part: PartialFile, source: str) -> Path:
+    def _commit(self, artifact: Artifact, part: PartialFile, source: str) -> Path:
         """Check the finished download and move it into place; nothing unchecked ever enters the store."""
         part.check()
         part.close()

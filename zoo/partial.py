@@ -8,13 +8,25 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Callable, Protocol
 
 from zoo.errors import IntegrityError
 from zoo.files import CHUNK
 
 if TYPE_CHECKING:
     from zoo.registry import Artifact
+
+
+class ProgressBar(Protocol):
+    """What the cache does with a bar: a tqdm bar fits."""
+
+    def update(self, n: int) -> object: ...
+    def reset(self, total: int | None = None) -> object: ...
+    def close(self) -> object: ...
+
+
+Progress = Callable[..., ProgressBar]
+"""Makes a bar when a download starts, called as ``progress(total=, initial=, desc=)``: a tqdm class fits."""
 
 
 class PartialFile:
@@ -24,10 +36,9 @@ class PartialFile:
     Writing more than the expected size stops the download at once.
     """
 
-    def __init__(self, path: Path, artifact: Artifact, *, progress: bool = False) -> None:
+    def __init__(self, path: Path, artifact: Artifact, *, progress: Progress | None = None) -> None:
         self.path = path
         self.artifact = artifact
-        self.progress = progress
         self._digest = hashlib.sha256()
         self.offset = 0
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,14 +50,7 @@ class PartialFile:
             self._digest.update(chunk)
             self.offset += len(chunk)
         self.resumed_from = self.offset
-        self._bar = None
-        if progress:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=artifact.size, initial=self.offset, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=artifact.file, leave=False,
-            )
+        self._bar = progress(total=artifact.size, initial=self.offset, desc=artifact.file) if progress else None
 
     def restart(self) -> None:
         """Drop what was written so far (the server ignored our Range request, or old bytes were wrong)."""

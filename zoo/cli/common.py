@@ -43,8 +43,15 @@ def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
         "settings": Settings.from_env(),
         "mirrors": tuple(args.mirror),
         "offline": True if args.offline else None,
-        "progress": not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty(),
+        "progress": progress_bar if not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty() else None,
     }
+
+
+def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
+    """A byte-counting bar on stderr, made by the cache when a download starts (tqdm imported only then)."""
+    from tqdm import tqdm
+
+    return tqdm(unit="B", unit_scale=True, unit_divisor=1024, leave=False, **kwargs)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
