@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from zoo.cache import Cache, copy_atomic, safe_name
+from zoo.cache import Cache
+from zoo.partial import Progress
 from zoo.errors import IntegrityError, OfflineError, SourceError, SourceUnavailableError, ZooError
+from zoo.files import copy_atomic, safe_name
 from zoo.registry import Artifact, Model, Registry
 from zoo.settings import Settings
-from zoo.sources import Source, mirror_location, open_source
+from zoo.sources import mirror_location, open_source
 
 
 def fetch(
@@ -31,7 +33,7 @@ def fetch(
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
     offline: bool | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> Path:
     """Return the path of ``artifact`` in the cache, verified by size and sha256, downloading it if needed.
 
@@ -57,33 +59,10 @@ def fetch(
                 source = open_source(location, settings)
                 if offline and source.network:
                     continue
-                return _download(cache, artifact, source, progress)
+                return cache.receive(artifact, source, progress)
             except (SourceError, IntegrityError) as exc:
                 failures.append((location, exc))
     raise _failure(artifact, failures, offline)
-
-
-def _download(cache: Cache, artifact: Artifact, source: Source, progress: bool) -> Path:
-    """One source, into the partial file. A partial left by an earlier run that turns out wrong is retried
-    once from zero, so a stale fragment never makes a good source fail."""
-    part = cache.partial(artifact, progress=progress)
-    try:
-        try:
-            source.download(part)
-            part.check()
-        except IntegrityError:
-            if not part.resumed_from:
-                raise
-            part.restart()
-            source.download(part)
-        return cache.commit(artifact, part, source.location)
-    except IntegrityError:
-        part.discard()
-        raise
-    finally:
-        part.close()
-        if not part.offset:  # nothing worth resuming
-            part.path.unlink(missing_ok=True)
 
 
 def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
@@ -123,7 +102,7 @@ def pull(
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
     offline: bool | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
     never corrupt the cache). Returns the paths the user should use."""
@@ -143,7 +122,7 @@ def write_mirror(
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
     offline: bool | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write ``<directory>/<model id>/<file>`` for the models (default: all), from the cache (fetching what
     is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""
