@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoo.reid import evaluate_rank, pairwise_distance
+from zoo.reid import evaluate_features, evaluate_rank, pairwise_distance
+
+
+def assert_same(a, b):
+    """Every figure equal to the last bit (NaN equal to NaN)."""
+    assert (a.protocol, a.num_valid_queries, a.num_skipped_queries) == (b.protocol, b.num_valid_queries, b.num_skipped_queries)
+    np.testing.assert_array_equal([a.mAP, a.mINP], [b.mAP, b.mINP])
+    np.testing.assert_array_equal(a.cmc, b.cmc)
 
 
 def one_query(distances, g_pids, g_cams, q_pid=1, q_cam=0, max_rank=50):
@@ -113,16 +120,14 @@ def test_matches_a_plain_loop(num_q, num_g, num_ids, num_cams, coarse, max_rank,
         np.testing.assert_allclose(r.cmc, np.mean(cmcs, axis=0), atol=1e-12)
 
 
-def test_many_queries_span_chunks(monkeypatch):
-    import zoo.reid
-
+@pytest.mark.parametrize("workers", [1, 3])
+def test_many_queries_span_blocks(workers):
     rng = np.random.default_rng(7)
     dist = rng.random((40, 25))
     ids = (rng.integers(0, 5, 40), rng.integers(0, 5, 25), rng.integers(0, 2, 40), rng.integers(0, 2, 25))
     whole = evaluate_rank(dist, *ids)
-    monkeypatch.setattr(zoo.reid, "_CHUNK_ELEMENTS", 60)  # 2 rows per chunk
-    chunked = evaluate_rank(dist, *ids)
-    assert chunked.mAP == pytest.approx(whole.mAP) and np.array_equal(chunked.cmc, whole.cmc)
+    blocked = evaluate_rank(dist, *ids, workers=workers, block_rows=2)
+    assert_same(blocked, whole)  # exact sums: not even the last bit depends on the blocks
 
 
 def test_distances_on_normalised_features():
@@ -134,3 +139,96 @@ def test_distances_on_normalised_features():
     np.testing.assert_allclose(euc, np.sqrt(2 * cos), atol=1e-6)  # |a-b|^2 = 2 - 2 cos for unit vectors
     with pytest.raises(ValueError, match="unknown distance"):
         pairwise_distance(q, g, "manhattan")
+
+
+# --- streaming from features: the same figures as the full matrix, whatever the blocks and threads ---
+
+def random_features(rng, num, dim, coarse, copies_from=None):
+    """Float features, or small integers (like a quantized model's raw outputs: many exact ties),
+    with some rows copied from ``copies_from`` so that equal distances are certain."""
+    feats = rng.integers(-2, 3, (num, dim)).astype(np.float32) if coarse else rng.normal(size=(num, dim))
+    if copies_from is not None and num and len(copies_from):
+        picked = rng.random(num) < 0.3
+        feats[picked] = copies_from[rng.integers(0, len(copies_from), picked.sum())]
+    return feats
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.integers(0, 12), st.integers(1, 30), st.integers(1, 8), st.integers(1, 6), st.integers(1, 3),
+    st.booleans(), st.sampled_from(["cosine", "euclidean"]), st.sampled_from(["market1501", "st-modelzoo"]),
+    st.integers(1, 5), st.integers(1, 3), st.integers(0, 2**32 - 1),
+)
+def test_features_stream_equals_the_full_matrix(
+    num_q, num_g, dim, num_ids, num_cams, coarse, metric, protocol, block, workers, seed
+):
+    rng = np.random.default_rng(seed)
+    g = random_features(rng, num_g, dim, coarse)
+    q = random_features(rng, num_q, dim, coarse, copies_from=g)
+    g[rng.random(num_g) < 0.2] = 0.0  # all-zero features: distance 1 (cosine) to everything
+    ids = (rng.integers(0, num_ids, num_q), rng.integers(0, num_ids, num_g),
+           rng.integers(0, num_cams, num_q), rng.integers(0, num_cams, num_g))
+    epsilon = 1e-12 if protocol == "st-modelzoo" else 0.0
+    full = evaluate_rank(pairwise_distance(q, g, metric, sqrt_epsilon=epsilon), *ids, protocol=protocol)
+    streamed = evaluate_features(q, g, *ids, metric=metric, protocol=protocol, workers=workers, block_rows=block)
+    assert_same(streamed, full)
+
+
+def test_streaming_across_chunks_and_threads_equals_the_full_matrix():
+    # more queries than a product chunk (64 rows), blocks not aligned on chunks, several threads
+    rng = np.random.default_rng(3)
+    g = random_features(rng, 300, 32, coarse=True)
+    q = random_features(rng, 150, 32, coarse=True, copies_from=g)
+    ids = (rng.integers(0, 25, 150), rng.integers(0, 25, 300), rng.integers(0, 3, 150), rng.integers(0, 3, 300))
+    for metric in ("cosine", "euclidean"):
+        full = evaluate_rank(pairwise_distance(q, g, metric), *ids)
+        for block_rows in (None, 1, 37, 64):
+            assert_same(evaluate_features(q, g, *ids, metric=metric, workers=2, block_rows=block_rows), full)
+
+
+# --- st-modelzoo: the ST services' figures ---
+
+def st_loop_reference(distmat, q_pids, g_pids):
+    """The services' metrics.py written again in numpy: stable argsort, no cameras, rank-k over all queries."""
+    order = np.argsort(distmat, axis=1, kind="stable")
+    matches = g_pids[order] == q_pids[:, None]
+    ks = range(1, min(100, distmat.shape[1] // 2) + 1)
+    rank_k = [np.mean(matches[:, :k].any(axis=1)) for k in ks]
+    relevant = matches.sum(axis=1)
+    precision = np.cumsum(matches, axis=1) / np.arange(1, distmat.shape[1] + 1)
+    ap = (precision * matches).sum(axis=1)[relevant > 0] / relevant[relevant > 0]
+    return rank_k, (ap.mean() if len(ap) else np.nan), int((relevant > 0).sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 40), st.integers(1, 8), st.booleans(), st.integers(0, 2**32 - 1))
+def test_st_protocol_matches_a_plain_loop(num_q, num_g, num_ids, coarse, seed):
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(0, 4, (num_q, num_g)).astype(np.float32) if coarse else rng.random((num_q, num_g))
+    q_pids, g_pids = rng.integers(0, num_ids, num_q), rng.integers(0, num_ids + 2, num_g)  # some never match
+    r = evaluate_rank(dist, q_pids, g_pids, None, None, protocol="st-modelzoo")
+    rank_k, mAP, num_valid = st_loop_reference(dist, q_pids, g_pids)
+    assert (r.num_valid_queries, r.num_skipped_queries) == (num_valid, num_q - num_valid)
+    np.testing.assert_allclose(r.cmc, rank_k, atol=1e-12)
+    np.testing.assert_allclose(r.mAP, mAP, atol=1e-12)
+    assert np.isnan(r.mINP)
+
+
+def test_st_protocol_by_hand():
+    # no camera removal: the same-camera match at 0.0 counts; the query with no match is a miss in rank-k
+    dist = np.array([[0.0, 0.5, 0.3, 0.9], [0.1, 0.2, 0.3, 0.4]])
+    r = evaluate_rank(dist, [1, 7], [1, 1, 2, 3], [0, 0], [0, 1, 1, 1], protocol="st-modelzoo")
+    assert r.cmc.tolist() == [0.5, 0.5]  # k = 1 .. 4 // 2; query 7 has no match: counted, never a hit
+    assert r.mAP == pytest.approx((1 + 2 / 3) / 2) and (r.num_valid_queries, r.num_skipped_queries) == (1, 1)
+    assert r.percent() == {"mAP": 83.33, "cmc": [50.0, 50.0], "mINP": pytest.approx(float("nan"), nan_ok=True)}
+    # ties go to the smaller gallery index, as tf.argsort orders them
+    assert evaluate_rank([[0.2, 0.2]], [1], [2, 1], None, None, protocol="st-modelzoo").mAP == 0.5
+
+
+def test_unknown_protocol_and_missing_cameras_are_refused():
+    with pytest.raises(ValueError, match="unknown protocol 'cuhk'"):
+        evaluate_rank(np.zeros((1, 2)), [1], [1, 2], [0], [1, 1], protocol="cuhk")
+    with pytest.raises(ValueError, match="needs camera ids"):
+        evaluate_features(np.ones((1, 2)), np.ones((2, 2)), [1], [1, 2], None, None)
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        evaluate_features(np.array([[np.nan, 1.0]]), np.ones((2, 2)), [1], [1, 2], [0], [1, 1])
