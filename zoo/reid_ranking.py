@@ -42,20 +42,60 @@ def match_ranks(
 ) -> np.ndarray:
     """1-based rank of each true match ``dist[rows, cols]`` among the items of its row not removed.
 
-    Removed items (``removed_rows``, ``removed_cols``) neither count as closer nor break ties.
+    Removed items (``removed_rows``, ``removed_cols``) neither count as closer nor break ties. Only the
+    items no farther than a row's farthest match can be closer than one of its matches: a row with few
+    of them (a good model's rows) has just those sorted, the others are sorted whole.
     """
     values = dist[rows, cols]
-    kept = np.array(dist, copy=True)
-    kept[removed_rows, removed_cols] = np.inf  # they sort last and are never closer than a finite match
-    kept.sort(axis=1)
-    closer = _count_before(kept, rows, values, strict=True)
-    ties = np.flatnonzero(_count_before(kept, rows, values, strict=False) - closer > 1)
-    for i in ties:  # rare: another item has exactly this distance; order those by gallery index
+    closer = np.zeros(len(rows), np.int64)
+    if len(rows) == 0:
+        return closer + 1
+    limit = np.full(dist.shape[0], -np.inf, dist.dtype)
+    np.maximum.at(limit, rows, values)
+    candidate = dist <= limit[:, None]
+    candidate[removed_rows, removed_cols] = False
+    per_row = np.add.reduce(candidate.view(np.uint8), axis=1, dtype=np.int64)
+    dense = per_row > dist.shape[1] // _DENSE_SHARE
+    at_most = closer.copy()
+    for table, table_rows, of_table in (_sparse_table(dist, candidate, per_row, dense), _dense_table(dist, dense, removed_rows, removed_cols)):
+        picked = of_table[rows]
+        closer[picked] = _count_before(table, table_rows[rows[picked]], values[picked], strict=True)
+        at_most[picked] = _count_before(table, table_rows[rows[picked]], values[picked], strict=False)
+    for i in np.flatnonzero(at_most - closer > 1):  # rare: another item has exactly this distance: by index
         r, c = rows[i], cols[i]
         equal = dist[r, :c] == values[i]
         equal[removed_cols[(removed_rows == r) & (removed_cols < c)]] = False
         closer[i] += np.count_nonzero(equal)
     return closer + 1
+
+
+_DENSE_SHARE = 8  # a row with more than 1/8 of its items as candidates is cheaper to sort whole
+
+
+def _sparse_table(
+    dist: np.ndarray, candidate: np.ndarray, per_row: np.ndarray, dense: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted candidate values of the rows not ``dense``, one padded (+inf) row each; row map; rows held."""
+    candidate[dense] = False
+    counts = np.where(dense, 0, per_row)
+    flat = np.flatnonzero(candidate)
+    where = flat // dist.shape[1]
+    table = np.full((dist.shape[0], max(1, int(counts.max(initial=0)))), np.inf, dist.dtype)
+    table[where, np.arange(len(flat)) - np.repeat(np.cumsum(counts) - counts, counts)] = dist.ravel()[flat]
+    table.sort(axis=1)
+    return table, np.arange(dist.shape[0]), ~dense
+
+
+def _dense_table(
+    dist: np.ndarray, dense: np.ndarray, removed_rows: np.ndarray, removed_cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``dense`` rows sorted whole, removed items set to +inf (last, never closer); row map; rows held."""
+    local = np.cumsum(dense) - 1
+    table = dist[dense]
+    keep = dense[removed_rows]
+    table[local[removed_rows[keep]], removed_cols[keep]] = np.inf
+    table.sort(axis=1)
+    return table, local, dense
 
 
 def per_query(rows: np.ndarray, ranks: np.ndarray, num_rows: int) -> tuple[np.ndarray, ...]:
