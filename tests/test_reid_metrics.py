@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from zoo.reid import evaluate_features, evaluate_rank, pairwise_distance
@@ -232,3 +232,91 @@ def test_unknown_protocol_and_missing_cameras_are_refused():
         evaluate_features(np.ones((1, 2)), np.ones((2, 2)), [1], [1, 2], None, None)
     with pytest.raises(ValueError, match="NaN or infinity"):
         evaluate_features(np.array([[np.nan, 1.0]]), np.ones((2, 2)), [1], [1, 2], [0], [1, 1])
+
+
+# --- st-modelzoo against an independent TensorFlow implementation of the services' metrics ---
+
+@pytest.fixture(scope="module")
+def tf():
+    return pytest.importorskip("tensorflow")
+
+
+def st_tensorflow_distances(tf, q_feats, g_feats, metric):
+    """The services' distances in TensorFlow ops: float32, tf.math.l2_normalize, 1 - q.g clipped, or
+    their euclidean with 1e-12 under the root."""
+    q = tf.math.l2_normalize(tf.cast(q_feats, tf.float32), axis=1)
+    g = tf.math.l2_normalize(tf.cast(g_feats, tf.float32), axis=1)
+    inner = tf.matmul(q, g, transpose_b=True)
+    if metric == "cosine":
+        return tf.clip_by_value(1.0 - inner, 0.0, 2.0).numpy()
+    squared = (tf.reduce_sum(q * q, axis=1, keepdims=True) - 2.0 * inner
+               + tf.transpose(tf.reduce_sum(g * g, axis=1, keepdims=True)))
+    return tf.sqrt(tf.maximum(squared, 0.0) + 1e-12).numpy()
+
+
+def st_tensorflow_figures(tf, dist, q_labels, g_labels):
+    """The services' figures in TensorFlow ops: tf.argsort, rank-k over all queries, float32 means,
+    Python's round of the float32 figures in %. Returns (rank-k list, mAP, unrounded mAP)."""
+    g_labels = np.where(np.isin(g_labels, q_labels), g_labels, -1)  # identities outside the query set
+    ranked = tf.gather(tf.constant(g_labels), tf.argsort(tf.constant(dist), axis=1, direction="ASCENDING"))
+    hits = tf.equal(ranked, tf.constant(q_labels)[:, None])
+    rank_k = [round(tf.reduce_mean(tf.cast(tf.reduce_any(hits[:, :k], axis=1), tf.float32)).numpy() * 100, 2)
+              for k in range(1, min(100, len(g_labels) // 2) + 1)]
+    relevant = tf.reduce_sum(tf.cast(hits, tf.float32), axis=1)
+    found = tf.cumsum(tf.cast(hits, tf.float32), axis=1)
+    precision = found / tf.range(1, len(g_labels) + 1, dtype=tf.float32)
+    per_query = tf.reduce_sum(tf.where(hits, precision, 0.0), axis=1)
+    with_match = relevant > 0
+    mAP = tf.reduce_mean(tf.boolean_mask(per_query, with_match) / tf.boolean_mask(relevant, with_match)).numpy()
+    return rank_k, round(mAP * 100, 2), float(mAP)
+
+
+def assert_st_figures_equal(ours, tf_figures):
+    rank_k, mAP, exact_mAP = tf_figures
+    figures = ours.percent()
+    assert figures["cmc"] == rank_k
+    if np.isnan(exact_mAP):
+        assert np.isnan(figures["mAP"])
+        return
+    assert ours.mAP == pytest.approx(exact_mAP, abs=1e-6)  # TensorFlow sums in float32
+    near_a_rounding_edge = abs((exact_mAP * 1e4) % 1 - 0.5) < 1e-2
+    assert figures["mAP"] == mAP or near_a_rounding_edge
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 60), st.integers(1, 10), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_st_ranking_and_figures_equal_tensorflow(tf, num_q, num_g, num_ids, levels, seed):
+    # the same distances in both, with few distinct values: many exact ties, ordered as tf.argsort does
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(0, levels, (num_q, num_g)).astype(np.float32) / levels
+    q_labels, g_labels = rng.integers(0, num_ids, num_q), rng.integers(0, num_ids + 3, num_g)
+    ours = evaluate_rank(dist, q_labels, g_labels, None, None, protocol="st-modelzoo")
+    assert_st_figures_equal(ours, st_tensorflow_figures(tf, dist, q_labels, g_labels))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 20), st.integers(1, 60), st.integers(8, 64), st.integers(1, 10), st.booleans(),
+    st.sampled_from(["cosine", "euclidean"]), st.integers(0, 2**32 - 1),
+)
+def test_st_protocol_from_features_equals_tensorflow(tf, num_q, num_g, dim, num_ids, quantized, metric, seed):
+    """From features: float ones, or an int8 model's raw outputs (what the services rank on the host).
+
+    Distances agree to a few float32 steps, not to the bit: the matrix products sum in different
+    orders (TensorFlow's even rounds two copies of one gallery row differently, by their position),
+    and TensorFlow's rsqrt is approximate. Items whose distances lie that close may swap, in the
+    services' own runs too, so the features here have no such near-ties; exact ties are proven above.
+    """
+    rng = np.random.default_rng(seed)
+    if quantized:
+        q, g = (rng.integers(-128, 128, (n, dim)).astype(np.int8) for n in (num_q, num_g))
+    else:
+        q, g = rng.normal(size=(num_q, dim)), rng.normal(size=(num_g, dim))
+    q_labels, g_labels = rng.integers(0, num_ids, num_q), rng.integers(0, num_ids + 3, num_g)
+    tf_dist = st_tensorflow_distances(tf, q, g, metric)
+    ours_dist = pairwise_distance(q, g, metric, sqrt_epsilon=1e-12)
+    np.testing.assert_allclose(ours_dist, tf_dist, rtol=0, atol=4e-7)
+    gaps = np.diff(np.sort(tf_dist, axis=1), axis=1)
+    assume(not gaps.size or gaps.min() > 1e-6)
+    ours = evaluate_features(q, g, q_labels, g_labels, None, None, metric=metric, protocol="st-modelzoo")
+    assert_st_figures_equal(ours, st_tensorflow_figures(tf, tf_dist, q_labels, g_labels))
