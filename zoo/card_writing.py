@@ -15,8 +15,9 @@ from typing import Any
 import yaml
 
 from zoo.cards import Card, record_key
-from zoo.documents import load_yaml, write_atomic
+from zoo.documents import load_yaml
 from zoo.errors import ConfigError
+from zoo.files import write_atomic
 
 
 def _render(record: dict[str, Any], indent: str) -> list[str]:

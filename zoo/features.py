@@ -17,7 +17,8 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.preprocessing import Preprocessing
-from zoo.runtime import LoadedModel, TensorInfo, load_model
+from zoo.runtime import LoadedModel, load_model
+from zoo.tensors import TensorInfo
 
 
 def check_input(model: LoadedModel, prep: Preprocessing) -> TensorInfo:

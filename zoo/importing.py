@@ -20,8 +20,9 @@ import yaml
 from zoo import import_tables as read
 from zoo.card_tables import regions as render_regions
 from zoo.cards import Card, arxiv_problem, load_card
-from zoo.documents import Document, write_atomic
+from zoo.documents import Document
 from zoo.errors import InvalidDataError, UsageError
+from zoo.files import write_atomic
 from zoo.markdown_tables import Table, parse_tables
 from zoo.markers import MARKER
 from zoo.metrics_catalog import QUALITY

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from zoo.card_tables import regions
 from zoo.cards import Card
-from zoo.documents import write_atomic
 from zoo.errors import InvalidDataError
+from zoo.files import write_atomic
 from zoo.hub_front_matter import dump_front_matter, front_matter
 from zoo.markers import find_regions, splice
 from zoo.registry import Registry
