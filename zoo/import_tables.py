@@ -11,6 +11,7 @@ is not a figure (``NA``, ``-``) is kept as text and reported.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +19,7 @@ from zoo.cards import meaning_of_text
 from zoo.markdown_tables import Table
 from zoo.metrics_catalog import (METRICS, QUALITY, UNITS, Metric, format_rate, inferences_per_second, metric_for_label,
                                  quantity_of_unit, unit_in_header)
-from zoo.table_cells import clean_text, is_text, parse_cell
+from zoo.table_cells import clean_text, is_text, numbers_in, parse_cell
 
 LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)")
 TARGET = re.compile(r"\b(NPU|MCU|MPU|GPU|CPU)\b")
@@ -226,6 +227,32 @@ def heading_dataset(heading: str) -> str:
     plain = clean_text(heading).replace("*", "")
     found = re.search(r"(?:with|on|for)\s+(?:the\s+)?(.+?)\s+(?:\w+\s+)?data\s*set", plain, re.I)
     return found.group(1) if found else (plain or "unknown")
+
+
+def dataset_details(line: str, dataset: dict[str, Any]) -> tuple[dict[str, Any], Counter[float]]:
+    """``dataset`` with what a ``Dataset details: [link](URL), License [X](URL), Number of images: 9529 (train:
+    8569, ...)`` line (or the sentence zoo renders) says, and the numbers of the line a rendering must show
+    (totals that the split sizes add up to are left out)."""
+    dataset = dict(dataset)
+    for text, url in re.findall(r"\[([^\]]*)\]\(([^)\s]+)\)", line):
+        if text.lower() == "link":
+            dataset["link"] = url
+        else:
+            dataset["license"], dataset["license_link"] = text, url
+    splits: dict[str, dict[str, int]] = {}
+    want = Counter(numbers_in(line))
+    for what, total, inner in re.findall(r"Number of (\w+): (\d+) \(([^)]*)\)", line):
+        counts = re.findall(r"(\w+): (\d+)", inner)
+        for split, count in counts:
+            splits.setdefault(split, {})[what] = int(count)
+        if int(total) == sum(int(c) for _, c in counts):
+            want[float(total)] -= 1
+    for split, inner in re.findall(r"(\w+) \(((?:\d+ \w+(?:, )?)+)\)", line.partition("Splits:")[2]):
+        for count, what in re.findall(r"(\d+) (\w+)", inner):
+            splits.setdefault(split, {})[what] = int(count)
+    if splits:
+        dataset["splits"] = splits
+    return dataset, +want
 
 
 def network(table: Table) -> tuple[dict[str, Any], list[tuple[str, str]]]:

@@ -200,27 +200,9 @@ def _dataset_details(acc: _Card, source: Source, placed: list[tuple[Table, str |
         ids = {r["dataset"] for r in rows}
         if len(ids) != 1 or "measured_on" in rows[0]:
             continue
-        dataset = dict(acc.datasets[ids.pop()])
-        for text, url in re.findall(r"\[([^\]]*)\]\(([^)\s]+)\)", line):
-            if text.lower() == "link":
-                dataset["link"] = url
-            else:
-                dataset["license"], dataset["license_link"] = text, url
-        splits: dict[str, dict[str, int]] = {}
-        want = Counter(numbers_in(line))
-        for what, total, inner in re.findall(r"Number of (\w+): (\d+) \(([^)]*)\)", line):
-            counts = re.findall(r"(\w+): (\d+)", inner)
-            for split, count in counts:
-                splits.setdefault(split, {})[what] = int(count)
-            if int(total) == sum(int(c) for _, c in counts):
-                want[float(total)] -= 1  # a total the split sizes give back
-        for split, inner in re.findall(r"(\w+) \(((?:\d+ \w+(?:, )?)+)\)", line.partition("Splits:")[2]):
-            for count, what in re.findall(r"(\d+) (\w+)", inner):  # the sentence zoo renders
-                splits.setdefault(split, {})[what] = int(count)
-        if splits:
-            dataset["splits"] = splits
+        dataset, want = read.dataset_details(line, acc.datasets[ids.pop()])
         sentence = dataset_sentence(dataset) or ""
-        if +want == Counter(numbers_in(sentence)) and "quotation" not in line.lower():
+        if want == Counter(numbers_in(sentence)) and "quotation" not in line.lower():
             acc.datasets[dataset["id"]] = dataset
             taken.add(i)
     return taken
