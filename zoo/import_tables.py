@@ -181,7 +181,7 @@ def measurement(table: Table, cols: list[Column], row: list[str], quality: bool)
 
 
 def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: Any, region: str) -> Rows:
-    """One record per row. ``variant(cell)`` and ``dataset(name)`` give ids (and register them on the card)."""
+    """One record per row. ``variant(cell)`` and ``dataset(cell, heading)`` give ids (and register them)."""
     out = Rows()
     metrics = [c for c in cols if c.role == "metric"]
     quality = all(c.metric and c.metric.quantity in QUALITY for c in metrics)
@@ -191,7 +191,7 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
         vid, link = variant(cell("model"))
         record: dict[str, Any] = {
             "variant": vid,
-            "dataset": dataset(clean_text(cell("dataset")) or heading_dataset(table.heading)),
+            "dataset": dataset(clean_text(cell("dataset")), table.heading),
             "format": clean_text(cell("format")).lower() or "unknown",
             "resolution": _resolution(cell("resolution")),
         }
@@ -225,7 +225,7 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
 def heading_dataset(heading: str) -> str:
     """The data set a section heading names: ``... based on COCO Person dataset`` -> ``COCO Person``."""
     plain = clean_text(heading).replace("*", "")
-    found = re.search(r"(?:with|on|for)\s+(?:the\s+)?(.+?)\s+(?:\w+\s+)?data\s*set", plain, re.I)
+    found = re.search(r"(?:with|on|for)\s+(?:the\s+)?(.+?)\s+data\s*set", plain, re.I)
     return found.group(1) if found else (plain or "unknown")
 
 

@@ -99,7 +99,13 @@ class _Card:
             entry["link"] = url
         return vid, url if url and "link" in entry and url != entry["link"] else None
 
-    def dataset(self, name: str) -> str:
+    def dataset(self, name: str, heading: str = "") -> str:
+        """The data set a row's cell names, else one its section heading names (a known one first)."""
+        around = f"_{read.slug(heading)}_"
+        known = [d for d in self.datasets if f"_{d}_" in around]
+        if not name and known:
+            return max(known, key=len)
+        name = name or read.heading_dataset(heading)
         did = read.slug(name)
         self.datasets.setdefault(did, {"id": did, "name": name})
         return did

@@ -46,8 +46,8 @@ def _cells(line: str) -> list[str]:
 
 
 def _is_rule(line: str) -> bool:
-    cells = _cells(line)
-    return "-" in line and bool(_SPLIT.search(line) or len(cells) == 1) and all(_RULE_CELL.match(c.replace(" ", "")) for c in cells)
+    """A separator row: dashes (and colons) between pipes; a bare ``---`` is a thematic break, not a rule."""
+    return "-" in line and bool(_SPLIT.search(line)) and all(_RULE_CELL.match(c.replace(" ", "")) for c in _cells(line))
 
 
 def _is_row(line: str) -> bool:
