@@ -180,19 +180,38 @@ def measurement(table: Table, cols: list[Column], row: list[str], quality: bool)
     return where
 
 
+def _format(cell: str) -> str:
+    """The precision a format cell names, lower case (``Int8`` -> ``int8``, ``W4A8`` -> ``w4a8``)."""
+    text = clean_text(cell).lower()
+    return text if re.match(r"[a-z0-9]", text) else "unknown"
+
+
+def _extra_names(cols: list[Column]) -> dict[str, Column]:
+    """Extra columns by header (an unnamed one by its position; a repeated header numbered)."""
+    out: dict[str, Column] = {}
+    for c in cols:
+        name = clean_text(c.header).replace("*", "").strip() or f"column {c.index + 1}"
+        n, unique = 2, name
+        while unique in out:
+            unique, n = f"{name} ({n})", n + 1
+        out[unique] = c
+    return out
+
+
 def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: Any, region: str) -> Rows:
     """One record per row. ``variant(cell)`` and ``dataset(cell, heading)`` give ids (and register them)."""
     out = Rows()
     metrics = [c for c in cols if c.role == "metric"]
     quality = all(c.metric and c.metric.quantity in QUALITY for c in metrics)
     by_role = {c.role: c for c in cols}
+    extras = _extra_names([c for c in cols if c.role == "extra"])
     for n, row in enumerate(table.rows):
         cell = lambda role: row[by_role[role].index] if role in by_role else ""  # noqa: E731
         vid, link = variant(cell("model"))
         record: dict[str, Any] = {
             "variant": vid,
             "dataset": dataset(clean_text(cell("dataset")), table.heading),
-            "format": clean_text(cell("format")).lower() or "unknown",
+            "format": _format(cell("format")),
             "resolution": _resolution(cell("resolution")),
         }
         split = clean_text(cell("split"))
@@ -214,8 +233,9 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
             if col.metric.name not in METRICS:
                 value["label"] = col.metric.label
             record["values"][col.metric.name] = value
-        extra = {clean_text(c.header).replace("*", "").strip() or f"column {c.index + 1}": parse_cell(row[c.index])
-                 for c in cols if c.role == "extra" and row[c.index].strip()}
+        if not record["values"]:  # a row whose figure cells are all empty still is a row of the table
+            record["values"][metrics[0].metric.name] = {"text": "", "unit": metrics[0].unit}  # type: ignore[union-attr]
+        extra = {name: parse_cell(row[c.index]) for name, c in extras.items() if row[c.index].strip()}
         if extra:
             record["extra"] = extra
         out.records.append(record)
