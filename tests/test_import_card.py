@@ -301,3 +301,13 @@ def test_st_zoo_cards_round_trip(source: Path, tmp_path: Path, capsys) -> None:
     card, warnings = _import(source, tmp_path / source.stem, capsys)
     assert "kept verbatim" not in warnings or "is not understood" in warnings
     assert card.performance, "every published card has performance tables"
+
+
+def test_a_tensor_table_with_a_header_missing_a_pipe_keeps_its_descriptions(tmp_path: Path, capsys) -> None:
+    table, _ = IRREGULAR["e notation"]
+    text = _fixture(table, tmp_path).read_text().replace("| Output Shape | Description |", "| Output Shape  Description |")
+    source = tmp_path / "broken.md"
+    source.write_text(text)
+    card, warnings = _import(source, tmp_path / "card", capsys)
+    assert "unnamed columns added to the header" in warnings
+    assert card.outputs(card.variant_ids[0])[0]["description"].startswith("FLOAT values where F is the number")

@@ -305,7 +305,11 @@ def is_tensor_table(table: Table) -> str | None:
 def tensors(table: Table) -> tuple[list[dict[str, Any]], list[str]]:
     """Tensors of a tensor table, and the rows whose dtype had to be assumed (``line: message``)."""
     keys = [header_key(h) for h in table.headers]
-    at = {name: next((i for i, k in enumerate(keys) if name in k), None) for name in ("shape", "description", "dtype", "meaning", "name")}
+    at: dict[str, int | None] = {}
+    for name in ("shape", "dtype", "meaning", "name", "description"):  # each column is read once
+        at[name] = next((i for i, k in enumerate(keys) if name in k and i not in at.values()), None)
+    if at["description"] is None:  # "Input Shape | Details": the first column left describes the tensor
+        at["description"] = next((i for i in range(len(keys)) if i not in at.values()), None)
     out, assumed = [], []
     for n, row in enumerate(table.rows):
         get = lambda name: clean_text(row[at[name]]) if at[name] is not None else ""  # noqa: E731

@@ -110,8 +110,8 @@ class _Card:
         self.datasets.setdefault(did, {"id": did, "name": name})
         return did
 
-    def table(self, table: Table, taken: set[str]) -> str | None:
-        """Read one table into the card; the region that replaces it (None: another region renders it)."""
+    def table(self, table: Table, taken: set[str]) -> str:
+        """Read one table into the card; the region that renders it back (several tensor tables share ``io``)."""
         first = read.header_key(table.headers[0])
         if first.startswith("network information") and len(table.headers) >= 2 and "network" not in taken:
             fields, others = read.network(table)
@@ -123,7 +123,7 @@ class _Card:
             if which not in self.fields:
                 self.fields[which], assumed = read.tensors(table)
                 self.warnings += [f"{self.source.path}:{a}" for a in assumed]
-                return None if "io" in taken else _unique("io", taken)
+            return "io" if "io" in taken else _unique("io", taken)  # one region renders inputs and outputs
         if first == "platform" and len(table.headers) >= 3 and "platforms" not in taken:
             self.fields["platforms"] = read.platforms(table)
             return _unique("platforms", taken)
@@ -179,8 +179,9 @@ def assemble(source: Source, registry: Registry | None) -> Assembly:
     placed = [(table, acc.table(table, taken)) for table in source.tables]
     drop = _dataset_details(acc, source, placed)
     shown = render_regions(Card(source.path, Document(source.path, _card_data(acc), {})), registry)
+    failed = {name for table, name in placed if name in shown and not _same_numbers(table, shown[name])}
     for i, (table, name) in enumerate(placed):
-        if name and name in shown and not _same_numbers(table, shown[name]):
+        if name in failed:
             acc.records = [r for r in acc.records if r.get("table") != name]
             acc.warn(table.start + 1, f"table {name!r} would not render every number back; kept verbatim")
             placed[i] = (table, acc.verbatim(table, taken))
@@ -193,7 +194,7 @@ def _same_numbers(table: Table, rendered: str) -> bool:
     return not (want - Counter(numbers_in(rendered)))
 
 
-def _dataset_details(acc: _Card, source: Source, placed: list[tuple[Table, str | None]]) -> set[int]:
+def _dataset_details(acc: _Card, source: Source, placed: list[tuple[Table, str]]) -> set[int]:
     """``Dataset details: [link](URL), License [X](URL), Number of identities: 486 (train: 243, ...)`` lines
     read into the data set of the accuracy table below them, when the rendered sentence keeps every number;
     otherwise the line stays as prose. Returns the lines taken out."""
@@ -256,14 +257,16 @@ def _published_parameters(acc: _Card, variants: list[dict[str, Any]]) -> list[di
     return rest
 
 
-def _with_markers(lines: list[str], placed: list[tuple[Table, str | None]], drop: set[int]) -> str:
-    """The source with each table replaced by its region's markers (rendered tables fill them)."""
+def _with_markers(lines: list[str], placed: list[tuple[Table, str]], drop: set[int]) -> str:
+    """The source with each table replaced by its region's markers (rendered tables fill them); a table whose
+    region an earlier table already placed goes."""
     starts = {table.start: (table, name) for table, name in placed}
-    out, i = [], 0
+    out, i, seen = [], 0, set()
     while i < len(lines):
         if i in starts:
             table, name = starts[i]
-            out += ["", f"<!-- zoo:begin name={name} -->", f"<!-- zoo:end name={name} -->", ""] if name else []
+            out += ["", f"<!-- zoo:begin name={name} -->", f"<!-- zoo:end name={name} -->", ""] if name not in seen else []
+            seen.add(name)
             i = table.end
             continue
         if i not in drop and not MARKER.match(lines[i].strip()):  # a README zoo rendered before
