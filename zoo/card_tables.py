@@ -60,11 +60,11 @@ def _tensors(card: Card, which: str) -> list[list[str]]:
 
 
 def _io(card: Card) -> str:
+    """The input and the output table; one the card has no tensors for is left out (a table without rows
+    is no markdown table)."""
     headers = ["Variants", "Name", "Shape", "Dtype", "Quantization", "Meaning", "Description"]
-    return "\n\n".join(
-        markdown_table([f"{title} " + headers[0].lower(), *headers[1:]], _tensors(card, which))
-        for title, which in (("Input", "inputs"), ("Output", "outputs"))
-    )
+    tables = [(title, _tensors(card, which)) for title, which in (("Input", "inputs"), ("Output", "outputs"))]
+    return "\n\n".join(markdown_table([f"{title} variants", *headers[1:]], rows) for title, rows in tables if rows)
 
 
 def _platforms(card: Card) -> str:
