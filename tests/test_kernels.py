@@ -6,6 +6,7 @@ otherwise; osnet_demo runs in a plain clone, the real osnet_a025 when ../shared 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -100,3 +101,13 @@ def test_kernel_agreement_on_the_golden_inputs(demo_model):
 def test_unknown_kernel_set_is_a_usage_error(demo_model):
     with pytest.raises(UsageError, match="unknown kernel set 'fast'.*optimized, reference"):
         load_model(demo_model, kernels="fast")
+
+
+def test_bench_names_its_kernels(demo_model, capsys):
+    from zoo.cli import main
+
+    argv = ["bench", str(demo_model), "--warmup", "0", "--min-runs", "3", "--min-seconds", "0", "--kernels", "reference"]
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kernels"] == "reference"
+    assert main(argv) == 0
+    assert "reference kernels" in capsys.readouterr().out.splitlines()[0]

@@ -76,3 +76,14 @@ def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # ->
 
     return resolve(target, load_registry_for(args), fetch=lambda artifact: fetch(artifact, **fetch_options(args)),
                    **options)
+
+
+def add_kernels_option(parser: argparse.ArgumentParser, *, both: bool = False) -> None:
+    """--kernels: which kernel set the interpreter runs (``zoo.runtime.KERNELS``; ``both`` compares them)."""
+    from zoo.runtime import KERNELS
+
+    choices = (*KERNELS, "both") if both else KERNELS
+    parser.add_argument("--kernels", choices=choices, default="optimized",
+                        help="optimized: the runtime's default kernels (a host); reference: LiteRT's reference "
+                        "kernels, bit-exact with TFLM (what an MCU computes; ~40x slower)"
+                        + ("; both: each, and how they agree" if both else "") + " (default optimized)")
