@@ -5,14 +5,12 @@ The TensorFlow comparisons run when TensorFlow is installed (the test extra) and
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-import zoo.protocols
 from zoo import synthetic
 from zoo.cards import load_card
 from zoo.demo import DEMO_MODEL, bundled_mirror
@@ -64,10 +62,6 @@ def st_input_tf(tf, path, block, in_scale, in_zero, dtype=np.uint8):
     x = tf.image.resize(rescale(tf.cast(image, tf.float32)), size).numpy()
     info = np.iinfo(dtype)
     return np.clip(np.round(x / in_scale + in_zero), info.min, info.max).astype(dtype)
-
-
-def test_doctests():
-    assert doctest.testmod(zoo.protocols).failed == 0
 
 
 def test_every_protocol_describes_every_step():
