@@ -104,7 +104,8 @@ class _Demo:
         return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
 
     def verify(self) -> Step:
-        from zoo.verification import Options, Target, verify
+        from zoo.verification import Options, verify
+        from zoo.verify_targets import Target
 
         target = Target(self.model.id, self.card_path, self.card)
         entries = verify([target], self.registry, Options(), self.settings)

@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.card_writing import write_records
     from zoo.errors import UsageError
-    from zoo.verification import Options, measured_by_card, select_targets, shard, verify
+    from zoo.verification import Options, measured_by_card, verify
+    from zoo.verify_targets import select_targets, shard
     from zoo.verify_report import to_json, to_junit, to_text
 
     if args.all and args.targets:
