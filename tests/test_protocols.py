@@ -124,3 +124,23 @@ def test_st_features_are_the_raw_integer_outputs(demo_model, demo_prep, demo_ima
     np.testing.assert_allclose(deq, (raw - out.zero_point) * np.float32(out.scale), rtol=1e-6)
     market = extract_features(demo_model, demo_images, demo_prep)
     assert not np.array_equal(market, deq)  # same output handling, different input quantization
+
+
+def test_the_card_schema_knows_every_protocol_and_kernel_set():
+    import json
+
+    from zoo.resources import data_dir
+    from zoo.runtime import KERNELS
+
+    schema = json.loads((data_dir("schemas") / "card.schema.json").read_text())
+    assert schema["$defs"]["protocol"]["enum"] == list(PROTOCOLS)
+    kernels = schema["$defs"]["record"]["properties"]["measured_on"]["properties"]["kernels"]
+    assert kernels["enum"] == list(KERNELS)
+
+
+def test_shipped_cards_name_the_protocol_of_their_figures():
+    from zoo.cards import default_card_paths
+
+    cards = {path.parent.name: load_card(path) for path in default_card_paths()}
+    assert cards["osnet_demo"].evaluation["protocol"] == "market1501"  # measured here with zoo evaluate
+    assert cards["osnet"].evaluation["protocol"] == cards["mobilenetv2_reid"].evaluation["protocol"] == "st-modelzoo"

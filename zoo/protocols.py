@@ -26,9 +26,10 @@ for the output, ``zoo.evaluation`` for labels, ``zoo.reid`` for the metrics); no
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 from zoo.errors import UsageError
 
@@ -104,6 +105,16 @@ def get_protocol(name: str) -> Protocol:
         return PROTOCOLS[name]
     except KeyError:
         raise UsageError(f"unknown evaluation protocol {name!r} (choose from {', '.join(PROTOCOLS)})") from None
+
+
+def record_protocol(evaluation: Mapping[str, Any], record: Mapping[str, Any]) -> str:
+    """The protocol of a performance record's figures: its own ``protocol``, else the card's
+    ``evaluation.protocol``, else ``market1501``.
+
+    >>> record_protocol({"protocol": "st-modelzoo"}, {}), record_protocol({}, {"protocol": "st-modelzoo-dequantized"})
+    ('st-modelzoo', 'st-modelzoo-dequantized')
+    """
+    return str(record.get("protocol") or evaluation.get("protocol") or DEFAULT_PROTOCOL)
 
 
 def file_name_labels(query: Sequence[str | PurePath], gallery: Sequence[str | PurePath]) -> tuple[list[int], list[int]]:

@@ -24,6 +24,7 @@ from zoo.cards import Card
 from zoo.documents import write_atomic
 from zoo.errors import InvalidDataError
 from zoo.metrics_catalog import METRICS, format_rate, inferences_per_second, quantity_of
+from zoo.protocols import record_protocol
 from zoo.registry import Registry
 
 MARKER = re.compile(r"^<!-- zoo:(begin|end) name=([A-Za-z0-9_.-]+) -->$")
@@ -199,6 +200,10 @@ def _columns(card: Card, registry: Registry | None, group: _Group) -> list[Colum
     if group.kind != "accuracy":
         cols.append(("Dataset", lambda r: (card.dataset(r["dataset"]) or {"name": r["dataset"]})["name"]))
     cols += [("Format", lambda r: _format_label(r["format"])), ("Resolution", lambda r: r["resolution"])]
+    if group.kind == "accuracy" and (card.evaluation.get("protocol") or any("protocol" in r for r in records)):
+        cols.append(("Protocol", lambda r: record_protocol(card.evaluation, r)))  # figures differ between them
+    if group.kind == "accuracy" and any("kernels" in where(r) for r in records):
+        cols.append(("Kernels", lambda r: where(r).get("kernels", "")))
     if any("split" in r for r in records) and group.kind != "accuracy":
         cols.append(("Split", lambda r: r.get("split", "")))
     kinds = {where(r).get("kind") for r in records}
