@@ -194,6 +194,9 @@ def run_demo(
     ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
     ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
     """
+    from zoo.verify_options import check_tolerance
+
+    check_tolerance(tolerance_pp, "--tolerance")
     registry = registry or load_registry()
     settings = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="zoo-demo-") as tmp:

@@ -9,6 +9,8 @@ library callers may pass their own. No other module reads the environment.
 - ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
 - ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
 - ``ZOO_HTTP_RETRIES``: retries on connection errors and 5xx answers, with backoff (default 3).
+- ``ZOO_STRICT``: ``1`` makes ``zoo verify`` fail every check it could not run (also ``--strict``).
+- ``CI``: ``true`` (set by CI services) makes a lenient verify say on its last line what it did not check.
 - ``HF_TOKEN`` / ``HF_ENDPOINT``: read by huggingface_hub itself.
 """
 
@@ -63,6 +65,8 @@ class Settings:
     offline: bool = False
     http_timeout: float = 30.0
     http_retries: int = 3
+    strict: bool = False
+    ci: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -77,16 +81,19 @@ class Settings:
             offline=_flag(env, "ZOO_OFFLINE"),
             http_timeout=_number(env, "ZOO_HTTP_TIMEOUT", 30.0),
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
+            strict=_flag(env, "ZOO_STRICT"),
+            ci=env.get("CI", "").strip().lower() in _TRUE,  # CI services set it; any other value is not CI
         )
 
-    def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False,
-                   registry: str | Path | None = None) -> "Settings":
-        """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline`` can only add.
+    def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False, registry: str | Path | None = None,
+                   strict: bool = False) -> "Settings":
+        """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline``/``--strict`` add.
 
         >>> s = Settings(cache_dir=Path("c"), mirrors=("m2",)).with_flags(mirrors=["m1"], offline=True)
         >>> s.mirrors, s.offline
         (('m1', 'm2'), True)
         """
         return replace(self, mirrors=(*mirrors, *self.mirrors), offline=self.offline or offline,
-                       registry=Path(registry).expanduser() if registry else self.registry)
+                       registry=Path(registry).expanduser() if registry else self.registry,
+                       strict=self.strict or strict)
 

@@ -20,22 +20,12 @@ from zoo.inspection import ModelInfo
 from zoo.registry import Artifact, Registry
 from zoo.rules.accuracy import accuracy_claim_checks
 from zoo.rules.artifact import artifact_checks
-from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, TOLERANCE_PP, Check, Severity, Status, check, not_checked
+from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
 from zoo.rules.card import record_checks
 from zoo.settings import Settings
+from zoo.verify_options import Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verify_targets import Target
 
-
-
-@dataclass(frozen=True)
-class Options:
-    """What one ``zoo verify`` run measures besides the rules (cog's habit: one small dataclass, not a dict)."""
-
-    dataset: Path | None = None
-    dataset_id: str | None = None  # the card dataset the folder holds; default: matched by folder name
-    tolerance_pp: float = TOLERANCE_PP
-    latency: bool = False
-    threads: int = 1
 
 
 @dataclass
@@ -69,12 +59,19 @@ def _card_entry(target: Target, registry: Registry) -> Entry:
 
 def verify(targets: list[Target], registry: Registry, options: Options, settings: Settings, *,
            jobs: int = 1) -> list[Entry]:
-    """Card entries (once per card) followed by model entries, in the order of ``targets``."""
+    """Card entries (once per card) followed by model entries, in the order of ``targets``.
+
+    With ``settings.strict`` every check that could not run is a failure: a strict PASS means checked.
+    """
+    check_dataset_options(targets, options)
     cards = {t.card_path: _card_entry(t, registry) for t in targets if t.card_path is not None}
     models = [t for t in targets if t.model_id]  # a card that could not be read has no variants to verify
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:  # the interpreter releases the GIL
-        entries = list(pool.map(lambda t: verify_model(t, registry, options, settings), models))
-    return list(cards.values()) + entries
+        entries = list(cards.values()) + list(pool.map(lambda t: verify_model(t, registry, options, settings), models))
+    if settings.strict:
+        for c in (c for e in entries for c in e.checks if c.status is Status.NOT_CHECKED):
+            c.status, c.message = Status.FAIL, f"not checked (strict): {c.message}"
+    return entries
 
 
 def verify_model(target: Target, registry: Registry, options: Options, settings: Settings) -> Entry:
@@ -171,33 +168,25 @@ def _resolution(info: ModelInfo, channels: bool) -> str:
     return "x".join(str(d) for d in (dims if channels else dims[:2]))
 
 
-def _dataset_id(card: Card, options: Options) -> str | None:
-    if options.dataset_id:
-        return options.dataset_id
-    name = options.dataset.name.lower() if options.dataset else ""
-    return next((d["id"] for d in card.datasets if name in (str(d.get("id", "")).lower(),
-                                                            str(d.get("name", "")).lower())), None)
-
-
 def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,
                      info: ModelInfo) -> list[Check]:
     from zoo.evaluation import evaluate
 
+    dataset_id = dataset_id_for(card, options)
+    if dataset_id is None or not (options.write or claims_accuracy(card, artifact.model_id, dataset_id)):
+        what = f"dataset {dataset_id!r}" if dataset_id else f"a dataset named like {options.dataset.name!r}"
+        return [not_checked("accuracy", f"the card claims no accuracy of {artifact.model_id} on {what}")]
     result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance)
     measured = result.as_percent(ndigits=None)
-    dataset_id = _dataset_id(card, options)
     summary = ", ".join(f"{k} {v:.2f} %" for k, v in measured.items())
-    if dataset_id is None:
-        return [check("accuracy", True, f"measured on {options.dataset.name}: {summary}; the card names no such "
-                      "dataset, so nothing is compared (use --dataset-id)", severity=Severity.INFO, measured=measured)]
     entry.measured.append({
         "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,
         "resolution": _resolution(info, channels=False), "origin": "measured", "measured_on": _host(options),
         "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
     })
     checks = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp)
-    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; the card claims nothing to "
-                            "compare", severity=Severity.INFO, measured=measured)]
+    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; recorded by --write, nothing "
+                            "to compare yet", severity=Severity.INFO, measured=measured)]
 
 
 def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,

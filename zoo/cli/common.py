@@ -37,7 +37,7 @@ def settings_for(args: argparse.Namespace):  # -> zoo.settings.Settings
     from zoo.settings import Settings
 
     return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
-                                          registry=getattr(args, "registry", None))
+                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", False))
 
 
 def show_progress(args: argparse.Namespace) -> bool:
