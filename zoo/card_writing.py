@@ -14,8 +14,9 @@ from typing import Any
 
 import yaml
 
-from zoo.documents import load_yaml, write_atomic
+from zoo.documents import load_yaml
 from zoo.errors import ConfigError
+from zoo.files import write_atomic
 
 
 def record_key(record: dict[str, Any]) -> tuple[Any, ...]:

@@ -84,7 +84,7 @@ class _Demo:
         return read_card(self.card_path)
 
     def pull(self) -> Step:
-        from zoo.cache import sha256_file
+        from zoo.files import sha256_file
         from zoo.fetching import fetch
 
         artifact = self.model.artifact("tflite")

@@ -6,8 +6,6 @@ Registries and cards share this so that every problem is reported the same way, 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,21 +18,6 @@ try:  # libyaml is several times faster; the pure-Python loader behaves the same
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Replace ``path`` in one step (temp file in the same folder, then ``os.replace``): a reader or a crash
-    never sees it half written. Text is written as UTF-8 bytes, newlines untouched."""
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def pointer(parts: tuple[Any, ...]) -> str:

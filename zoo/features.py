@@ -23,7 +23,8 @@ import numpy as np
 from zoo.errors import ConfigError
 from zoo.preprocessing import Preprocessing
 from zoo.protocols import DEFAULT_PROTOCOL, Protocol, get_protocol
-from zoo.runtime import LoadedModel, TensorInfo, load_model
+from zoo.runtime import LoadedModel, load_model
+from zoo.tensors import TensorInfo
 
 
 def check_input(model: LoadedModel, prep: Preprocessing) -> TensorInfo:

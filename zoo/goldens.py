@@ -67,7 +67,7 @@ def _run_cases(path: Path, seed: str, cases: int, kernels: str = "optimized") ->
 
 def make_golden(path: str | Path, *, seed: str = "zoo-golden", cases: int = DEFAULT_CASES) -> dict[str, Any]:
     """The golden document for the file at ``path`` (store it as JSON under ``registry/goldens/``)."""
-    from zoo.cache import sha256_file
+    from zoo.files import sha256_file
 
     path = Path(path)
     outputs = _run_cases(path, seed, cases)

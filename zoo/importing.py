@@ -18,9 +18,9 @@ import yaml
 
 from zoo.cards import arxiv_problem, load_card
 from zoo.errors import InvalidDataError
+from zoo.files import write_atomic
 from zoo.metrics_catalog import METRICS, Metric, metric_for_label, unit_in_header
 from zoo.registry import Registry
-from zoo.documents import write_atomic
 from zoo.rendering import render_text
 
 _LINK = re.compile(r"^\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)$")

@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from zoo.cards import Card
-from zoo.documents import write_atomic
 from zoo.errors import InvalidDataError
+from zoo.files import write_atomic
 from zoo.metrics_catalog import METRICS, format_rate, inferences_per_second, quantity_of
 from zoo.protocols import record_protocol
 from zoo.registry import Registry

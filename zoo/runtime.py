@@ -1,7 +1,7 @@
 """The one place that talks to a TFLite interpreter.
 
 Prefers ``ai-edge-litert`` (the maintained LiteRT wheel), then ``tflite_runtime``, then TensorFlow's
-bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``TensorInfo`` only.
+bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``zoo.tensors.TensorInfo`` only.
 
 Two kernel sets (``KERNELS``), because the host and a microcontroller do not compute the same int8 outputs:
 
@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from zoo.errors import ModelFileError, RuntimeMissingError, UsageError
+from zoo.tensors import TensorInfo
 
 _CANDIDATES = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
@@ -56,47 +56,6 @@ def runtime_name() -> str:
         return f"{dist} {version(dist)}"
     except PackageNotFoundError:  # pragma: no cover - tensorflow installed as tensorflow-cpu etc.
         return dist
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    """An input or output tensor as the file declares it."""
-
-    name: str
-    index: int
-    shape: tuple[int, ...]
-    dtype: str
-    scales: tuple[float, ...]
-    zero_points: tuple[int, ...]
-    quantized_dimension: int
-
-    @property
-    def quantized(self) -> bool:
-        return bool(self.scales)
-
-    @property
-    def per_channel(self) -> bool:
-        return len(self.scales) > 1
-
-    @property
-    def scale(self) -> float | None:
-        return self.scales[0] if self.scales else None
-
-    @property
-    def zero_point(self) -> int | None:
-        return self.zero_points[0] if self.zero_points else None
-
-    def dequantize(self, values: np.ndarray) -> np.ndarray:
-        """Real values of a quantized tensor (per-tensor or per-channel); floats pass through."""
-        if not self.quantized:
-            return values.astype(np.float32)
-        scales = np.asarray(self.scales, np.float32)
-        zeros = np.asarray(self.zero_points, np.float32)
-        if self.per_channel:
-            shape = [1] * values.ndim
-            shape[self.quantized_dimension] = -1
-            scales, zeros = scales.reshape(shape), zeros.reshape(shape)
-        return (values.astype(np.float32) - zeros) * scales
 
 
 def _tensor_info(detail: dict[str, Any]) -> TensorInfo:

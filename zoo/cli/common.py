@@ -47,7 +47,14 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for zoo.fetching.fetch/pull: the run's settings and whether to draw progress."""
-    return {"settings": args.settings, "progress": show_progress(args)}
+    return {"settings": args.settings, "progress": progress_bar if show_progress(args) else None}
+
+
+def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
+    """A byte-counting bar on stderr, made by the cache when a download starts (tqdm imported only then)."""
+    from tqdm import tqdm
+
+    return tqdm(unit="B", unit_scale=True, unit_divisor=1024, leave=False, **kwargs)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
