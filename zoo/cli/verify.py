@@ -32,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.card_writing import write_records
+    from zoo.cards import read_card
     from zoo.errors import UsageError
     from zoo.verification import measured_by_card, verify
     from zoo.verify_options import Options
@@ -47,7 +48,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     entries = verify(targets, registry, options, args.settings, jobs=args.jobs)
     if args.write:
         for card, records in measured_by_card(entries).items():
-            write_records(card, records)
+            write_records(read_card(card), records)
             print(f"recorded {len(records)} measured record(s) in {card}", file=sys.stderr)
     if args.junit:
         args.junit.write_bytes(to_junit(entries))
