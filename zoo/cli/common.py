@@ -4,8 +4,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from typing import Any
+
+
+MAX_THREADS = 256  # more threads than any host has cores is a typo, not a request
+
+
+def count(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``[low, high]`` (``--threads 100000`` is refused, not tried).
+
+    >>> count(1, 8)("4")
+    4
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite, non-negative number of seconds.
+
+    >>> seconds("0.5")
+    0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and 0 <= value <= 24 * 3600):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds from 0 to 86400")
+    return value
 
 
 def add_registry_option(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.cli.common import add_fetch_options, add_kernels_option, load_registry_for, print_json, resolve_target
+from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
+                             resolve_target, seconds)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -15,10 +16,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("bench", help="measure host latency like TFLite's benchmark_model")
     p.add_argument("target", metavar="FILE|ID")
-    p.add_argument("--threads", type=int, default=1, metavar="N", help="interpreter threads (default 1)")
-    p.add_argument("--warmup", type=float, default=0.5, metavar="S", help="warm-up seconds (default 0.5)")
-    p.add_argument("--min-runs", type=int, default=50, metavar="N", help="at least N timed runs (default 50)")
-    p.add_argument("--min-seconds", type=float, default=1.0, metavar="S", help="time at least S seconds (default 1)")
+    p.add_argument("--threads", type=count(1, MAX_THREADS), default=1, metavar="N", help="interpreter threads (default 1)")
+    p.add_argument("--warmup", type=seconds, default=0.5, metavar="S", help="warm-up seconds (default 0.5)")
+    p.add_argument("--min-runs", type=count(1, 10_000_000), default=50, metavar="N",
+                   help="at least N timed runs (default 50)")
+    p.add_argument("--min-seconds", type=seconds, default=1.0, metavar="S", help="time at least S seconds (default 1)")
     add_kernels_option(p)
     add_fetch_options(p)
     p.set_defaults(func=cmd_bench)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_fetch_options, load_registry_for, print_json
+from zoo.cli.common import MAX_THREADS, add_fetch_options, count, load_registry_for, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,11 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance-pp", type=float, default=1.0, metavar="X",
                    help="accuracy may differ from the card by X percentage points (default 1)")
     p.add_argument("--latency", action="store_true", help="measure host latency and compare with host records")
-    p.add_argument("--threads", type=int, default=1, metavar="N", help="threads for --latency (default 1)")
+    p.add_argument("--threads", type=count(1, MAX_THREADS), default=1, metavar="N",
+                   help="threads for --latency (default 1)")
     p.add_argument("--write", action="store_true", help="record measured host figures in the card.yaml files")
     p.add_argument("--strict", action="store_true",
                    help="a check that could not run (file unavailable, nothing to compare) fails (also $ZOO_STRICT=1)")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="verify N models in parallel")
+    p.add_argument("--jobs", type=count(1, MAX_THREADS), default=1, metavar="N", help="verify N models in parallel")
     p.add_argument("--shard", metavar="I/N", help="only the I-th of N deterministic shares of the models (CI)")
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
