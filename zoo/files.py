@@ -56,11 +56,15 @@ def describe(exc: OSError) -> str:
 def open_regular(path: Path) -> BinaryIO:
     """Open ``path`` for reading only if it is a regular file: a FIFO would hang, ``/dev/zero`` never ends.
 
+    Raises ``FileNotFoundError`` as it is and ``FileAccessError`` for anything else.
+
     Opened with ``O_NONBLOCK`` so that a FIFO without a writer cannot block the open itself; the flag is
     meaningless for regular files.
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise  # the caller knows what a missing file means
     except OSError as exc:
         raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
