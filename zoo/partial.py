@@ -20,8 +20,8 @@ from zoo.files import describe
 if TYPE_CHECKING:
     from zoo.registry import Artifact
 
-BUFFER = 1 << 22  # bytes per read: a few dozen Python iterations per 100 MB
-DEPTH = 4  # buffers in flight between receiving, hashing and writing
+BUFFER = 1 << 20  # bytes per read: ~100 Python iterations per 100 MB, progress and resume points every MiB
+DEPTH = 8  # buffers in flight between receiving, hashing and writing
 
 
 class ProgressBar(Protocol):

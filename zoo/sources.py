@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from zoo import __version__
 from zoo.errors import FileAccessError, SourceError
@@ -230,6 +230,18 @@ def open_source(location: str, settings: Settings) -> Source:
     if kind is None:
         raise SourceError(f"unsupported scheme {scheme!r}")
     return kind(location, settings)
+
+
+def redact(location: str) -> str:
+    """A location fit to print or store: credentials in a URL become ``***``.
+
+    >>> redact("https://ci:s3cret@mirror.example/zoo/x.tflite")
+    'https://***@mirror.example/zoo/x.tflite'
+    """
+    parts = urlsplit(location)
+    if "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+    return location
 
 
 def mirror_location(mirror: str, model_id: str, file: str) -> str:

@@ -39,12 +39,28 @@ def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
     """
     from zoo.settings import Settings
 
+    show = not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty()
+    show_fetch_notes(verbose=show)
     return {
         "settings": Settings.from_env(),
         "mirrors": tuple(args.mirror),
         "offline": True if args.offline else None,
-        "progress": progress_bar if not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty() else None,
+        "progress": progress_bar if show else None,
     }
+
+
+def show_fetch_notes(*, verbose: bool) -> None:
+    """Print what ``zoo.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
+    source delivered only on a terminal, like the progress bars."""
+    import logging
+
+    logger = logging.getLogger("zoo")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def progress_bar(**kwargs: Any):  # -> tqdm.tqdm

@@ -44,10 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _model_file(args: argparse.Namespace, registry) -> Path:
     """A path to a .tflite file: the file named, or the registry model's tflite artifact, fetched."""
-    from zoo.errors import ModelFileError
+    from zoo.errors import FileAccessError, ModelFileError
 
     path = Path(args.target)
     if path.exists():
+        if not path.is_file():  # a FIFO would hang, /dev/zero would never end
+            raise FileAccessError("not a regular file (a folder, FIFO, device or socket is refused)", path=path)
         return path
     if args.target not in registry.models:
         raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
