@@ -1,11 +1,11 @@
 """Re-ID accuracy of one model file on one dataset, computed the way the card's recipe defines it.
 
 dataset layout -> decode + resize exactly as the recipe -> invoke -> dequantize -> L2-normalise ->
-cosine (or euclidean) distances -> mAP / CMC / mINP under the Market-1501 protocol.
+cosine (or euclidean) distances -> mAP / CMC / mINP under the Market-1501 protocol. It needs a dataset,
+so the example is not a doctest (tests/test_evaluate.py runs it)::
 
-    >>> result = evaluate(Path("osnet.tflite"), Path("cuhk03-reid-sample"),
-    ...                   preprocessing=card["preprocessing"])          # doctest: +SKIP
-    >>> result.as_percent()["rank1"]                                     # doctest: +SKIP
+    result = evaluate(Path("osnet.tflite"), Path("cuhk03-reid-sample"), preprocessing=card.preprocessing)
+    result.as_percent()["rank1"]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from zoo.datasets import load_dataset
 from zoo.errors import DatasetError, UsageError
 from zoo.features import extract_features
 from zoo.preprocessing import Preprocessing
-from zoo.reid import DISTANCES, evaluate_rank, pairwise_distance
+from zoo.reid import DISTANCES, evaluate_features
 
 RANKS = (1, 5, 10)
 
@@ -110,7 +110,7 @@ def evaluate(
     q_feat, g_feat = features[: len(queries)], features[len(queries) :]
     pids, cams = (np.array([getattr(i, key) for i in queries + data.gallery]) for key in ("pid", "camid"))
     n = len(queries)
-    ranked = evaluate_rank(pairwise_distance(q_feat, g_feat, distance), pids[:n], pids[n:], cams[:n], cams[n:])
+    ranked = evaluate_features(q_feat, g_feat, pids[:n], pids[n:], cams[:n], cams[n:], metric=distance)
     if ranked.num_valid_queries == 0:
         raise DatasetError(["no query identity has a match in the gallery (from another camera)"], path=dataset)
     return EvaluationResult(

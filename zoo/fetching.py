@@ -36,17 +36,19 @@ def fetch(
     *,
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
-    offline: bool | None = None,
+    offline: bool = False,
     progress: Progress | None = None,
 ) -> Path:
     """Return the path of ``artifact`` in the cache, verified by size and sha256, downloading it if needed.
+
+    ``mirrors`` and ``offline`` add to ``settings`` as the command-line flags do (``Settings.with_flags``).
 
     Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when any source sent wrong
     bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
     """
     safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
-    settings = settings or Settings.from_env()
-    offline = settings.offline if offline is None else offline
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    offline = settings.offline
     cache = Cache(settings.cache_dir)
     cached = cache.lookup(artifact)
     if cached is not None:
@@ -54,7 +56,7 @@ def fetch(
     for location in artifact.sources:  # registries arrive in pull requests; the user's own mirrors may say ../
         if problem := unsafe_source(location):
             raise ConfigError(f"{artifact.model_id}/{artifact.file}: unsafe source {redact(location)!r}: {problem}")
-    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in (*mirrors, *settings.mirrors)]
+    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in settings.mirrors]
     locations += artifact.sources
     with cache.lock(artifact.sha256):
         cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
@@ -112,7 +114,7 @@ def pull(
     to: Path | None = None,
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
-    offline: bool | None = None,
+    offline: bool = False,
     progress: Progress | None = None,
 ) -> list[Path]:
     """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
@@ -134,7 +136,7 @@ def write_mirror(
     formats: Sequence[str] = ("tflite",),
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
-    offline: bool | None = None,
+    offline: bool = False,
     progress: Progress | None = None,
 ) -> list[Path]:
     """Write ``<directory>/<model id>/<file>`` for the models (default: all), from the cache (fetching what

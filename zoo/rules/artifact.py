@@ -6,17 +6,16 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from zoo.cards import Card, declared_meaning
 from zoo.inspection import ModelInfo
-from zoo.rules.base import (ERROR, INFO, PARAMETER_RTOL, SCALE_RTOL, WARNING, Check, _hwc, check, declared_meaning,
-                            declared_tensors, parse_resolution, variant_data)
+from zoo.rules.base import PARAMETER_RTOL, SCALE_RTOL, Check, Severity, check, parse_resolution
 from zoo.tensors import TensorInfo
 
-# ---- artifact rules ---------------------------------------------------------------------------------
 
-def artifact_checks(card: dict[str, Any], variant_id: str, info: ModelInfo) -> Iterator[Check]:
+def artifact_checks(card: Card, variant_id: str, info: ModelInfo) -> Iterator[Check]:
     """Every rule that compares what the card declares for ``variant_id`` with the file's facts."""
     for kind, found in (("input", info.inputs), ("output", info.outputs)):
-        declared = declared_tensors(card, variant_id, kind + "s")
+        declared = card.inputs(variant_id) if kind == "input" else card.outputs(variant_id)
         if len(declared) != len(found):
             yield check(f"io.{kind}.count", False, f"card declares {len(declared)} {kind}(s), the file has "
                         f"{len(found)}; list each {kind} of the file", declared=len(declared), found=len(found))
@@ -37,7 +36,7 @@ def _tensor_checks(kind: str, j: int, want: dict[str, Any], got: TensorInfo, inf
         yield check(f"io.{kind}.shape", same and not symbolic,
                     f"{label}: shape {list(got.shape)}" + ("" if same and not symbolic else
                     f" in the file, card says {list(shape)}; write the file's shape"),
-                    severity=WARNING if symbolic else ERROR, declared=list(shape), found=list(got.shape))
+                    severity=Severity.WARNING if symbolic else None, declared=list(shape), found=list(got.shape))
     if want.get("dtype"):
         ok = str(want["dtype"]).lower() == got.dtype
         yield check(f"io.{kind}.dtype", ok, f"{label}: dtype {got.dtype}"
@@ -55,7 +54,7 @@ def _tensor_checks(kind: str, j: int, want: dict[str, Any], got: TensorInfo, inf
         said = declared_meaning(want)
         if found == "unknown" or said is None:
             yield check("io.output.meaning", True, f"{label}: the file's head ({info.output_producers[j]}) does not say "
-                        "what the output means; not compared", severity=INFO, declared=said, found=found)
+                        "what the output means; not compared", severity=Severity.INFO, declared=said, found=found)
         else:
             what = f"a {got.shape[-1]}-dim embedding ({info.output_producers[j]} global pool, no classifier)" \
                 if found == "embedding" else f"{found} ({info.output_producers[j]})"
@@ -65,8 +64,8 @@ def _tensor_checks(kind: str, j: int, want: dict[str, Any], got: TensorInfo, inf
                         declared=said, found=found)
 
 
-def quantization_checks(card: dict[str, Any], info: ModelInfo) -> Iterator[Check]:
-    declared = (card.get("quantization") or {}).get("precision")
+def quantization_checks(card: Card, info: ModelInfo) -> Iterator[Check]:
+    declared = card.quantization.get("precision")
     if declared:
         ok = str(declared).lower() == info.precision
         yield check("quantization.precision", ok, f"weights are {info.precision}"
@@ -78,18 +77,18 @@ def quantization_checks(card: dict[str, Any], info: ModelInfo) -> Iterator[Check
                     + (" matches the file" if ok else f" but the file's weights are {info.precision}; fix the registry"))
 
 
-def rescale_checks(card: dict[str, Any], info: ModelInfo) -> Iterator[Check]:
+def rescale_checks(card: Card, info: ModelInfo) -> Iterator[Check]:
     """Preprocessing ``x * scale + offset`` on raw pixels must be what the quantized input computes.
 
     A uint8 input with scale s and zero point z maps pixel p to s * (p - z): the card's rescale matches
     when scale == s and offset == -s * z within one step s (z = 127 stands for the unrepresentable 127.5).
     """
-    rescale = (card.get("preprocessing") or {}).get("rescale")
+    rescale = card.preprocessing.get("rescale")
     if not rescale or not info.inputs:
         return
     t = info.inputs[0]
     if not t.quantized or t.dtype not in ("uint8", "int8"):
-        yield check("preprocessing.rescale", True, f"input is {t.dtype}: the caller applies the rescale", severity=INFO)
+        yield check("preprocessing.rescale", True, f"input is {t.dtype}: the caller applies the rescale", severity=Severity.INFO)
         return
     zero = t.zero_point + (128 if t.dtype == "int8" else 0)
     implied = -t.scale * zero
@@ -102,14 +101,14 @@ def rescale_checks(card: dict[str, Any], info: ModelInfo) -> Iterator[Check]:
                 declared=rescale, found={"scale": t.scale, "zero_point": t.zero_point})
 
 
-def parameter_checks(card: dict[str, Any], variant_id: str, info: ModelInfo) -> Iterator[Check]:
+def parameter_checks(card: Card, variant_id: str, info: ModelInfo) -> Iterator[Check]:
     """Declared parameters (``count``, else the ``published`` figure) vs the constants stored in the file."""
-    params = (variant_data(card, variant_id) or {}).get("parameters") or {}
+    params = (card.find_variant(variant_id) or {}).get("parameters") or {}
     published = (params.get("published") or {}).get("value")
     declared = params.get("count", published)
     if declared is None:
         yield check("parameters.count", True, f"the file holds {info.parameters:,} parameters; the card "
-                    "declares none (add parameters.count)", severity=WARNING, found=info.parameters)
+                    "declares none (add parameters.count)", severity=Severity.WARNING, found=info.parameters)
         return
     diff = (float(declared) - info.parameters) / info.parameters
     ok = abs(diff) <= PARAMETER_RTOL
@@ -119,16 +118,16 @@ def parameter_checks(card: dict[str, Any], variant_id: str, info: ModelInfo) -> 
     if published is not None and published != declared:
         pdiff = (float(published) - info.parameters) / info.parameters
         yield check("parameters.published", True, f"the upstream figure {float(published):,.0f} differs from the "
-                    f"file by {pdiff:+.1%}; the card records both", severity=INFO,
+                    f"file by {pdiff:+.1%}; the card records both",
                     published=published, counted=info.parameters, relative_difference=round(pdiff, 4))
 
 
-def resolution_checks(card: dict[str, Any], variant_id: str, info: ModelInfo) -> Iterator[Check]:
+def resolution_checks(card: Card, variant_id: str, info: ModelInfo) -> Iterator[Check]:
     if not info.inputs:
         return
-    layout = str((declared_tensors(card, variant_id, "inputs") or [{}])[0].get("layout", "NHWC"))
+    layout = str((card.inputs(variant_id) or [{}])[0].get("layout", "NHWC"))
     hwc = _hwc(info.inputs[0].shape, layout)
-    for i, record in enumerate(card.get("performance") or []):
+    for i, record in enumerate(card.performance):
         if record.get("variant") != variant_id or "resolution" not in record:
             continue
         res = parse_resolution(record["resolution"])
@@ -136,3 +135,10 @@ def resolution_checks(card: dict[str, Any], variant_id: str, info: ModelInfo) ->
         yield check("records.resolution", ok, f"performance[{i}]: resolution {record['resolution']}"
                     + (" matches the input" if ok else f" contradicts the input {'x'.join(map(str, hwc))}"),
                     record=i)
+
+
+def _hwc(shape: tuple[int, ...], layout: str) -> tuple[int, ...]:
+    """Height, width, channels of a 4-d input in either layout (other ranks as they are)."""
+    if len(shape) != 4:
+        return shape
+    return (shape[2], shape[3], shape[1]) if layout.upper() == "NCHW" else shape[1:]

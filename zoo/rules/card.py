@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import PurePosixPath
-from typing import Any
-
 from zoo.metrics_catalog import inferences_per_second, quantity_of_unit
 from zoo.registry import Registry
-from zoo.rules.base import Check, _decimals, check, records_of
+from zoo.cards import Card
+from zoo.rules.base import Check, check, decimals
 
-# ---- card-wide rules (no artifact needed) ------------------------------------------------------------
-
-def record_checks(card: dict[str, Any], registry: Registry) -> Iterator[Check]:
+def record_checks(card: Card, registry: Registry) -> Iterator[Check]:
     """Every performance record names a card variant that the registry knows, and links a registry file."""
-    variants = {v.get("id") for v in card.get("variants") or []}
-    datasets = {d.get("id") for d in card.get("datasets") or []}
-    for i, record in enumerate(records_of(card)):
+    variants = set(card.variant_ids)
+    datasets = {d.get("id") for d in card.datasets}
+    for i, record in enumerate(card.performance):
         vid, where = record.get("variant"), f"performance[{i}]"
         known = vid in variants and vid in registry.models
         yield check("records.variant", known,
@@ -38,9 +35,9 @@ def record_checks(card: dict[str, Any], registry: Registry) -> Iterator[Check]:
     yield from derived_checks(card)
 
 
-def derived_checks(card: dict[str, Any]) -> Iterator[Check]:
+def derived_checks(card: Card) -> Iterator[Check]:
     """A stored inferences-per-second figure must equal 1000 / inference time (ms) at its printed precision."""
-    for i, record in enumerate(records_of(card)):
+    for i, record in enumerate(card.performance):
         values = record.get("values") or {}
         time = next((v for v in values.values() if isinstance(v, dict) and quantity_of_unit(v.get("unit")) == "time"),
                     None)
@@ -49,7 +46,7 @@ def derived_checks(card: dict[str, Any]) -> Iterator[Check]:
                 continue
             ms = f"{time['value']} {time['unit']}"
             expected = inferences_per_second(float(time["value"]), time["unit"])
-            ok = abs(float(v["value"]) - expected) <= 0.5 * 10 ** -_decimals(v["value"]) + 1e-9
+            ok = abs(float(v["value"]) - expected) <= 0.5 * 10 ** -decimals(v["value"]) + 1e-9
             yield check("records.derived", ok,
                         f"performance[{i}]: {name} {v['value']} inf/s "
                         + ("matches" if ok else f"contradicts {ms} (1000 ms / {ms} = {expected:.3g}); fix one of them"),
