@@ -308,3 +308,15 @@ def test_the_example_ci_workflow_never_installs_pypis_unrelated_zoo():
     for line in installs:
         words = line.split("#")[0].split()
         assert "zoo" not in words and "zoo[test]" not in words, line  # a bare name resolves to PyPI's "zoo"
+
+
+def test_building_the_cli_imports_no_interpreter_nor_numpy():
+    """A warm pull is a registry read and a stat: numpy and LiteRT would add ~0.2 s to every command."""
+    code = ("import sys, zoo.cli; zoo.cli.build_parser(); "
+            "print(sorted(m for m in ('numpy', 'zoo.runtime', 'requests', 'filelock') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+    from zoo.cli.common import KERNELS
+    from zoo.runtime import KERNELS as RUNTIME_KERNELS
+
+    assert KERNELS == RUNTIME_KERNELS

@@ -137,10 +137,13 @@ def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # ->
                    **options)
 
 
+# zoo.runtime.KERNELS, spelled out here: building the parser must not import numpy and the interpreter,
+# or every command (a warm `zoo pull` included) pays ~0.2 s for them. tests/test_pull_trust.py keeps them equal.
+KERNELS = ("optimized", "reference")
+
+
 def add_kernels_option(parser: argparse.ArgumentParser, *, both: bool = False) -> None:
     """--kernels: which kernel set the interpreter runs (``zoo.runtime.KERNELS``; ``both`` compares them)."""
-    from zoo.runtime import KERNELS
-
     choices = (*KERNELS, "both") if both else KERNELS
     parser.add_argument("--kernels", choices=choices, default="optimized",
                         help="optimized: the runtime's default kernels (a host); reference: LiteRT's reference "
