@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -59,6 +60,21 @@ def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
     settings = Settings.from_env()
     path = getattr(args, "registry", None) or settings.registry
     return load_registry(path, verdicts=settings.cache_dir / "verdicts")
+
+
+def model_file(args: argparse.Namespace, registry) -> Path:
+    """A path to a .tflite file: the file named, or the registry model's tflite artifact, fetched."""
+    from zoo.errors import ModelFileError
+
+    path = Path(args.target)
+    if path.exists():
+        return path
+    if args.target not in registry.models:
+        raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
+    from zoo.fetching import fetch
+
+    artifact = registry.get(args.target).artifact("tflite")
+    return fetch(artifact, **fetch_options(args))
 
 
 def print_json(data: Any) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_fetch_options, fetch_options, load_registry_for, print_json
+from zoo.cli.common import add_fetch_options, fetch_options, load_registry_for, model_file, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,28 +42,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_verify)
 
 
-def _model_file(args: argparse.Namespace, registry) -> Path:
-    """A path to a .tflite file: the file named, or the registry model's tflite artifact, fetched."""
-    from zoo.errors import ModelFileError
-
-    path = Path(args.target)
-    if path.exists():
-        return path
-    if args.target not in registry.models:
-        raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
-    from zoo.fetching import fetch
-
-    artifact = registry.get(args.target).artifact("tflite")
-    return fetch(artifact, **fetch_options(args))
-
-
 def cmd_inspect(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
     from zoo.inspection import inspect_model, tensor_json
 
     registry = load_registry_for(args)
-    info = inspect_model(_model_file(args, registry), registry)
+    info = inspect_model(model_file(args, registry), registry)
     if args.json:
         print_json(info.to_json())
         return 0
@@ -92,7 +77,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from zoo.latency import measure_latency
 
     registry = load_registry_for(args)
-    path = _model_file(args, registry)
+    path = model_file(args, registry)
     inspect_model(path)  # a corrupt file becomes a one-line error here, before the native loader sees it
     result = measure_latency(path, threads=args.threads, warmup_s=args.warmup, min_runs=args.min_runs,
                              min_seconds=args.min_seconds)
