@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from zoo import __version__
-from zoo.cli import cards, catalog, demo, fetch, reid, verify
+from zoo.cli import cards, catalog, demo, fetch, footprint, reid, verify
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards, verify, reid, demo)
+GROUPS = (catalog, fetch, cards, verify, footprint, reid, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
