@@ -67,7 +67,7 @@ class Footprint:
 
 
 @dataclass
-class _Graph:
+class PlanningGraph:
     """The main subgraph reduced to what planning needs: ops by name and tensor indices, sizes, constants."""
 
     ops: list[tuple[str, list[int], list[int]]]
@@ -89,7 +89,7 @@ def compute_footprint(path: str | Path, *, tflm: bool = False) -> Footprint:
         raise RuntimeMissingError(micro.INSTALL_HINT)
     parsed = read_model(path)
     weights = weights_by_dtype(parsed)
-    graph = _graph(parsed)
+    graph = planning_graph(parsed)
     macs = macs_by_op(parsed)
     precision = max(weights, key=weights.__getitem__) if weights else "unknown"
     if precision in ("int32", "int64") or not weights:
@@ -157,7 +157,7 @@ def macs_by_op(parsed: ParsedModel) -> dict[str, int]:
     graph, out = parsed.graph, Counter()
     tensors = graph.tensors or []
     for op in graph.operators or []:
-        if not op.outputs is not None or not len(op.outputs):
+        if op.outputs is None or not len(op.outputs):
             continue
         ins = [tensors[int(i)] if int(i) >= 0 else None for i in (op.inputs if op.inputs is not None else ())]
         macs = _op_macs(parsed.op_name(op), ins, tensors[int(op.outputs[0])])
@@ -166,36 +166,45 @@ def macs_by_op(parsed: ParsedModel) -> dict[str, int]:
     return dict(out.most_common())
 
 
-def _graph(parsed: ParsedModel) -> _Graph:
+def planning_graph(parsed: ParsedModel) -> PlanningGraph:
+    """The main subgraph as planning sees it, with notes on what the figures cannot cover."""
     g, model = parsed.graph, parsed.model
     tensors = g.tensors or []
     constant = {i for i, t in enumerate(tensors) if t.buffer and model.buffers[int(t.buffer)].data is not None
                 and len(model.buffers[int(t.buffer)].data)}
     ops = [(parsed.op_name(op), [int(i) for i in (op.inputs if op.inputs is not None else ()) if int(i) >= 0],
             [int(i) for i in (op.outputs if op.outputs is not None else ())]) for op in g.operators or []]
-    graph = _Graph(ops, [_aligned(tensor_bytes(t)) for t in tensors], constant,
-                   [int(i) for i in g.inputs if i is not None], [int(i) for i in g.outputs])
-    custom = sorted({name for name, _, _ in ops if name == "CUSTOM" or name.startswith("CUSTOM")})
-    customs = sorted({parsed.model.operatorCodes[int(op.opcodeIndex)].customCode or b"?" for op in g.operators or []
-                      if parsed.op_name(op) == "CUSTOM"})
+    return PlanningGraph(ops, [_aligned(tensor_bytes(t)) for t in tensors], constant,
+                         [int(i) for i in g.inputs], [int(i) for i in g.outputs], _notes(parsed))
+
+
+def _notes(parsed: ParsedModel) -> list[str]:
+    """Custom ops, dynamic shapes and control flow: what the figures of this file leave out."""
+    notes, model, graph = [], parsed.model, parsed.graph
+    custom = sorted({_text(model.operatorCodes[int(op.opcodeIndex)].customCode) for op in graph.operators or []
+                     if parsed.op_name(op) == "CUSTOM"})
     if custom:
-        graph.notes.append("custom ops (" + ", ".join(c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c)
-                           for c in customs) + "): their MACs and scratch memory are not counted")
+        notes.append(f"custom ops ({', '.join(custom)}): their MACs and scratch memory are not counted")
     # A -1 batch dimension is the converters' default; runtimes run the shape the file stores (batch 1).
-    dynamic = [i for i, t in enumerate(tensors) if t.shapeSignature is not None and any(int(d) < 0 for d in t.shapeSignature[1:])]
+    dynamic = [t for t in graph.tensors or [] if t.shapeSignature is not None
+               and any(int(d) < 0 for d in t.shapeSignature[1:])]
     if dynamic:
-        graph.notes.append(f"dynamic shapes ({len(dynamic)} tensors have unknown dimensions): activation memory "
-                           "depends on the input and is not estimated")
+        notes.append(f"dynamic shapes ({len(dynamic)} tensors have unknown dimensions): activation memory "
+                     "depends on the input and is not estimated")
     if len(model.subgraphs) > 1:
-        graph.notes.append(f"{len(model.subgraphs) - 1} further subgraph(s) (control flow) are not planned")
-    return graph
+        notes.append(f"{len(model.subgraphs) - 1} further subgraph(s) (control flow) are not planned")
+    return notes
+
+
+def _text(value: bytes | str | None) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "?")
 
 
 def _aligned(size: int) -> int:
     return -(-size // ALIGNMENT) * ALIGNMENT
 
 
-def lifetimes(graph: _Graph) -> dict[int, tuple[int, int]]:
+def lifetimes(graph: PlanningGraph) -> dict[int, tuple[int, int]]:
     """Activation tensor -> (first op that needs it, last op that needs it), as TFLM's allocator sees them.
 
     Graph inputs live from the first op, graph outputs to the last; constants are not activations.
@@ -216,7 +225,7 @@ def lifetimes(graph: _Graph) -> dict[int, tuple[int, int]]:
     return {t: (a, b) for t, (a, b) in spans.items()}
 
 
-def activation_lower_bound(graph: _Graph) -> int:
+def activation_lower_bound(graph: PlanningGraph) -> int:
     """Bytes any runtime that keeps whole tensors and runs the file's op order must hold at once."""
     spans = lifetimes(graph)
     best = 0
@@ -232,19 +241,27 @@ def activation_lower_bound(graph: _Graph) -> int:
     return best
 
 
-def greedy_arena(graph: _Graph) -> int:
-    """Arena bytes of a greedy-by-size plan over the tensor lifetimes (TFLM's GreedyMemoryPlanner)."""
+def greedy_plan(graph: PlanningGraph) -> dict[int, int]:
+    """Tensor -> arena offset, greedy by size over the lifetimes (TFLM's GreedyMemoryPlanner).
+
+    Largest tensor first (ties: the earlier-born first); each goes to the lowest offset where it overlaps
+    no already placed tensor that is alive at the same time. Sizes are already 16-byte aligned.
+    """
     spans = lifetimes(graph)
-    order = sorted(spans, key=lambda t: (-graph.sizes[t], spans[t][0], t))
     placed: list[tuple[int, int, int, int]] = []  # offset, size, first, last
-    end = 0
-    for t in order:
+    offsets: dict[int, int] = {}
+    for t in sorted(spans, key=lambda t: (-graph.sizes[t], spans[t][0], t)):
         size, (first, last) = graph.sizes[t], spans[t]
         offset = 0
-        for p_offset, p_size, p_first, p_last in sorted(p for p in placed if p[2] <= last and first <= p[3]):
+        for p_offset, p_size, _, _ in sorted(p for p in placed if p[2] <= last and first <= p[3]):
             if offset + size <= p_offset:
                 break
             offset = max(offset, p_offset + p_size)
         placed.append((offset, size, first, last))
-        end = max(end, offset + size)
-    return end
+        offsets[t] = offset
+    return offsets
+
+
+def greedy_arena(graph: PlanningGraph) -> int:
+    """Arena bytes of the greedy plan: the end of its highest tensor."""
+    return max((offset + graph.sizes[t] for t, offset in greedy_plan(graph).items()), default=0)
