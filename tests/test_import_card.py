@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.cards import Card, card_problems, load_card
+from zoo.cards import Card, file_problems, load_card
 from zoo.cli import main
 from zoo.importing import parse_tables
 from zoo.registry import load_registry
@@ -71,7 +71,7 @@ def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_c
     assert card.variant("osnet_a025")["parameters"]["published"]["value"] == 197000
     # ... and so is its malformed paper link, which validation reports.
     assert "malformed arXiv id '1905.0095'" in warnings
-    problems = card_problems(card.path, load_registry())
+    problems = file_problems(card.path, load_registry())
     assert len(problems) == 1 and "/paper: malformed arXiv id" in problems[0]
     npu = card.records("osnet_a025", kind="board")[0]
     assert npu["measured_on"] == {
@@ -84,7 +84,7 @@ def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_c
 
 def test_classification_card_round_trips_and_keeps_unknown_tables(tmp_path: Path, capsys) -> None:
     card, warnings = _import(DATA / "classification.md", tmp_path / "flowers", capsys)
-    assert card_problems(card.path, None) == []
+    assert file_problems(card.path, None) == []
     assert card.use_case == "image_classification"
     assert card.outputs(card.variant_ids[0])[0]["meaning"] == "class_scores"
     assert "table ['Class', 'Precision', 'Recall']... is not understood; kept verbatim" in warnings

@@ -1,6 +1,7 @@
 """Settings read from the environment, in one place, once.
 
-Command-line flags override these; library callers may pass their own ``Settings``.
+The CLI builds one ``Settings`` per run (environment, then its flags, ``with_flags``) and passes it down;
+library callers may pass their own. No other module reads the environment.
 
 - ``ZOO_CACHE_DIR``: cache root (default: the platform's user cache dir for ``zoo``).
 - ``ZOO_REGISTRY``: registry file or folder to use instead of the shipped one.
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from zoo.errors import ConfigError
@@ -76,3 +78,15 @@ class Settings:
             http_timeout=_number(env, "ZOO_HTTP_TIMEOUT", 30.0),
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
         )
+
+    def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False,
+                   registry: str | Path | None = None) -> "Settings":
+        """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline`` can only add.
+
+        >>> s = Settings(cache_dir=Path("c"), mirrors=("m2",)).with_flags(mirrors=["m1"], offline=True)
+        >>> s.mirrors, s.offline
+        (('m1', 'm2'), True)
+        """
+        return replace(self, mirrors=(*mirrors, *self.mirrors), offline=self.offline or offline,
+                       registry=Path(registry).expanduser() if registry else self.registry)
+

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from zoo import __version__
-from zoo.cli import cards, catalog, demo, fetch, footprint, reid, verify
+from zoo.cli import cards, catalog, demo, fetch, footprint, inspect, reid, verify
+from zoo.cli.common import settings_for
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards, verify, footprint, reid, demo)
+GROUPS = (catalog, fetch, cards, inspect, footprint, verify, reid, demo)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        args.settings = settings_for(args)  # built once; every command reads it from here
         return int(args.func(args) or 0)
     except ZooError as exc:
         return report_error(exc, as_json=getattr(args, "json", False))

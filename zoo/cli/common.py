@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -33,19 +32,22 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for zoo.fetching.fetch/pull from the options of ``add_source_options``.
-
-    Progress bars only on a terminal, never with --quiet or --json (they would interleave with the JSON).
-    """
+def settings_for(args: argparse.Namespace):  # -> zoo.settings.Settings
+    """The run's one Settings: the environment with this command's --mirror/--offline/--registry on top."""
     from zoo.settings import Settings
 
-    return {
-        "settings": Settings.from_env(),
-        "mirrors": tuple(args.mirror),
-        "offline": True if args.offline else None,
-        "progress": not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty(),
-    }
+    return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
+                                          registry=getattr(args, "registry", None))
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars only on a terminal, never with --quiet or --json (they would interleave with the JSON)."""
+    return not getattr(args, "quiet", False) and not getattr(args, "json", False) and sys.stderr.isatty()
+
+
+def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for zoo.fetching.fetch/pull: the run's settings and whether to draw progress."""
+    return {"settings": args.settings, "progress": show_progress(args)}
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -53,30 +55,24 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
-    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one."""
+    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one (loaded once a run)."""
     from zoo.registry import load_registry
-    from zoo.settings import Settings
 
-    settings = Settings.from_env()
-    path = getattr(args, "registry", None) or settings.registry
-    return load_registry(path, verdicts=settings.cache_dir / "verdicts")
-
-
-def model_file(args: argparse.Namespace, registry) -> Path:
-    """A path to a .tflite file: the file named, or the registry model's tflite artifact, fetched."""
-    from zoo.errors import ModelFileError
-
-    path = Path(args.target)
-    if path.exists():
-        return path
-    if args.target not in registry.models:
-        raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
-    from zoo.fetching import fetch
-
-    artifact = registry.get(args.target).artifact("tflite")
-    return fetch(artifact, **fetch_options(args))
+    if getattr(args, "registry_loaded", None) is None:
+        settings = args.settings
+        args.registry_loaded = load_registry(settings.registry, verdicts=settings.cache_dir / "verdicts")
+    return args.registry_loaded
 
 
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
+
+
+def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.resolving.Resolved
+    """``FILE|ID`` of a command, resolved against the selected registry; an id is fetched with the run's settings."""
+    from zoo.fetching import fetch
+    from zoo.resolving import resolve
+
+    return resolve(target, load_registry_for(args), fetch=lambda artifact: fetch(artifact, **fetch_options(args)),
+                   **options)

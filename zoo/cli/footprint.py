@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.cli.common import add_fetch_options, load_registry_for, model_file, print_json
+from zoo.cli.common import add_fetch_options, print_json, resolve_target
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,17 +28,14 @@ def _kib(n: int | None) -> str:
 
 def cmd_footprint(args: argparse.Namespace) -> int:
     from zoo import tflm
-    from zoo.cache import sha256_file
     from zoo.errors import RuntimeMissingError
     from zoo.footprint import compute_footprint
 
     if args.tflm and not tflm.available():  # before any download
         raise RuntimeMissingError(tflm.INSTALL_HINT)
-    registry = load_registry_for(args)
-    path = model_file(args, registry)
-    fp = compute_footprint(path, tflm=args.tflm)
-    artifact = registry.by_sha256(sha256_file(path))
-    model_id = artifact.model_id if artifact else None
+    found = resolve_target(args, args.target)
+    fp = compute_footprint(found.path, tflm=args.tflm)
+    model_id = found.model.id if found.model else None
     if args.json:
         print_json({"model_id": model_id, **fp.to_json()})
         return 0
