@@ -87,3 +87,17 @@ def with_dynamic_input(model: Any) -> Any:
     signature[1:3] = -1
     tensor.shapeSignature = signature
     return model
+
+
+def metadata_offsets(data: bytes) -> np.ndarray:
+    """Offsets of every byte of a .tflite file that is not constant-buffer payload: the graph's structure
+    (tables, offsets, vectors of indices and shapes, quantization, names), where corruption misleads a loader."""
+    root = schema.Model.GetRootAs(bytearray(data), 0)
+    keep = np.ones(len(data), bool)
+    for i in range(root.BuffersLength()):
+        table = root.Buffers(i)._tab
+        field = table.Offset(4)  # Buffer.data
+        if field:
+            start = table.Vector(field)
+            keep[start:start + table.VectorLen(field)] = False
+    return np.flatnonzero(keep)
