@@ -152,3 +152,37 @@ def test_bad_files_and_ids_are_one_line_errors(tmp_path: Path, capsys) -> None:
         assert main(["footprint", target]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith(f"zoo: error: {target}: "), err
+
+
+def _card_copy(tmp_path: Path, name: str) -> Path:
+    """A card folder copied next to nothing else: its README and card.yaml."""
+    import shutil
+
+    folder = tmp_path / name
+    shutil.copytree(Path(__file__).parent.parent / "model_cards" / name, folder)
+    return folder
+
+
+def test_render_card_footprint_fills_the_table_from_the_file(tmp_path: Path, capsys) -> None:
+    folder = _card_copy(tmp_path, "osnet_demo")
+    readme = folder / "README.md"
+    assert main(["render-card", str(folder), "--check", "--footprint", "--offline"]) == 0  # shipped table is current
+    fp = compute_footprint(DEMO)
+    row = next(line for line in readme.read_text().splitlines() if line.startswith("| OSNet demo int8 | ")
+               and "KiB" in line)
+    assert f"{fp.weights_bytes / 1024:,.2f} KiB" in row and f"{fp.macs / 1e6:.2f} M" in row
+    # Without --footprint the region is left as it is; with it, a hand-edited figure is stale.
+    readme.write_text(readme.read_text().replace(row, row.replace(" M ", " G ")))
+    assert main(["render-card", str(folder), "--check"]) == 0
+    assert main(["render-card", str(folder), "--check", "--footprint", "--offline"]) == 1
+    capsys.readouterr()
+
+
+def test_render_card_footprint_says_which_files_it_could_not_have(tmp_path: Path, capsys) -> None:
+    folder = _card_copy(tmp_path, "osnet")
+    readme = folder / "README.md"
+    readme.write_text(readme.read_text() + "\n<!-- zoo:begin name=footprint -->\n<!-- zoo:end name=footprint -->\n")
+    assert main(["render-card", str(folder), "--footprint", "--offline"]) == 0
+    captured = capsys.readouterr()
+    assert [line.split(":")[2].strip() for line in captured.err.splitlines()] == ["osnet_a025", "osnet_a100"]
+    assert readme.read_text().count("| not available |") == 2

@@ -6,7 +6,8 @@ shape mdformat (with its front-matter and tables plugins) would give it, so form
 ``zoo render-card --check`` fail. Broken markers are refused with their line number; nothing is written.
 
 Region names: ``network``, ``io``, ``platforms``, ``memory-<target>`` and ``time-<target>`` (target is
-``npu``, ``mcu``, ... of board records, or ``host``), ``accuracy-<dataset id>`` and ``table-<name>``.
+``npu``, ``mcu``, ... of board records, or ``host``), ``accuracy-<dataset id>`` and ``table-<name>``;
+``footprint`` (figures computed from the released files) is filled by ``render-card --footprint`` only.
 Inferences/s are derived from the time records (see ``zoo.metrics_catalog.format_rate`` for rounding).
 """
 
@@ -33,6 +34,7 @@ _HF_LICENSES = {"mit", "apache-2.0", "bsd-2-clause", "bsd-3-clause", "gpl-3.0", 
 _TIME_HEADERS = {"board": ("Board", "Execution Engine"), "host": ("Runtime", "CPU", "Threads")}
 _MEMORY_HEADERS = {"board": ("Series",), "host": ("Runtime", "CPU", "Threads")}
 _FILL = "\ue000"
+FROM_ARTIFACTS = frozenset({"footprint"})  # regions only `render-card --footprint` fills (it reads the files)
 _PLACE = {"Series": "series", "Board": "board", "Execution Engine": "engine", "Runtime": "runtime", "CPU": "cpu", "Threads": "threads"}
 
 
@@ -331,25 +333,28 @@ def _marker_problems(lines: list[str], first: int) -> tuple[list[tuple[str, int,
     return found, problems
 
 
-def render_text(text: str, card: Card, registry: Registry | None, *, path: Path) -> str:
+def render_text(text: str, card: Card, registry: Registry | None, *, path: Path,
+                extra: dict[str, str] | None = None) -> str:
     """``text`` (a README, any newline style) with front matter and every region regenerated, ``\\n`` newlines.
 
-    Raises ``InvalidDataError`` (naming ``path`` and the line) for broken markers or a region the card
-    cannot fill.
+    ``extra`` holds regions computed from the artifacts (``footprint``, see ``zoo.footprint_table``); without
+    it such a region keeps what it holds. Raises ``InvalidDataError`` (naming ``path`` and the line) for
+    broken markers or a region the card cannot fill.
     """
     text = text.replace("\r\n", "\n")
     body = _FRONT.sub("", text, count=1).lstrip("\n")
     lines = body.split("\n")
     first = text.count("\n") - body.count("\n") + 1  # file line of the body's first line
     found, problems = _marker_problems(lines, first)
-    available = regions(card, registry)
+    available = regions(card, registry) | (extra or {})
     for name, begin, _ in found:
-        if name not in available:
+        if name not in available and name not in FROM_ARTIFACTS:
             problems.append(f"{first + begin}: the card has no data for region {name!r} (it can fill: {', '.join(available)})")
     if problems:
         raise InvalidDataError(problems, path=path)
     for name, begin, end in reversed(found):
-        lines[begin + 1 : end] = ["", *available[name].split("\n"), ""]
+        if name in available:
+            lines[begin + 1 : end] = ["", *available[name].split("\n"), ""]
     return _dump_front_matter(front_matter(card)) + "\n" + "\n".join(lines)
 
 
@@ -375,7 +380,8 @@ class Rendering:
         return "".join(difflib.unified_diff(old, new, f"a/{self.readme}", f"b/{self.readme}"))
 
 
-def render_card(card: Card, registry: Registry | None, readme: Path | None = None) -> Rendering:
+def render_card(card: Card, registry: Registry | None, readme: Path | None = None,
+                extra: dict[str, str] | None = None) -> Rendering:
     """What the README next to ``card`` (or ``readme``) should contain; nothing is written."""
     readme = readme or card.path.parent / "README.md"
     try:
@@ -384,7 +390,7 @@ def render_card(card: Card, registry: Registry | None, readme: Path | None = Non
         raise InvalidDataError(["no README.md next to the card (write one with zoo:begin/zoo:end markers)"], path=readme) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidDataError([f"cannot read: {exc}"], path=readme) from None
-    expected = render_text(raw, card, registry, path=readme)
+    expected = render_text(raw, card, registry, path=readme, extra=extra)
     return Rendering(card=card.path, readme=readme, current=raw, expected=expected, crlf="\r\n" in raw)
 
 
