@@ -48,3 +48,20 @@ def test_a_figure_without_its_source_or_sense_is_refused_with_its_line(tmp_path:
     with pytest.raises(InvalidDataError) as caught:
         load_targets(path)
     assert any(line.startswith(f"{path}:") and problem in line for line in caught.value.lines()), caught.value.lines()
+
+
+def test_zoo_validate_checks_the_targets_beside_the_registry(tmp_path: Path, capsys) -> None:
+    import json
+    import shutil
+
+    from zoo.cli import main
+    from zoo.resources import data_dir
+
+    registry = tmp_path / "registry.yaml"
+    shutil.copy(data_dir("registry") / "registry.yaml", registry)
+    registry.write_text(registry.read_text().replace("card: ../model_cards/", f"card: {data_dir('model_cards')}/"))
+    (tmp_path / "targets.yaml").write_text("schema_version: 1\nboards:\n  X1:\n    series: S\n    engines: {}\n")
+    assert main(["validate", "--registry", str(registry), "--json"]) == 1
+    (targets,) = [f for f in json.loads(capsys.readouterr().out)["files"] if f["kind"] == "targets"]
+    assert targets["path"] == str(tmp_path / "targets.yaml")
+    assert targets["problems"] == [f"{tmp_path / 'targets.yaml'}:5: /boards/X1/engines: {{}} should be non-empty"]

@@ -91,9 +91,8 @@ def compute_footprint(path: str | Path, *, tflm: bool = False) -> Footprint:
     weights = weights_by_dtype(parsed)
     graph = planning_graph(parsed)
     macs = macs_by_op(parsed)
-    precision = max(weights, key=weights.__getitem__) if weights else "unknown"
-    if precision in ("int32", "int64") or not weights:
-        precision = next((d for d in weights if d not in ("int32", "int64")), precision)
+    # The dtype holding most weight bytes, biases (int32/int64) aside.
+    precision = next((d for d in weights if d not in ("int32", "int64")), next(iter(weights), "unknown"))
     if precision.startswith("float"):
         graph.notes.append(f"{precision} weights: the int8 peak of a target does not bound this model's time")
     dynamic = any(n.startswith("dynamic") for n in graph.notes)

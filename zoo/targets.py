@@ -57,13 +57,15 @@ class Targets:
         return None
 
 
-def default_targets_path() -> Path:
-    return data_dir("registry") / "targets.yaml"
+def targets_path(registry_path: Path | None = None) -> Path:
+    """The targets file beside a registry (a release team's own), else the one shipped with zoo."""
+    beside = registry_path.parent / "targets.yaml" if registry_path is not None else None
+    return beside if beside is not None and beside.is_file() else data_dir("registry") / "targets.yaml"
 
 
 def load_targets(path: str | Path | None = None) -> Targets:
     """Load and validate the targets file; ``InvalidDataError`` lists every problem with its line."""
-    path = Path(path) if path is not None else default_targets_path()
+    path = Path(path) if path is not None else targets_path()
     doc = load_yaml(path)
     problems = schema_problems(doc, load_schema("targets"))
     if problems:

@@ -223,11 +223,10 @@ def _footprint_checks(card: Card, artifact: Artifact, path: Path, registry: Regi
 
 @lru_cache(maxsize=None)
 def _targets(registry_path: Path) -> Any:  # -> zoo.targets.Targets
-    """The targets file beside the registry (a release team's own), else the one shipped with zoo."""
-    from zoo.targets import load_targets
+    """The targets of the registry in use (``zoo.targets.targets_path``), read once per process."""
+    from zoo.targets import load_targets, targets_path
 
-    beside = registry_path.parent / "targets.yaml"
-    return load_targets(beside if beside.is_file() else None)
+    return load_targets(targets_path(registry_path))
 
 
 def _golden_check(artifact: Artifact, path: Path) -> Check:

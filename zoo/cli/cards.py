@@ -52,7 +52,8 @@ def _card_paths(paths: list[str]) -> list[Path]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from zoo.cards import file_problems
-    from zoo.errors import InvalidDataError
+    from zoo.errors import ConfigError, InvalidDataError
+    from zoo.targets import load_targets, targets_path
 
     files = []
     registry = None
@@ -62,6 +63,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             files.append({"path": str(registry.path), "kind": "registry", "problems": []})
     except InvalidDataError as exc:
         files.append({"path": exc.path, "kind": "registry", "problems": exc.lines()})
+    if not args.paths:
+        targets = targets_path(registry.path if registry else None)
+        try:
+            load_targets(targets)
+            files.append({"path": str(targets), "kind": "targets", "problems": []})
+        except ConfigError as exc:
+            files.append({"path": str(targets), "kind": "targets", "problems": exc.lines()})
     for path in _card_paths(args.paths):
         files.append({"path": str(path), "kind": "card", "problems": file_problems(path, registry)})
     problems = [p for f in files for p in f["problems"]]
