@@ -15,7 +15,7 @@ from zoo.documents import load_yaml
 from zoo.registry import load_registry
 from zoo.rules.base import NEEDS_FILE
 from zoo.resources import data_dir, load_schema
-from zoo.verification import select_targets, shard
+from zoo.verify_targets import select_targets, shard
 
 from conftest import REAL_MOBILENETV2_A100, REAL_OSNET_A025, need
 

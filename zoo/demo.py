@@ -84,7 +84,7 @@ class _Demo:
         return read_card(self.card_path)
 
     def pull(self) -> Step:
-        from zoo.cache import sha256_file
+        from zoo.files import sha256_file
         from zoo.fetching import fetch
 
         artifact = self.model.artifact("tflite")
@@ -104,7 +104,8 @@ class _Demo:
         return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
 
     def verify(self) -> Step:
-        from zoo.verification import Options, Target, verify
+        from zoo.verification import Options, verify
+        from zoo.verify_targets import Target
 
         target = Target(self.model.id, self.card_path, self.card)
         entries = verify([target], self.registry, Options(), self.settings)
@@ -193,6 +194,9 @@ def run_demo(
     ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
     ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
     """
+    from zoo.verify_options import check_tolerance
+
+    check_tolerance(tolerance_pp, "--tolerance")
     registry = registry or load_registry()
     settings = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="zoo-demo-") as tmp:

@@ -21,7 +21,7 @@ from zoo.datasets import load_dataset
 from zoo.errors import DatasetError, UsageError
 from zoo.features import extract_features
 from zoo.preprocessing import Preprocessing
-from zoo.reid import DISTANCES, evaluate_rank, pairwise_distance
+from zoo.reid import DISTANCES, evaluate_features
 
 RANKS = (1, 5, 10)
 
@@ -110,7 +110,7 @@ def evaluate(
     q_feat, g_feat = features[: len(queries)], features[len(queries) :]
     pids, cams = (np.array([getattr(i, key) for i in queries + data.gallery]) for key in ("pid", "camid"))
     n = len(queries)
-    ranked = evaluate_rank(pairwise_distance(q_feat, g_feat, distance), pids[:n], pids[n:], cams[:n], cams[n:])
+    ranked = evaluate_features(q_feat, g_feat, pids[:n], pids[n:], cams[:n], cams[n:], metric=distance)
     if ranked.num_valid_queries == 0:
         raise DatasetError(["no query identity has a match in the gallery (from another camera)"], path=dataset)
     return EvaluationResult(

@@ -14,7 +14,7 @@ from zoo.cards import Card
 from zoo.errors import ZooError
 from zoo.footprint import Footprint, compute_footprint
 from zoo.registry import Artifact, Registry
-from zoo.rendering import markdown_table
+from zoo.table_layout import markdown_table
 
 HEADERS = ["Model", "MACs", "Weights", "Activations (lower bound)", "Arena (greedy plan)"]
 NOTE = ("Computed by `zoo footprint` from the released int8 files: weights are the file's constant buffers (what "

@@ -26,7 +26,7 @@ import numpy as np
 
 from zoo.errors import ModelFileError, RuntimeMissingError
 from zoo.registry import Artifact, Registry
-from zoo.runtime import TensorInfo
+from zoo.tensors import TensorInfo
 
 # Ops that only reshape or requantize: the op that gives an output its meaning sits behind them.
 PASS_THROUGH = frozenset({"RESHAPE", "SQUEEZE", "QUANTIZE", "DEQUANTIZE", "EXPAND_DIMS"})

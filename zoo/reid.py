@@ -1,56 +1,57 @@
-"""Re-identification metrics (mAP, CMC, mINP) and feature distances: pure functions over arrays.
+"""Re-identification metrics (mAP, CMC, mINP) from features or distances: pure functions over arrays.
 
-The protocol is torchreid's / Market-1501's, so figures can be compared with the literature and checked
-against those projects' own code (see ``benchmarks/bench_reid_metrics.py``). No I/O, no models here.
+The protocols (``zoo.reid_protocols``) are torchreid's / Market-1501's, so figures can be checked against
+those projects' own code, and the ST model zoo services' own (see ``benchmarks/bench_reid_metrics.py``
+and the tests). No I/O, no models here.
 
-Why it is fast: a full argsort of every distance row is what the peers pay for. AP, CMC and mINP only need
-the rank of each *true match*, and a match's rank is the number of kept gallery items closer than it. So
-each row is sorted by value only (numpy's SIMD sort, several times faster than argsort), and the few
-matches per query are located in their sorted rows by one binary search run for all queries at once.
+Why it scales: queries are cut into blocks of rows; each block's distances are computed, ranked and
+reduced to per-query figures, then dropped, so the query x gallery matrix never exists whole (at MSMT17
+size it would take 3.8 GB). Blocks run on a thread pool: numpy's matmul, sort and element-wise work
+release the GIL, so every core is busy. Figures do not depend on the block size or the number of threads.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-_CHUNK_ELEMENTS = 1 << 23  # distances per chunk (32 MiB of float32): bounds memory on big problems
-_L2_EPSILON = 1e-12  # tf.math.l2_normalize's floor on the squared norm, so all-zero features stay finite
+from zoo.reid_distances import (
+    CHUNK_ROWS, DISTANCES, check_metric, l2_normalize, normalized_distance, one_blas_thread, pairwise_distance,
+)
+from zoo.reid_protocols import PROTOCOLS, BlockFigures, Protocol, RankResult, get_protocol
+from zoo.reid_ranking import GalleryIndex
 
-DISTANCES = ("cosine", "euclidean")
+__all__ = [
+    "DISTANCES", "PROTOCOLS", "RankResult", "evaluate_features", "evaluate_rank", "l2_normalize", "pairwise_distance",
+]
 
-
-@dataclass(frozen=True)
-class RankResult:
-    """Metrics over the queries that have at least one true match (``num_valid_queries``).
-
-    ``cmc[k]`` is the fraction of those queries whose first true match ranks within the top ``k + 1``.
-    With no valid query at all, every metric is NaN.
-    """
-
-    mAP: float
-    cmc: np.ndarray
-    mINP: float
-    num_valid_queries: int
-    num_skipped_queries: int
+_BLOCK_ELEMENTS = 1 << 22  # distances per block (16 MiB of float32); a few blocks per worker are alive
 
 
 def evaluate_rank(
     distmat: np.ndarray,
     q_pids: np.ndarray,
     g_pids: np.ndarray,
-    q_camids: np.ndarray,
-    g_camids: np.ndarray,
+    q_camids: np.ndarray | None,
+    g_camids: np.ndarray | None,
     max_rank: int = 50,
+    protocol: str = "market1501",
+    *,
+    workers: int | None = None,
+    block_rows: int | None = None,
 ) -> RankResult:
     """mAP, CMC and mINP of a query x gallery distance matrix (smaller = more similar).
 
-    Protocol (torchreid / Market-1501): for each query, gallery items with the same person id AND the
-    same camera id are removed; the true matches are the remaining items with the query's person id.
-    A query with no true match left is skipped and counted in ``num_skipped_queries``. AP is the mean of
-    the precision at each true match; INP is ``number of matches / rank of the last match``; CMC is
-    cut at ``max_rank`` (or the gallery size when that is smaller, as the peers do).
+    Protocol ``market1501`` (torchreid / Market-1501): for each query, gallery items with the same person
+    id AND the same camera id are removed; the true matches are the remaining items with the query's
+    person id. A query with no true match left is skipped and counted in ``num_skipped_queries``. AP is
+    the mean of the precision at each true match; INP is ``number of matches / rank of the last match``;
+    CMC is cut at ``max_rank`` (or the gallery size when that is smaller, as the peers do). For
+    ``st-modelzoo`` see ``zoo.reid_protocols`` (camera ids are not used and may be None). Rows are
+    ranked in blocks on ``workers`` threads, as ``evaluate_features`` does.
 
     Ties: items at equal distance are ranked by gallery index (the order of a stable sort), so a true
     match tied with a non-match ranks before it when its index is smaller. NaN distances are refused.
@@ -60,103 +61,121 @@ def evaluate_rank(
     >>> r.mAP, r.cmc[:3].tolist(), r.mINP
     (0.8333333333333333, [1.0, 1.0, 1.0], 0.6666666666666666)
     """
+    strategy = get_protocol(protocol)
     distmat = np.asarray(distmat)
-    q_pids, g_pids, q_camids, g_camids = (np.asarray(a).ravel() for a in (q_pids, g_pids, q_camids, g_camids))
-    if distmat.ndim != 2 or distmat.shape != (len(q_pids), len(g_pids)):
-        raise ValueError(f"distmat has shape {distmat.shape}; expected ({len(q_pids)}, {len(g_pids)}) from the ids")
+    ids = _check_ids(strategy, q_pids, g_pids, q_camids, g_camids)
+    if distmat.ndim != 2 or distmat.shape != (len(ids[0]), len(ids[1])):
+        raise ValueError(f"distmat has shape {distmat.shape}; expected ({len(ids[0])}, {len(ids[1])}) from the ids")
+
+    def block(rows: slice) -> np.ndarray:
+        dist = distmat[rows]
+        if np.isnan(dist).any():
+            raise ValueError("distmat contains NaN")
+        return dist
+
+    return _stream(strategy, block, ids, max_rank, workers, block_rows)
+
+
+def evaluate_features(
+    q_feats: np.ndarray,
+    g_feats: np.ndarray,
+    q_pids: np.ndarray,
+    g_pids: np.ndarray,
+    q_camids: np.ndarray | None,
+    g_camids: np.ndarray | None,
+    metric: str = "cosine",
+    max_rank: int = 50,
+    protocol: str = "market1501",
+    *,
+    workers: int | None = None,
+    block_rows: int | None = None,
+) -> RankResult:
+    """``evaluate_rank(pairwise_distance(q_feats, g_feats, metric), ...)`` without the whole matrix.
+
+    Features are cast to float32 and L2-normalised once; each block of queries gets its distances
+    from one matrix product and is ranked at once. Memory: the features plus a few blocks of 16 MiB
+    per worker. ``workers`` defaults to the cores this process may use; ``block_rows`` (queries per
+    block) to 16 MiB of distances.
+
+    >>> q, g = np.array([[1.0, 0.0]]), np.array([[0.9, 0.1], [0.0, 1.0], [1.0, 0.2]])
+    >>> r = evaluate_features(q, g, [1], [1, 2, 1], [0], [1, 1, 1], protocol="market1501")
+    >>> r.mAP, r.cmc.tolist()
+    (1.0, [1.0, 1.0, 1.0])
+    """
+    strategy = get_protocol(protocol)
+    check_metric(metric)
+    q, g = l2_normalize(_features(q_feats, "q_feats")), l2_normalize(_features(g_feats, "g_feats"))
+    if q.shape[1] != g.shape[1]:
+        raise ValueError(f"query features have {q.shape[1]} values, gallery features {g.shape[1]}")
+    ids = _check_ids(strategy, q_pids, g_pids, q_camids, g_camids)
+    if (len(q), len(g)) != (len(ids[0]), len(ids[1])):
+        raise ValueError(f"{len(q)} query and {len(g)} gallery features for {len(ids[0])} and {len(ids[1])} ids")
+    g_squared = np.sum(g * g, axis=1)
+
+    def block(rows: slice) -> np.ndarray:
+        stop = min(rows.stop, len(q))
+        return normalized_distance(q, rows.start, stop, g, metric, sqrt_epsilon=strategy.sqrt_epsilon, g_squared=g_squared)
+
+    return _stream(strategy, block, ids, max_rank, workers, block_rows)
+
+
+def _stream(
+    strategy: Protocol,
+    distances: Callable[[slice], np.ndarray],
+    ids: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None],
+    max_rank: int,
+    workers: int | None,
+    block_rows: int | None,
+) -> RankResult:
+    """Run ``strategy`` over blocks of query rows on a thread pool, then join the blocks in order."""
+    q_pids, g_pids, q_camids, g_camids = ids
+    num_q, num_g = len(q_pids), len(g_pids)
+    index = GalleryIndex(g_pids)
+    step = block_rows or CHUNK_ROWS * max(1, _BLOCK_ELEMENTS // max(num_g * CHUNK_ROWS, 1))
+
+    def run(start: int) -> BlockFigures:
+        rows = slice(start, start + step)
+        cams = None if q_camids is None else q_camids[rows]
+        return strategy.block(distances(rows), q_pids[rows], cams, index, g_camids)
+
+    starts = range(0, num_q, step)
+    workers = min(workers or _usable_cores(), len(starts)) or 1
+    with one_blas_thread():
+        if workers == 1:
+            blocks = [run(start) for start in starts]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="zoo-reid") as pool:
+                blocks = list(pool.map(run, starts))
+    return strategy.finish(blocks, num_g, max_rank)
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _features(features: np.ndarray, name: str) -> np.ndarray:
+    features = np.asarray(features)
+    if features.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (items x values), got shape {features.shape}")
+    if not np.isfinite(features).all():
+        raise ValueError(f"{name} contains NaN or infinity")
+    return features
+
+
+def _check_ids(
+    strategy: Protocol, q_pids, g_pids, q_camids, g_camids
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Ids as flat arrays, checked against each other; camera ids only where the protocol uses them."""
+    q_pids, g_pids = np.asarray(q_pids).ravel(), np.asarray(g_pids).ravel()
+    if not strategy.remove_same_camera:
+        return q_pids, g_pids, None, None
+    if q_camids is None or g_camids is None:
+        raise ValueError(f"protocol {strategy.name} needs camera ids")
+    q_camids, g_camids = np.asarray(q_camids).ravel(), np.asarray(g_camids).ravel()
     if len(q_camids) != len(q_pids) or len(g_camids) != len(g_pids):
         raise ValueError("camera ids and person ids differ in length")
-    if np.isnan(distmat).any():
-        raise ValueError("distmat contains NaN")
-    num_g = distmat.shape[1]
-    max_rank = min(max_rank, num_g)
-    first_hits = np.zeros(max_rank + 1, np.int64)  # first-match rank (0-based), capped at max_rank
-    ap_sum = inp_sum = 0.0
-    num_valid = 0
-    step = max(1, _CHUNK_ELEMENTS // max(num_g, 1))
-    for start in range(0, distmat.shape[0], step):
-        rows = slice(start, start + step)
-        ap, inp, first = _chunk_metrics(distmat[rows], q_pids[rows], g_pids, q_camids[rows], g_camids)
-        ap_sum += float(ap.sum())
-        inp_sum += float(inp.sum())
-        num_valid += len(ap)
-        first_hits += np.bincount(np.minimum(first, max_rank), minlength=max_rank + 1)
-    num_q = distmat.shape[0]
-    if num_valid == 0:
-        return RankResult(float("nan"), np.full(max_rank, np.nan), float("nan"), 0, num_q)
-    cmc = np.cumsum(first_hits[:max_rank]) / num_valid
-    return RankResult(ap_sum / num_valid, cmc, inp_sum / num_valid, num_valid, num_q - num_valid)
-
-
-def _chunk_metrics(
-    dist: np.ndarray, q_pids: np.ndarray, g_pids: np.ndarray, q_camids: np.ndarray, g_camids: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """AP, INP and 0-based first-match rank of every valid query in a block of rows."""
-    same_pid = q_pids[:, None] == g_pids[None, :]
-    removed = same_pid & (q_camids[:, None] == g_camids[None, :])
-    match_rows, match_cols = np.nonzero(same_pid & ~removed)  # row-major: grouped by query
-    values = dist[match_rows, match_cols]
-    kept_sorted = np.where(removed, np.inf, dist)  # removed items sort last and are never "closer"
-    kept_sorted.sort(axis=1)
-    closer = _count_before(kept_sorted, match_rows, values, strict=True)
-    ties = np.flatnonzero(_count_before(kept_sorted, match_rows, values, strict=False) - closer > 1)
-    for i in ties:  # rare: another kept item has exactly this distance; order those by gallery index
-        r, c = match_rows[i], match_cols[i]
-        closer[i] += np.count_nonzero((dist[r, :c] == values[i]) & ~removed[r, :c])
-    ranks = closer + 1  # 1-based rank of each true match among the kept items
-    order = np.lexsort((ranks, match_rows))
-    match_rows, ranks = match_rows[order], ranks[order]
-    counts = np.bincount(match_rows, minlength=dist.shape[0])
-    valid = counts > 0
-    starts = np.cumsum(counts) - counts
-    hit_number = np.arange(len(ranks)) - np.repeat(starts, counts) + 1
-    ap = np.bincount(match_rows, weights=hit_number / ranks, minlength=dist.shape[0])[valid] / counts[valid]
-    last = ranks[starts[valid] + counts[valid] - 1]
-    inp = counts[valid] / last
-    return ap, inp, ranks[starts[valid]] - 1
-
-
-def _count_before(sorted_rows: np.ndarray, rows: np.ndarray, values: np.ndarray, *, strict: bool) -> np.ndarray:
-    """For each (row, value): how many entries of that sorted row are < value (<= when not strict).
-
-    A binary search run for all pairs at once: log2(width) vectorised steps instead of one
-    ``np.searchsorted`` call per query.
-    """
-    width = sorted_rows.shape[1]
-    flat = sorted_rows.ravel()
-    base = rows.astype(np.int64) * width
-    lo = np.zeros(len(values), np.int64)
-    hi = np.full(len(values), width, np.int64)
-    while True:
-        active = lo < hi
-        if not active.any():
-            return lo
-        mid = (lo + hi) // 2
-        probe = flat[base + np.minimum(mid, width - 1)]
-        right = (probe < values) if strict else (probe <= values)
-        lo = np.where(active & right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
-
-
-def l2_normalize(features: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length, as ``tf.math.l2_normalize`` does (the reference pipeline's step)."""
-    features = np.asarray(features, np.float32)
-    squared = np.sum(features * features, axis=1, keepdims=True)
-    return features / np.sqrt(np.maximum(squared, _L2_EPSILON))
-
-
-def pairwise_distance(query: np.ndarray, gallery: np.ndarray, metric: str = "cosine") -> np.ndarray:
-    """Query x gallery distances between L2-normalised features, with one matrix product.
-
-    ``cosine`` is ``1 - q.g`` clipped to [0, 2]; ``euclidean`` is ``|q - g|`` = ``sqrt(2 - 2 q.g)`` for
-    unit vectors, computed from the norms so rounding cannot make it negative. Both follow the
-    reference pipeline's float32 arithmetic.
-    """
-    if metric not in DISTANCES:
-        raise ValueError(f"unknown distance {metric!r} (choose from {', '.join(DISTANCES)})")
-    q, g = l2_normalize(query), l2_normalize(gallery)
-    inner = q @ g.T
-    if metric == "cosine":
-        return np.clip(1.0 - inner, 0.0, 2.0)
-    squared = np.sum(q * q, axis=1)[:, None] - 2.0 * inner + np.sum(g * g, axis=1)[None, :]
-    return np.sqrt(np.maximum(squared, 0.0))
+    return q_pids, g_pids, q_camids, g_camids

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from zoo.cards import Card, load_card
 from zoo.errors import ModelFileError, UsageError
-from zoo.cache import sha256_file
+from zoo.files import sha256_file
 from zoo.registry import Artifact, Model, Registry
 
 

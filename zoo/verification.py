@@ -9,34 +9,24 @@ prints: the CLI renders the entries (``zoo.verify_report``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zoo.cards import Card, card_problems, read_card
-from zoo.errors import ConfigError, IntegrityError, UsageError, ZooError
+from zoo.cards import Card, card_problems
+from zoo.errors import IntegrityError, ZooError
 from zoo.inspection import ModelInfo
 from zoo.registry import Artifact, Registry
 from zoo.rules.accuracy import accuracy_claim_checks
 from zoo.rules.artifact import artifact_checks
-from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, TOLERANCE_PP, Check, Severity, Status, check, not_checked
+from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
 from zoo.rules.card import record_checks
 from zoo.settings import Settings
+from zoo.verify_options import Options, check_dataset_options, claims_accuracy, dataset_id_for
+from zoo.verify_targets import Target
 
-
-
-@dataclass(frozen=True)
-class Options:
-    """What one ``zoo verify`` run measures besides the rules (cog's habit: one small dataclass, not a dict)."""
-
-    dataset: Path | None = None
-    dataset_id: str | None = None  # the card dataset the folder holds; default: matched by folder name
-    tolerance_pp: float = TOLERANCE_PP
-    latency: bool = False
-    threads: int = 1
 
 
 @dataclass
@@ -55,70 +45,6 @@ class Entry:
         return any(c.status is Status.FAIL for c in self.checks)
 
 
-@dataclass(frozen=True)
-class Target:
-    """One model to verify and the card it is checked against (read once per run, shared by its variants)."""
-
-    model_id: str
-    card_path: Path | None
-    card: Card | None = field(default=None, compare=False, hash=False)
-    card_error: ConfigError | None = field(default=None, compare=False, hash=False)  # why there is no Card
-
-
-class _Cards:
-    """Each card file read once, whether it is named on the command line or reached through the registry."""
-
-    def __init__(self) -> None:
-        self.read: dict[Path, tuple[Card | None, ConfigError | None]] = {}
-
-    def target(self, model_id: str, path: Path | None) -> Target:
-        if path is None:
-            return Target(model_id, None)
-        path = path.resolve()
-        if path not in self.read:
-            try:
-                self.read[path] = (read_card(path), None)
-            except ConfigError as exc:
-                self.read[path] = (None, exc)
-        card, error = self.read[path]
-        return Target(model_id, path, card, error)
-
-
-def select_targets(registry: Registry, names: Iterable[str]) -> list[Target]:
-    """Model ids, or card files (every variant of the card); no name means every model of the registry."""
-    cards = _Cards()
-    names = list(names)
-    if not names:
-        return [cards.target(m.id, m.card) for m in registry.models.values()]
-    targets: list[Target] = []
-    for name in names:
-        path = Path(name)
-        if name in registry.models:
-            targets.append(cards.target(name, registry.models[name].card))
-        elif path.is_file():
-            first = cards.target("", path)
-            if first.card is None:
-                targets.append(first)  # reported as the card's own failure
-            targets += [cards.target(vid, path) for vid in (first.card.variant_ids if first.card else [])]
-        else:
-            registry.get(name)  # raises the usage error with close matches
-    return list(dict.fromkeys(targets))
-
-
-def shard(targets: list[Target], spec: str | None) -> list[Target]:
-    """``I/N`` (1-based): every N-th target starting at the I-th, in a stable order, for CI matrices."""
-    if not spec:
-        return targets
-    try:
-        index, total = (int(x) for x in spec.split("/"))
-        if not 1 <= index <= total:
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N, e.g. 1/4") from None
-    ordered = sorted(targets, key=lambda t: (t.model_id, str(t.card_path)))
-    return ordered[index - 1 :: total]
-
-
 def _card_entry(target: Target, registry: Registry) -> Entry:
     """The checks of a card on its own: schema and consistency, then the records (even on a schema failure)."""
     entry = Entry("card", str(target.card_path), str(target.card_path))
@@ -134,12 +60,19 @@ def _card_entry(target: Target, registry: Registry) -> Entry:
 
 def verify(targets: list[Target], registry: Registry, options: Options, settings: Settings, *,
            jobs: int = 1) -> list[Entry]:
-    """Card entries (once per card) followed by model entries, in the order of ``targets``."""
+    """Card entries (once per card) followed by model entries, in the order of ``targets``.
+
+    With ``settings.strict`` every check that could not run is a failure: a strict PASS means checked.
+    """
+    check_dataset_options(targets, options)
     cards = {t.card_path: _card_entry(t, registry) for t in targets if t.card_path is not None}
     models = [t for t in targets if t.model_id]  # a card that could not be read has no variants to verify
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:  # the interpreter releases the GIL
-        entries = list(pool.map(lambda t: verify_model(t, registry, options, settings), models))
-    return list(cards.values()) + entries
+        entries = list(cards.values()) + list(pool.map(lambda t: verify_model(t, registry, options, settings), models))
+    if settings.strict:
+        for c in (c for e in entries for c in e.checks if c.status is Status.NOT_CHECKED):
+            c.status, c.message = Status.FAIL, f"not checked (strict): {c.message}"
+    return entries
 
 
 def verify_model(target: Target, registry: Registry, options: Options, settings: Settings) -> Entry:
@@ -255,33 +188,25 @@ def _resolution(info: ModelInfo, channels: bool) -> str:
     return "x".join(str(d) for d in (dims if channels else dims[:2]))
 
 
-def _dataset_id(card: Card, options: Options) -> str | None:
-    if options.dataset_id:
-        return options.dataset_id
-    name = options.dataset.name.lower() if options.dataset else ""
-    return next((d["id"] for d in card.datasets if name in (str(d.get("id", "")).lower(),
-                                                            str(d.get("name", "")).lower())), None)
-
-
 def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,
                      info: ModelInfo) -> list[Check]:
     from zoo.evaluation import evaluate
 
+    dataset_id = dataset_id_for(card, options)
+    if dataset_id is None or not (options.write or claims_accuracy(card, artifact.model_id, dataset_id)):
+        what = f"dataset {dataset_id!r}" if dataset_id else f"a dataset named like {options.dataset.name!r}"
+        return [not_checked("accuracy", f"the card claims no accuracy of {artifact.model_id} on {what}")]
     result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance)
     measured = result.as_percent(ndigits=None)
-    dataset_id = _dataset_id(card, options)
     summary = ", ".join(f"{k} {v:.2f} %" for k, v in measured.items())
-    if dataset_id is None:
-        return [check("accuracy", True, f"measured on {options.dataset.name}: {summary}; the card names no such "
-                      "dataset, so nothing is compared (use --dataset-id)", severity=Severity.INFO, measured=measured)]
     entry.measured.append({
         "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,
         "resolution": _resolution(info, channels=False), "origin": "measured", "measured_on": _host(options),
         "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
     })
     checks = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp)
-    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; the card claims nothing to "
-                            "compare", severity=Severity.INFO, measured=measured)]
+    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; recorded by --write, nothing "
+                            "to compare yet", severity=Severity.INFO, measured=measured)]
 
 
 def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,

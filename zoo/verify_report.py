@@ -10,21 +10,39 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from zoo.rules.base import Status
+from zoo.rules.base import Check, Severity, Status
 from zoo.verification import Entry
 
 REPORT_VERSION = 1
 _MARK = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.NOT_CHECKED: "n/c"}
 
 
+def _tally(check: Check) -> str:
+    """The column a check counts in: ``info`` for figures shown beside a claim, where nothing was compared."""
+    if check.status is Status.PASS and check.severity is Severity.INFO:
+        return "info"
+    return check.status.value
+
+
 def totals(entries: list[Entry]) -> dict[str, int]:
-    counts = Counter(c.status for e in entries for c in e.checks)
-    return {status.value: counts.get(status, 0) for status in Status}
+    """How many checks compared and agreed (pass), failed, warned, only informed, or could not run."""
+    counts = Counter(_tally(c) for e in entries for c in e.checks)
+    return {key: counts.get(key, 0) for key in ("pass", "fail", "warn", "info", "not_checked")}
 
 
-def to_json(entries: list[Entry]) -> dict[str, Any]:
+def ci_notice(entries: list[Entry]) -> str | None:
+    """The last line a lenient run prints in CI when it passed over checks (``--strict`` would fail them)."""
+    skipped = totals(entries)["not_checked"]
+    if not skipped:
+        return None
+    return (f"zoo: {skipped} check(s) were not checked and do not fail this run; "
+            "use --strict (or ZOO_STRICT=1) to make them fail")
+
+
+def to_json(entries: list[Entry], *, strict: bool = False) -> dict[str, Any]:
     return {
         "report_version": REPORT_VERSION,
+        "strict": strict,
         "passed": not any(e.failed for e in entries),
         "totals": totals(entries),
         "entries": [
@@ -39,8 +57,8 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
     """One line per card or model; the checks that need attention underneath (all of them with ``verbose``)."""
     out = []
     for e in entries:
-        counts = Counter(c.status for c in e.checks)
-        state = "FAIL" if e.failed else ("ok" if not counts[Status.NOT_CHECKED] else "ok (partly not checked)")
+        counts = Counter(_tally(c) for c in e.checks)
+        state = "FAIL" if e.failed else ("ok" if not counts["not_checked"] else "ok (partly not checked)")
         summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
         out.append(f"{state:<4} {e.kind} {e.subject}: {summary}")
         skipped: dict[str, list[str]] = {}  # one line per reason, not per check it stopped
@@ -52,7 +70,7 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
         out += [f"     {_MARK[Status.NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
     t = totals(entries)
     out.append(f"{'FAILED' if t['fail'] else 'PASSED'}: {t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, "
-               f"{t['not_checked']} not checked")
+               f"{t['info']} info, {t['not_checked']} not checked")
     return "\n".join(out)
 
 

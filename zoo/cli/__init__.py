@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from zoo import __version__
 from zoo.cli import cards, catalog, demo, fetch, footprint, inspect, reid, verify
@@ -20,8 +21,15 @@ from zoo.errors import EXIT_USAGE, ZooError
 GROUPS = (catalog, fetch, cards, inspect, footprint, verify, reid, demo)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line errors: ``zoo: error: ...`` and exit 2, no usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"zoo: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="zoo",
         description="Pull verified model-zoo artifacts and keep model cards true to the files they link.",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from zoo.cli.common import add_fetch_options, print_json, resolve_target, show_progress
+from zoo.cli.common import add_fetch_options, count, print_json, resolve_target, show_progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, type=Path, metavar="DIR", help="dataset folder")
     p.add_argument("--layout", choices=("manifest", "deepsportradar", "market1501"), help="default: detected")
     p.add_argument("--distance", choices=("cosine", "euclidean"), help="default: the card's, else cosine")
-    p.add_argument("--limit-queries", type=int, metavar="N", help="only the first N queries (a quick check)")
+    p.add_argument("--limit-queries", type=count(1, 10**9), metavar="N", help="only the first N queries (a quick check)")
     p.add_argument("--card", type=Path, metavar="CARD", help="card.yaml whose preprocessing to use")
     add_fetch_options(p)
     p.set_defaults(func=cmd_evaluate)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_fetch_options, load_registry_for, print_json
+from zoo.cli.common import MAX_THREADS, add_fetch_options, count, load_registry_for, print_json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -18,9 +18,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tolerance-pp", type=float, default=1.0, metavar="X",
                    help="accuracy may differ from the card by X percentage points (default 1)")
     p.add_argument("--latency", action="store_true", help="measure host latency and compare with host records")
-    p.add_argument("--threads", type=int, default=1, metavar="N", help="threads for --latency (default 1)")
+    p.add_argument("--threads", type=count(1, MAX_THREADS), default=1, metavar="N",
+                   help="threads for --latency (default 1)")
     p.add_argument("--write", action="store_true", help="record measured host figures in the card.yaml files")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="verify N models in parallel")
+    p.add_argument("--strict", action="store_true",
+                   help="a check that could not run (file unavailable, nothing to compare) fails (also $ZOO_STRICT=1)")
+    p.add_argument("--jobs", type=count(1, MAX_THREADS), default=1, metavar="N", help="verify N models in parallel")
     p.add_argument("--shard", metavar="I/N", help="only the I-th of N deterministic shares of the models (CI)")
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write a JUnit XML report")
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
@@ -30,27 +33,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.card_writing import write_records
+    from zoo.cards import read_card
     from zoo.errors import UsageError
-    from zoo.verification import Options, measured_by_card, select_targets, shard, verify
-    from zoo.verify_report import to_json, to_junit, to_text
+    from zoo.verification import measured_by_card, verify
+    from zoo.verify_options import Options
+    from zoo.verify_report import ci_notice, to_json, to_junit, to_text
+    from zoo.verify_targets import select_targets, shard
 
     if args.all and args.targets:
         raise UsageError("give model ids / cards or --all, not both")
-    if args.dataset is not None and not args.dataset.is_dir():
-        raise UsageError(f"--dataset {args.dataset}: no such folder")
+    options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
+                      latency=args.latency, threads=args.threads, write=args.write)
     registry = load_registry_for(args)
     targets = shard(select_targets(registry, args.targets), args.shard)
-    options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
-                      latency=args.latency, threads=args.threads)
     entries = verify(targets, registry, options, args.settings, jobs=args.jobs)
     if args.write:
         for card, records in measured_by_card(entries).items():
-            write_records(card, records)
+            write_records(read_card(card), records)
             print(f"recorded {len(records)} measured record(s) in {card}", file=sys.stderr)
     if args.junit:
         args.junit.write_bytes(to_junit(entries))
     if args.json:
-        print_json(to_json(entries))
+        print_json(to_json(entries, strict=args.settings.strict))
     else:
         print(to_text(entries, verbose=args.verbose))
+    if args.settings.ci and (notice := ci_notice(entries)):
+        print(notice, file=sys.stderr)  # the last line a CI log shows
     return 1 if any(e.failed for e in entries) else 0

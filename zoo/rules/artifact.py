@@ -9,7 +9,7 @@ from typing import Any
 from zoo.cards import Card, declared_meaning
 from zoo.inspection import ModelInfo
 from zoo.rules.base import PARAMETER_RTOL, SCALE_RTOL, Check, Severity, check, parse_resolution
-from zoo.runtime import TensorInfo
+from zoo.tensors import TensorInfo
 
 
 def artifact_checks(card: Card, variant_id: str, info: ModelInfo) -> Iterator[Check]:
