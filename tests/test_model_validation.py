@@ -141,3 +141,13 @@ def test_a_few_mutants_through_the_real_command_line(tmp_path: Path) -> None:
             assert done.returncode in (0, 2) and "Traceback" not in done.stderr, done.stderr
             if done.returncode == 2:
                 assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+
+
+def test_evaluate_validates_the_file_before_any_interpreter(tmp_path: Path, capsys) -> None:
+    model = tb.read(DEMO)
+    EDITS["short weights"][0](model)
+    path = tb.write(model, tmp_path / "broken.tflite")
+    card = data_dir("model_cards") / "osnet_demo" / "card.yaml"
+    assert main(["evaluate", str(path), "--dataset", str(tmp_path), "--card", str(card)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"zoo: error: {path}: invalid TFLite model: "), err
