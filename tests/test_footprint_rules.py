@@ -88,7 +88,7 @@ def test_mcu_weights_flash_bands(factor: float, status: Status, severity: Severi
 def test_npu_weights_may_be_larger_never_smaller_and_unknown_targets_are_not_checked() -> None:
     fp = compute_footprint(DEMO_FILE)
     small = round(fp.weights_bytes / 1024 * 0.9, 2)
-    unknown = {**H7, "series": "STM32U5", "board": "B-U585I-IOT02A"}
+    unknown = {**H7, "series": "STM32L4", "board": "B-L475E-IOT01A"}
     card = _demo_card(_board_record("osnet_demo", N6, weights_flash=(small, "KiB")),
                       _board_record("osnet_demo", unknown, inference_time=(0.001, "ms"), inferences_per_second=(9e5, "inf/s")),
                       _board_record("osnet_demo", {**N6, "target": "MCU"}, inference_time=(0.001, "ms")))
@@ -96,7 +96,7 @@ def test_npu_weights_may_be_larger_never_smaller_and_unknown_targets_are_not_che
     assert _one(checks, "footprint.weights_flash").status is Status.FAIL
     unchecked = [c for c in checks if c.status is Status.NOT_CHECKED]
     assert [c.id for c in unchecked] == ["footprint.time", "footprint.rate", "footprint.time"]
-    assert "B-U585I-IOT02A MCU is not in targets.yaml" in unchecked[0].message
+    assert "B-L475E-IOT01A MCU is not in targets.yaml" in unchecked[0].message
 
 
 def test_a_stored_rate_beyond_the_peak_fails(tmp_path: Path) -> None:
