@@ -13,6 +13,7 @@ from typing import Any
 
 from zoo.cards import Card
 from zoo.metrics_catalog import METRICS, QUALITY, format_rate, inferences_per_second, quantity_of
+from zoo.protocols import record_protocol
 from zoo.registry import Registry
 from zoo.table_cells import format_cell
 from zoo.table_layout import markdown_table
@@ -149,6 +150,10 @@ def _columns(card: Card, registry: Registry | None, group: _Group) -> list[Colum
     if any("split" in r for r in records) and group.kind != "accuracy":
         cols.append(("Split", lambda r: r.get("split", "")))
     cols += _place_columns(group)
+    if group.kind == "accuracy" and (card.evaluation.get("protocol") or any("protocol" in r for r in records)):
+        cols.append(("Protocol", lambda r: record_protocol(card.evaluation, r)))  # figures differ between them
+    if any("kernels" in where(r) for r in records):
+        cols.append(("Kernels", lambda r: where(r).get("kernels", "")))  # host figures: optimized or reference
     cols += [_metric_column(group, m) for m in group.metrics]
     if _shows_rate(group):
         cols.append(_rate_cell(group))

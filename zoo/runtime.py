@@ -2,6 +2,13 @@
 
 Prefers ``ai-edge-litert`` (the maintained LiteRT wheel), then ``tflite_runtime``, then TensorFlow's
 bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``zoo.tensors.TensorInfo`` only.
+
+Two kernel sets (``KERNELS``), because the host and a microcontroller do not compute the same int8 outputs:
+
+- ``optimized``: the runtime's default kernels (XNNPACK and the optimized builtins), what a host deployment runs;
+- ``reference``: the runtime's reference kernels (``OpResolverType.BUILTIN_REF``), the portable integer
+  arithmetic that TensorFlow Lite Micro also implements, so their outputs are what an MCU computes
+  (``tests/test_kernels.py`` proves them bit-exact with ``tflite-micro``). Tens of times slower.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ModelFileError, RuntimeMissingError
+from zoo.errors import ModelFileError, RuntimeMissingError, UsageError
 from zoo.tensors import TensorInfo
 
 _CANDIDATES = (
@@ -22,6 +29,7 @@ _CANDIDATES = (
     ("tflite_runtime.interpreter", "tflite-runtime"),
     ("tensorflow.lite", "tensorflow"),
 )
+KERNELS = ("optimized", "reference")
 
 
 def _interpreter_module() -> tuple[Any, str]:
@@ -85,18 +93,37 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def check_kernels(kernels: str) -> str:
+    """``kernels`` if it names a kernel set, else a usage error listing them."""
+    if kernels not in KERNELS:
+        raise UsageError(f"unknown kernel set {kernels!r} (choose from {', '.join(KERNELS)})")
+    return kernels
+
+
+def _resolver_options(mod: Any, kernels: str) -> dict[str, Any]:
+    """Interpreter keyword arguments that select ``kernels`` (see the module docstring)."""
+    if check_kernels(kernels) == "optimized":
+        return {}
+    resolver = getattr(mod, "OpResolverType", None) or getattr(getattr(mod, "experimental", None), "OpResolverType", None)
+    if resolver is None:  # pragma: no cover - every supported runtime has had it since TF 2.5
+        raise RuntimeMissingError("this TFLite runtime cannot select reference kernels: pip install ai-edge-litert")
+    return {"experimental_op_resolver_type": resolver.BUILTIN_REF}
+
+
 class LoadedModel:
     """A TFLite model ready to run: its tensors and an ``invoke`` for one input batch."""
 
-    def __init__(self, path: str | Path, threads: int = 1) -> None:
+    def __init__(self, path: str | Path, threads: int = 1, kernels: str = "optimized") -> None:
         mod, _ = _interpreter_module()
         self.path = Path(path)
+        self.kernels = kernels
+        options = _resolver_options(mod, kernels)
         try:
             with _native_stderr_silenced():
-                self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads)
+                self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads, **options)
                 self._interp.allocate_tensors()
-        except ValueError as exc:
-            raise ModelFileError(f"not a loadable TFLite model ({exc})", path=self.path) from None
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFileError(f"not a loadable TFLite model: {_last_line(exc)}", path=self.path) from None
         self.inputs = [_tensor_info(d) for d in self._interp.get_input_details()]
         self.outputs = [_tensor_info(d) for d in self._interp.get_output_details()]
 
@@ -112,16 +139,29 @@ class LoadedModel:
             self._interp.set_tensor(info.index, array)
 
     def run(self) -> None:
-        """One inference on the inputs last fed."""
-        self._interp.invoke()
+        """One inference on the inputs last fed; the runtime's refusal becomes a one-line ``ModelFileError``."""
+        try:
+            self._interp.invoke()
+        except RuntimeError as exc:
+            raise ModelFileError(f"the TFLite runtime failed: {_last_line(exc)}", path=self.path) from None
 
 
-def load_model(path: str | Path, threads: int = 1) -> LoadedModel:
-    """Load a .tflite file; a file that is not a valid TFLite flatbuffer raises ``ModelFileError``."""
+def _last_line(exc: BaseException) -> str:
+    """The native runtime's messages span lines (node numbers, op names); the last one says what failed."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def load_model(path: str | Path, threads: int = 1, kernels: str = "optimized") -> LoadedModel:
+    """Load a .tflite file with the ``kernels`` set; a file that is not a valid TFLite flatbuffer raises
+    ``ModelFileError``."""
+    from zoo.sandbox import ensure_runs
+
     path = Path(path)
     if not path.is_file():
         raise ModelFileError("no such file", path=path)
-    return LoadedModel(path, threads=threads)
+    ensure_runs(path, check_kernels(kernels))  # a file that crashes the native runtime does so in a child, not here
+    return LoadedModel(path, threads=threads, kernels=kernels)
 
 
 def synthetic_input(info: TensorInfo, seed: str) -> np.ndarray:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from zoo.cli.common import MAX_THREADS, add_fetch_options, count, load_registry_for, print_json, resolve_target, seconds
+from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
+                             resolve_target, seconds)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--min-runs", type=count(1, 10_000_000), default=50, metavar="N",
                    help="at least N timed runs (default 50)")
     p.add_argument("--min-seconds", type=seconds, default=1.0, metavar="S", help="time at least S seconds (default 1)")
+    add_kernels_option(p)
     add_fetch_options(p)
     p.set_defaults(func=cmd_bench)
 
@@ -60,12 +62,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     path = resolve_target(args, args.target).path
     inspect_model(path)  # a corrupt file becomes a one-line error here, before the native loader sees it
-    result = measure_latency(path, threads=args.threads, warmup_s=args.warmup, min_runs=args.min_runs,
-                             min_seconds=args.min_seconds)
+    result = measure_latency(path, threads=args.threads, kernels=args.kernels, warmup_s=args.warmup,
+                             min_runs=args.min_runs, min_seconds=args.min_seconds)
     if args.json:
         print_json(result.to_json())
         return 0
-    print(f"{result.path}  ({result.runtime}, {result.cpu}, {result.threads} thread(s))")
+    print(f"{result.path}  ({result.runtime}, {result.kernels} kernels, {result.cpu}, {result.threads} thread(s))")
     print(f"init {result.init_ms:.2f} ms, first inference {result.first_ms:.2f} ms, warm-up runs {result.warmup_runs}")
     print(f"count {result.count}  mean {result.mean_ms:.3f}  std {result.std_ms:.3f}  min {result.min_ms:.3f}  "
           f"p5 {result.p5_ms:.3f}  p50 {result.p50_ms:.3f}  p95 {result.p95_ms:.3f}  max {result.max_ms:.3f} (ms)")
