@@ -243,10 +243,15 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
 
 
 def heading_dataset(heading: str) -> str:
-    """The data set a section heading names: ``... based on COCO Person dataset`` -> ``COCO Person``."""
+    """The data set a section heading names (``... based on COCO Person dataset``, ``Accuracy with ImageNet``),
+    else ``unspecified``: a heading such as ``Reference NPU inference time`` names none.
+
+    >>> heading_dataset("AP on COCO Person dataset (see below)"), heading_dataset("Reference **NPU** inference time")
+    ('COCO Person', 'unspecified')
+    """
     plain = clean_text(heading).replace("*", "")
-    found = re.search(r"(?:with|on|for)\s+(?:the\s+)?(.+?)\s+data\s*set", plain, re.I)
-    return found.group(1) if found else (plain or "unknown")
+    found = re.search(r"\b(?:with|on|for)\s+(?:the\s+)?(.+?)(?:\s+data\s*set\b|\s*\(|$)", plain, re.I)
+    return found.group(1).strip() if found and found.group(1).strip() else "unspecified"
 
 
 def dataset_details(line: str, dataset: dict[str, Any]) -> tuple[dict[str, Any], Counter[float]]:
