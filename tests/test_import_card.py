@@ -258,7 +258,8 @@ def test_cells_kept_as_text_are_warnings_with_their_line(tmp_path: Path, capsys)
     assert main(["import-card", str(source), "-o", str(tmp_path / "out" / "card.yaml")]) == 0
     out = capsys.readouterr()
     assert f"zoo: warning: {source}:28: 'Inference time (ms)' cell 'N/A' kept as text" in out.err
-    assert out.out.endswith("README.md (1 cell(s) kept as text)\n")
+    assert f"zoo: warning: {source}:26: column '%NPU' kept as text (1 cell(s), e.g. 'NA')" in out.err
+    assert out.out.endswith("README.md (2 note(s) of cells kept as text)\n")
 
 
 def test_crlf_card_imports_like_its_lf_twin(tmp_path: Path, capsys) -> None:

@@ -239,6 +239,10 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
         if extra:
             record["extra"] = extra
         out.records.append(record)
+    for name, c in extras.items():  # one line per column: text is what such columns usually hold
+        texts = [clean_text(r[c.index]) for r in table.rows if r[c.index].strip() and is_text(parse_cell(r[c.index]))]
+        if texts:
+            out.kept_as_text.append(f"{table.start + 1}: column {name!r} kept as text ({len(texts)} cell(s), e.g. {texts[0]!r})")
     return out
 
 

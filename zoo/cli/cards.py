@@ -161,7 +161,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if not args.json:
             for warning in r.warnings + r.kept_as_text:
                 print(f"zoo: warning: {warning}", file=sys.stderr)
-            kept = f" ({len(r.kept_as_text)} cell(s) kept as text)" if r.kept_as_text else ""
+            kept = f" ({len(r.kept_as_text)} note(s) of cells kept as text)" if r.kept_as_text else ""
             print(f"wrote {r.card}\nwrote {r.readme}{kept}")
     if args.json:
         print_json(results[0] if len(results) == 1 else {"cards": results, "failed": failed})
