@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from zoo import import_sections as sections
 from zoo import import_tables as read
 from zoo.card_tables import regions as render_regions
 from zoo.cards import Card, arxiv_problem, load_card
@@ -114,18 +115,18 @@ class _Card:
         """Read one table into the card; the region that renders it back (several tensor tables share ``io``)."""
         first = read.header_key(table.headers[0])
         if first.startswith("network information") and len(table.headers) >= 2 and "network" not in taken:
-            fields, others = read.network(table)
+            fields, others = sections.network(table)
             self.fields |= {k: v for k, v in fields.items() if k not in self.fields}
             self.details += [{"name": k or "-", "value": v or "-"} for k, v in others]
             return _unique("network", taken)
-        which = read.is_tensor_table(table)
+        which = sections.is_tensor_table(table)
         if which:
             if which not in self.fields:
-                self.fields[which], assumed = read.tensors(table)
+                self.fields[which], assumed = sections.tensors(table)
                 self.warnings += [f"{self.source.path}:{a}" for a in assumed]
             return "io" if "io" in taken else _unique("io", taken)  # one region renders inputs and outputs
         if first == "platform" and len(table.headers) >= 3 and "platforms" not in taken:
-            self.fields["platforms"] = read.platforms(table)
+            self.fields["platforms"] = sections.platforms(table)
             return _unique("platforms", taken)
         cols = read.columns(table)
         read.keep_published_rates(table, cols)
@@ -207,7 +208,7 @@ def _dataset_details(acc: _Card, source: Source, placed: list[tuple[Table, str]]
         ids = {r["dataset"] for r in rows}
         if len(ids) != 1 or "measured_on" in rows[0]:
             continue
-        dataset, want = read.dataset_details(line, acc.datasets[ids.pop()])
+        dataset, want = sections.dataset_details(line, acc.datasets[ids.pop()])
         sentence = dataset_sentence(dataset) or ""
         if want == Counter(numbers_in(sentence)) and "quotation" not in line.lower():
             acc.datasets[dataset["id"]] = dataset
