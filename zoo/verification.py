@@ -23,6 +23,7 @@ from zoo.rules.accuracy import accuracy_claim_checks
 from zoo.rules.artifact import artifact_checks
 from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
 from zoo.rules.card import record_checks
+from zoo.sandbox import ensure_runs
 from zoo.settings import Settings
 from zoo.verify_options import Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verify_targets import Target
@@ -133,6 +134,12 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
     if not same:
         return
     checks.append(check("artifact.readable", True, f"{info.op_count} ops, {info.parameters:,} parameters"))
+    try:
+        ensure_runs(path)
+    except ZooError as exc:
+        checks.append(check("artifact.runs", False, exc.lines()[0]))
+        return
+    checks.append(check("artifact.runs", True, "one inference runs in the TFLite runtime (tried in a child process)"))
     checks.append(_golden_check(artifact, path))
     if card is None:  # card.variant already says why; the file's own checks above still ran
         return
