@@ -82,7 +82,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("parameters.count", Severity.ERROR, f"declared parameters within {PARAMETER_RTOL:.0%} of the file's", True),
     Rule("parameters.published", Severity.INFO, "the upstream parameter figure against the file's"),
     Rule("golden", Severity.ERROR, "golden inputs reproduce their stored outputs within one quantization step", True),
-    Rule("accuracy", Severity.ERROR, "a claimed accuracy figure is reproduced within the tolerance"),
+    Rule("kernels.agreement", Severity.INFO, "optimized vs reference kernels on the golden inputs (--kernels both)"),
+    Rule("accuracy", Severity.ERROR, "a claimed accuracy figure is reproduced under its protocol within the tolerance"),
     Rule("latency.host", Severity.WARNING, f"host latency within x{LATENCY_RATIO_WARN} of the card's host record"),
 )}
 
