@@ -240,7 +240,7 @@ def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, o
     for protocol in protocols:
         for kernels in options.kernel_sets:
             result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance,
-                              protocol=protocol, kernels=kernels)
+                              protocol=protocol, kernels=kernels, progress=options.progress)
             measured = result.as_percent(ndigits=None)
             entry.measured.append({
                 "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,

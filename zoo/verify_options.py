@@ -38,6 +38,7 @@ class Options:
     write: bool = False  # measurements are recorded in the cards, so measuring without a claim is the point
     protocol: str | None = None  # measure under this protocol only; default: the protocols the card's claims use
     kernels: str = "optimized"  # a kernel set of zoo.runtime.KERNELS, or "both"
+    progress: bool = False  # a bar while features are extracted (reference kernels take minutes)
 
     def __post_init__(self) -> None:
         check_tolerance(self.tolerance_pp, "--tolerance-pp")

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json
+from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
+                            show_progress)
 from zoo.protocols import PROTOCOLS
 
 
@@ -48,7 +49,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError("give model ids / cards or --all, not both")
     options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
                       latency=args.latency, threads=args.threads, write=args.write, protocol=args.protocol,
-                      kernels=args.kernels)
+                      kernels=args.kernels, progress=show_progress(args))
     registry = load_registry_for(args)
     targets = shard(select_targets(registry, args.targets), args.shard)
     entries = verify(targets, registry, options, args.settings, jobs=args.jobs)
