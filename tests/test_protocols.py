@@ -144,3 +144,16 @@ def test_shipped_cards_name_the_protocol_of_their_figures():
     cards = {path.parent.name: load_card(path) for path in default_card_paths()}
     assert cards["osnet_demo"].evaluation["protocol"] == "market1501"  # measured here with zoo evaluate
     assert cards["osnet"].evaluation["protocol"] == cards["mobilenetv2_reid"].evaluation["protocol"] == "st-modelzoo"
+
+
+@pytest.mark.parametrize("method", ["nearest", "bilinear"])
+def test_resize_to_the_same_size_is_tensorflows_identity(tf, method):
+    from zoo.preprocessing import resize
+
+    values = np.random.default_rng(3).normal(0, 50, (256, 128, 3)).astype(np.float32)
+    np.testing.assert_array_equal(resize(values, 256, 128, method), tf.image.resize(values, (256, 128), method).numpy())
+    pixels = values.astype(np.uint8)
+    theirs = tf.image.resize(pixels, (256, 128), method).numpy()
+    ours = resize(pixels, 256, 128, method)
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)

@@ -21,6 +21,7 @@ from typing import Any
 from zoo.documents import Document, load_yaml, schema_problems
 from zoo.errors import ConfigError, InvalidDataError, UsageError
 from zoo.metrics_catalog import quantity_of, unit_problem
+from zoo.protocols import record_protocol
 from zoo.registry import Registry
 from zoo.resources import data_dir, load_schema
 
@@ -172,6 +173,11 @@ class Card:
     def distance(self) -> str:
         """The distance the card's figures were computed with (cosine unless it says otherwise)."""
         return str(self.evaluation.get("distance", "cosine"))
+
+    @property
+    def protocol(self) -> str:
+        """The evaluation protocol of the card's accuracy figures (``zoo.protocols``; market1501 unless it says)."""
+        return record_protocol(self.evaluation, {})
 
     @property
     def performance(self) -> list[dict[str, Any]]:

@@ -136,7 +136,8 @@ class _Demo:
 
         card = self.card
         dataset_id = _generated_dataset(card)
-        result = evaluate(self.file, self.dataset, preprocessing=card.preprocessing, distance=card.distance)
+        result = evaluate(self.file, self.dataset, preprocessing=card.preprocessing, distance=card.distance,
+                          protocol=card.protocol)
         measured = result.as_percent(ndigits=None)
         claims = accuracy_claim_checks(card, self.model.id, dataset_id, measured, self.tolerance_pp)
         if not claims:

@@ -6,8 +6,8 @@ dequantized; the kernel set (``zoo.runtime.KERNELS``) which arithmetic the inter
 Each worker thread owns its own interpreter (one interpreter must not be shared between threads) and
 runs whole images: the image decoders (simplejpeg, Pillow) and the LiteRT ``invoke`` release the GIL, so
 with N workers N images are in flight and the decode of one hides behind the invoke of another. Threads
-rather than processes: the reference kernels (about 80 ms an image) scale the same way with no pickling
-or per-process start-up (``benchmarks/bench_kernels.py`` measures it).
+rather than processes also for the reference kernels (about 80 ms an image): a process pool was no faster
+in ``benchmarks/bench_kernels.py`` and adds start-up and pickling.
 """
 
 from __future__ import annotations

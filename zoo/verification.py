@@ -25,7 +25,8 @@ from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Stat
 from zoo.rules.card import record_checks
 from zoo.sandbox import ensure_runs
 from zoo.settings import Settings
-from zoo.verify_options import Options, check_dataset_options, claims_accuracy, dataset_id_for
+from zoo.protocols import record_protocol
+from zoo.verify_options import ACCURACY_METRICS, Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verify_targets import Target
 
 
@@ -141,6 +142,8 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
         return
     checks.append(check("artifact.runs", True, "one inference runs in the TFLite runtime (tried in a child process)"))
     checks.append(_golden_check(artifact, path))
+    if options.kernels == "both":
+        checks.append(_kernel_agreement_check(artifact, path))
     if card is None:  # card.variant already says why; the file's own checks above still ran
         return
     checks += list(artifact_checks(card, artifact.model_id, info))
@@ -148,7 +151,7 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
     if options.dataset is not None:
         checks += _accuracy_checks(entry, artifact, path, card, options, info)
     if options.latency:
-        checks.append(_latency_check(entry, artifact, path, card, options, info))
+        checks += [_latency_check(entry, artifact, path, card, options, info, k) for k in options.kernel_sets]
 
 
 def _footprint_checks(card: Card, artifact: Artifact, path: Path, registry: Registry) -> list[Check]:
@@ -183,11 +186,26 @@ def _golden_check(artifact: Artifact, path: Path) -> Check:
                  "or the runtime changed", max_diff=result.max_diff, mismatches=result.mismatches)
 
 
-def _host(options: Options) -> dict[str, Any]:
+def _kernel_agreement_check(artifact: Artifact, path: Path) -> Check:
+    """How far the host's optimized kernels are from the reference kernels (what an MCU computes)."""
+    from zoo.goldens import kernel_agreement, load_golden
+
+    if artifact.golden is None:
+        return not_checked("kernels.agreement", f"the registry has no golden inputs for {artifact.file} (golden: key)",
+                           severity=Severity.INFO)
+    agreement = kernel_agreement(path, load_golden(artifact.golden))
+    return check("kernels.agreement", True, f"optimized vs reference kernels on {agreement.cases} golden inputs: "
+                 f"{agreement.differing_share:.1%} of {agreement.values} outputs differ, by at most "
+                 f"{agreement.max_steps:g} quantization steps (reference = what TFLM on an MCU computes)",
+                 severity=Severity.INFO, **agreement.to_json())
+
+
+def _host(options: Options, kernels: str) -> dict[str, Any]:
     from zoo.latency import cpu_model
     from zoo.runtime import runtime_name
 
-    return {"kind": "host", "runtime": runtime_name(), "cpu": cpu_model(), "threads": options.threads}
+    return {"kind": "host", "runtime": runtime_name(), "cpu": cpu_model(), "threads": options.threads,
+            "kernels": kernels}
 
 
 def _resolution(info: ModelInfo, channels: bool) -> str:
@@ -195,33 +213,56 @@ def _resolution(info: ModelInfo, channels: bool) -> str:
     return "x".join(str(d) for d in (dims if channels else dims[:2]))
 
 
+def _claimed_protocols(card: Card, variant: str, dataset_id: str, options: Options) -> list[str]:
+    """The protocols to measure under: ``--protocol``, else those of the card's claims (else the card's)."""
+    if options.protocol:
+        return [options.protocol]
+    claims = [record_protocol(card.evaluation, r) for r in card.records(variant) if r.get("dataset") == dataset_id
+              and set(ACCURACY_METRICS) & set(r.get("values") or {})]
+    return list(dict.fromkeys(claims)) or [card.protocol]
+
+
 def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,
                      info: ModelInfo) -> list[Check]:
+    """Accuracy under each protocol the claims use and each kernel set asked for; a claim is compared only with
+    a measurement under its own protocol (and, for a record naming them, its kernels)."""
     from zoo.evaluation import evaluate
 
     dataset_id = dataset_id_for(card, options)
     if dataset_id is None or not (options.write or claims_accuracy(card, artifact.model_id, dataset_id)):
         what = f"dataset {dataset_id!r}" if dataset_id else f"a dataset named like {options.dataset.name!r}"
         return [not_checked("accuracy", f"the card claims no accuracy of {artifact.model_id} on {what}")]
-    result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance)
-    measured = result.as_percent(ndigits=None)
-    summary = ", ".join(f"{k} {v:.2f} %" for k, v in measured.items())
-    entry.measured.append({
-        "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,
-        "resolution": _resolution(info, channels=False), "origin": "measured", "measured_on": _host(options),
-        "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
-    })
-    checks = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp)
-    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; recorded by --write, nothing "
-                            "to compare yet", severity=Severity.INFO, measured=measured)]
+    protocols = _claimed_protocols(card, artifact.model_id, dataset_id, options)
+    checks = [not_checked("accuracy", f"performance[{i}] is under the {record_protocol(card.evaluation, r)} protocol; "
+                          f"measured under {protocols[0]} only (--protocol)")
+              for i, r in enumerate(card.performance) if r.get("variant") == artifact.model_id
+              and r.get("dataset") == dataset_id and record_protocol(card.evaluation, r) not in protocols]
+    for protocol in protocols:
+        for kernels in options.kernel_sets:
+            result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance,
+                              protocol=protocol, kernels=kernels, progress=options.progress)
+            measured = result.as_percent(ndigits=None)
+            entry.measured.append({
+                "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,
+                "resolution": _resolution(info, channels=False), "origin": "measured",
+                **({} if protocol == card.protocol else {"protocol": protocol}), "measured_on": _host(options, kernels),
+                "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
+            })
+            compared = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp,
+                                             protocol=protocol, kernels=kernels, unnamed_kernels=options.kernel_sets[0])
+            summary = ", ".join(f"{k} {v:.2f} %" for k, v in measured.items())
+            checks += compared or [check("accuracy", True, f"measured on {dataset_id}: {summary} ({protocol} protocol, "
+                                         f"{kernels} kernels); no claim under these to compare", severity=Severity.INFO,
+                                         measured=measured, protocol=protocol, kernels=kernels)]
+    return checks
 
 
 def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,
-                   info: ModelInfo) -> Check:
+                   info: ModelInfo, kernels: str) -> Check:
     from zoo.latency import measure_latency
 
-    result = measure_latency(path, threads=options.threads)
-    host = _host(options)
+    result = measure_latency(path, threads=options.threads, kernels=kernels)
+    host = _host(options, kernels)
     datasets = [d.get("id") for d in card.datasets]
     entry.measured.append({
         "variant": artifact.model_id, **({"dataset": datasets[0]} if datasets else {}), "format": artifact.precision,
@@ -230,10 +271,13 @@ def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, opt
     })
     same = [r for r in card.records(artifact.model_id, kind="host")
             if r["measured_on"].get("cpu") == host["cpu"] and r["measured_on"].get("threads") == options.threads
+            and r["measured_on"].get("kernels", "optimized") == kernels
             and "inference_time" in (r.get("values") or {})]
-    measured = f"{result.mean_ms:.2f} ms mean over {result.count} runs ({host['cpu']}, {options.threads} thread(s))"
+    measured = (f"{result.mean_ms:.2f} ms mean over {result.count} runs ({host['cpu']}, {options.threads} thread(s), "
+                f"{kernels} kernels)")
     if not same:
-        return check("latency.host", True, f"{measured}; the card has no host record for this CPU and thread count",
+        return check("latency.host", True, f"{measured}; the card has no host record for this CPU, thread count and "
+                     "kernel set",
                      severity=Severity.INFO, **result.to_json())
     recorded = float(same[-1]["values"]["inference_time"]["value"])
     ratio = result.mean_ms / recorded

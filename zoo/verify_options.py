@@ -18,7 +18,9 @@ from pathlib import Path
 
 from zoo.cards import Card
 from zoo.errors import UsageError
+from zoo.protocols import get_protocol
 from zoo.rules.base import TOLERANCE_PP
+from zoo.runtime import KERNELS
 from zoo.verify_targets import Target
 
 ACCURACY_METRICS = ("mAP", "rank1", "rank5", "rank10", "mINP")  # what an evaluation measures, in %
@@ -34,13 +36,25 @@ class Options:
     latency: bool = False
     threads: int = 1
     write: bool = False  # measurements are recorded in the cards, so measuring without a claim is the point
+    protocol: str | None = None  # measure under this protocol only; default: the protocols the card's claims use
+    kernels: str = "optimized"  # a kernel set of zoo.runtime.KERNELS, or "both"
+    progress: bool = False  # a bar while features are extracted (reference kernels take minutes)
 
     def __post_init__(self) -> None:
         check_tolerance(self.tolerance_pp, "--tolerance-pp")
+        if self.protocol is not None:
+            get_protocol(self.protocol)
+        if self.kernels not in (*KERNELS, "both"):
+            raise UsageError(f"--kernels {self.kernels}: choose from {', '.join(KERNELS)}, both")
         if self.threads < 1:
             raise UsageError(f"--threads {self.threads}: give at least 1")
         if self.dataset_id is not None and self.dataset is None:
             raise UsageError("--dataset-id names the card dataset that --dataset DIR holds; give --dataset too")
+
+    @property
+    def kernel_sets(self) -> tuple[str, ...]:
+        """The kernel sets to measure with, optimized first."""
+        return KERNELS if self.kernels == "both" else (self.kernels,)
 
 
 def check_tolerance(value: float, option: str) -> float:

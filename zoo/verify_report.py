@@ -86,12 +86,16 @@ def to_junit(entries: list[Entry]) -> bytes:
                               failures=str(counts[Status.FAIL]), skipped=str(counts[Status.NOT_CHECKED]), errors="0")
         for c in e.checks:
             name = f"{c.id}[{c.details['record']}]" if "record" in c.details else c.id
-            case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}", name=name)
+            how = ", ".join(f"{c.details[k]} {k}" for k in ("protocol", "kernels") if k in c.details)
+            case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}",
+                                 name=f"{name} ({how})" if how else name)  # a figure says how it was made
             if c.status is Status.FAIL:
                 ET.SubElement(case, "failure", message=c.message, type=c.severity.value).text = c.message
             elif c.status is Status.NOT_CHECKED:
                 ET.SubElement(case, "skipped", message=c.message)
             elif c.status is Status.WARN:
                 ET.SubElement(case, "system-out").text = f"warning: {c.message}"
+            elif "measured" in c.details or "kernels" in c.details:  # figures: shown, with how they were measured
+                ET.SubElement(case, "system-out").text = c.message
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)

@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import MAX_THREADS, add_fetch_options, count, load_registry_for, print_json
+from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
+                            show_progress)
+from zoo.protocols import PROTOCOLS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--jobs", type=count(1, MAX_THREADS), default=1, metavar="N", help="verify N models in parallel")
     p.add_argument("--shard", metavar="I/N", help="only the I-th of N deterministic shares of the models (CI)")
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write a JUnit XML report")
+    p.add_argument("--protocol", choices=tuple(PROTOCOLS), help="measure accuracy under this protocol only (default: "
+                   "each protocol the card's claims use); claims under another are not checked")
+    add_kernels_option(p, both=True)
     p.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
     add_fetch_options(p)
     p.set_defaults(func=cmd_verify)
@@ -43,7 +48,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.all and args.targets:
         raise UsageError("give model ids / cards or --all, not both")
     options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
-                      latency=args.latency, threads=args.threads, write=args.write)
+                      latency=args.latency, threads=args.threads, write=args.write, protocol=args.protocol,
+                      kernels=args.kernels, progress=show_progress(args))
     registry = load_registry_for(args)
     targets = shard(select_targets(registry, args.targets), args.shard)
     entries = verify(targets, registry, options, args.settings, jobs=args.jobs)

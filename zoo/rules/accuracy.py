@@ -1,22 +1,31 @@
-"""Accuracy claims of a card against figures measured here."""
+"""Accuracy claims of a card against figures measured here, under the same evaluation protocol."""
 
 from __future__ import annotations
 
 from zoo.cards import Card
+from zoo.protocols import record_protocol
 from zoo.rules.base import Check, check
 
 
 def accuracy_claim_checks(card: Card, variant_id: str, dataset_id: str, measured: dict[str, float],
-                          tolerance_pp: float) -> list[Check]:
+                          tolerance_pp: float, *, protocol: str | None = None, kernels: str = "optimized",
+                          unnamed_kernels: str = "optimized") -> list[Check]:
     """Each accuracy figure (%) the card claims for ``variant_id`` on ``dataset_id``, against ``measured`` (%).
 
     Measured records count as claims too: ``--write`` put them there, and a re-measure must reproduce them.
     Both sides are compared at the claim's printed precision plus the tolerance, so 88.91 claimed and
-    88.9149 measured agree at tolerance 0.
+    88.9149 measured agree at tolerance 0. With ``protocol``, only claims under that protocol (a record's
+    own, else the card's ``evaluation.protocol``) are compared, and only with a measurement under the
+    record's kernels (``measured_on.kernels``; a record that names none is taken as ``unnamed_kernels``'s):
+    figures computed another way are not evidence either way.
     """
     checks = []
     for i, record in enumerate(card.performance):
         if record.get("variant") != variant_id or record.get("dataset") != dataset_id:
+            continue
+        under = record_protocol(card.evaluation, record)
+        record_kernels = (record.get("measured_on") or {}).get("kernels", unnamed_kernels)
+        if protocol is not None and (under != protocol or record_kernels != kernels):
             continue
         for metric, value in (record.get("values") or {}).items():
             if metric not in measured or not isinstance(value, dict):
@@ -24,9 +33,10 @@ def accuracy_claim_checks(card: Card, variant_id: str, dataset_id: str, measured
             diff = measured[metric] - float(value["value"])
             ok = abs(diff) <= tolerance_pp + _half_step(value["value"])
             checks.append(check(f"accuracy.{metric}", ok, f"performance[{i}]: {metric} claimed {value['value']} %, "
-                                f"measured {measured[metric]:.2f} % ({diff:+.2f} pp, tolerance {tolerance_pp} pp)"
-                                + ("" if ok else "; correct the claim or the file"), claimed=value["value"],
-                                measured=round(measured[metric], 4)))
+                                f"measured {measured[metric]:.2f} % ({diff:+.2f} pp, tolerance {tolerance_pp} pp; "
+                                f"{under} protocol, {kernels} kernels)" + ("" if ok else "; correct the claim or the file"),
+                                claimed=value["value"], measured=round(measured[metric], 4), protocol=under,
+                                kernels=kernels, record=i))
     return checks
 
 

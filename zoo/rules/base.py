@@ -85,7 +85,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("parameters.count", Severity.ERROR, f"declared parameters within {PARAMETER_RTOL:.0%} of the file's", True),
     Rule("parameters.published", Severity.INFO, "the upstream parameter figure against the file's"),
     Rule("golden", Severity.ERROR, "golden inputs reproduce their stored outputs within one quantization step", True),
-    Rule("accuracy", Severity.ERROR, "a claimed accuracy figure is reproduced within the tolerance"),
+    Rule("kernels.agreement", Severity.INFO, "optimized vs reference kernels on the golden inputs (--kernels both)"),
+    Rule("accuracy", Severity.ERROR, "a claimed accuracy figure is reproduced under its protocol within the tolerance"),
     Rule("footprint.weights_flash", Severity.ERROR, f"MCU weights flash within {WEIGHTS_FLASH_RTOL:.0%} of the file's "
          f"constant buffers (a warning up to {WEIGHTS_FLASH_ERROR_RTOL:.0%}); NPU weights flash at least them", True),
     Rule("footprint.ram", Severity.ERROR, "internal + external RAM at least the activation lower bound", True),
