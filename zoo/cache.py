@@ -154,8 +154,7 @@ class Cache:
             blob.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part.path, blob)
             os.chmod(blob, 0o444)
-        self._write_record(artifact.sha256, source, [])
-        return self._link_view(artifact)
+        return self._link_view(artifact, {"source": source})
 
     def entries(self) -> list[Entry]:
         """Every blob in the store with what its record says about it; anything else there is ignored."""
@@ -231,17 +230,22 @@ class Cache:
         return record if isinstance(record, dict) else {}
 
     def _write_record(self, sha256: str, source: str | None, names: list[str]) -> None:
+        """Not fsynced: a lost or torn record only makes the next use re-hash the blob."""
         st = self.blob(sha256).stat()
         record = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "source": source,
                   "names": sorted(set(names))}
-        write_atomic(self._record_path(sha256), json.dumps(record, indent=1))
+        write_atomic(self._record_path(sha256), json.dumps(record, indent=1), durable=False)
 
-    def _link_view(self, artifact: Artifact) -> Path:
-        """Make ``models/<id>/<file>`` point at the blob: symlink, else hardlink, else copy."""
+    def _link_view(self, artifact: Artifact, record: dict | None = None) -> Path:
+        """Make ``models/<id>/<file>`` point at the blob: symlink, else hardlink, else copy.
+
+        ``record`` is the blob's record when the caller has just made it (a commit): written once, here.
+        """
         view, blob = self.view(artifact), self.blob(artifact.sha256)
         name = f"{artifact.model_id}/{artifact.file}"
-        record = self._record(artifact.sha256)
-        if name in record.get("names", []) and _same_file(view, blob):
+        fresh = record is not None
+        record = record if fresh else self._record(artifact.sha256)
+        if not fresh and name in record.get("names", []) and _same_file(view, blob):
             return view
         with os_errors(view):
             view.parent.mkdir(parents=True, exist_ok=True)
