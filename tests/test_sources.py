@@ -188,3 +188,16 @@ def test_an_endless_body_is_cut_off_at_the_expected_size(http_server):
     with pytest.raises(IntegrityError, match="more than the expected 300000 bytes"):
         fetch(artifact(http_server.add("inf/gen_int8.tflite", DATA, "endless")))
     assert cache_files() == []
+
+
+def test_a_redirect_loop_is_named_as_such(http_server):
+    http_server.redirects["/loop/a"] = "/loop/b"
+    http_server.redirects["/loop/b"] = "/loop/a"
+    with pytest.raises(SourceUnavailableError, match="TooManyRedirects"):
+        fetch(artifact(f"{http_server.url}/loop/a"))
+
+
+def test_a_refused_connection_is_named_as_such(http_server):
+    http_server.stop()
+    with pytest.raises(SourceUnavailableError, match="connection failed"):
+        fetch(artifact(f"{http_server.url}/gone/gen_int8.tflite"))

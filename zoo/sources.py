@@ -139,12 +139,16 @@ def _describe(exc: Exception) -> str:
 
     if isinstance(exc, (requests.Timeout, TimeoutError)) or "timed out" in str(exc).lower():
         return "timed out"
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, http.client.HTTPException, OSError)):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection dropped mid-transfer"
     if isinstance(exc, requests.exceptions.ProxyError):
         return "proxy refused the connection"
     if isinstance(exc, requests.ConnectionError):
         return "connection failed"
+    if isinstance(exc, requests.RequestException):  # an OSError too: ask before the socket errors below
+        return type(exc).__name__
+    if isinstance(exc, (http.client.HTTPException, OSError)):  # the body, read straight from the socket
+        return "connection dropped mid-transfer"
     return type(exc).__name__
 
 
