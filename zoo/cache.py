@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoo.errors import IntegrityError, UsageError
+from zoo.errors import FileAccessError, IntegrityError, UsageError
 from zoo.files import os_errors, safe_name, sha256_file, write_atomic
 from zoo.partial import PartialFile, Progress
 from zoo.sources import redact
@@ -137,7 +137,8 @@ class Cache:
                 self.remove(artifact.sha256)
                 return None
         if not fresh:
-            self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
+            with contextlib.suppress(FileAccessError):  # the record only saves a re-hash; a read-only cache serves
+                self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
         return self._link_view(artifact)
 
     def source(self, sha256: str) -> str | None:
@@ -245,7 +246,10 @@ class Cache:
         name = f"{artifact.model_id}/{artifact.file}"
         fresh = record is not None
         record = record if fresh else self._record(artifact.sha256)
-        if not fresh and name in record.get("names", []) and _same_file(view, blob):
+        if not fresh and _same_file(view, blob):
+            if name not in record.get("names", []):
+                with contextlib.suppress(FileAccessError):  # as above: a read-only cache still serves the view
+                    self._write_record(artifact.sha256, record.get("source"), [*record.get("names", []), name])
             return view
         with os_errors(view):
             view.parent.mkdir(parents=True, exist_ok=True)
