@@ -358,5 +358,7 @@ def test_a_read_only_cache_whose_records_are_stale_still_serves(tmp_path):
         record.write_text(record.read_text().replace('"gen/g.tflite"', '"gen/other.tflite"'))
     with read_only(cache_dir()):
         warm = zoo("pull", "gen", "--registry", str(registry))
+        verified = zoo("cache", "verify")
     assert warm.returncode == 0, warm.stderr
     assert hashlib.sha256(Path(warm.stdout.strip()).read_bytes()).hexdigest() == SHA
+    assert verified.returncode == 0 and "ok" in verified.stdout, verified.stderr

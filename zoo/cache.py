@@ -177,7 +177,8 @@ class Cache:
         for entry in self.entries():
             ok = sha256_file(entry.path) == entry.sha256
             if ok:
-                self._write_record(entry.sha256, entry.source, list(entry.names))
+                with contextlib.suppress(FileAccessError):  # advisory, as in lookup
+                    self._write_record(entry.sha256, entry.source, list(entry.names))
             else:
                 self.remove(entry.sha256)
             results.append((entry, ok))
