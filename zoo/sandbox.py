@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.errors import ModelFileError
@@ -34,21 +35,39 @@ def ensure_runs(path: str | Path, kernels: str = "optimized") -> None:
     with _lock:
         if key in _probed:
             return
-    try:
-        done = subprocess.run([sys.executable, "-m", "zoo.sandbox", str(path), kernels], capture_output=True,
-                              text=True, timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
-        raise ModelFileError(f"the TFLite runtime did not finish one inference in {PROBE_TIMEOUT_S:g} s",
-                             path=path) from None
+    done = run_python(["-m", "zoo.sandbox", str(path), kernels], PROBE_TIMEOUT_S)
+    if done is None:
+        raise ModelFileError(f"the TFLite runtime did not finish one inference in {PROBE_TIMEOUT_S:g} s", path=path)
     if done.returncode < 0:
-        name = signal.Signals(-done.returncode).name
-        raise ModelFileError(f"the TFLite runtime crashed ({name}) running this file: it is malformed", path=path)
+        raise ModelFileError(f"the TFLite runtime crashed ({signal_name(done.returncode)}) running this file: it is "
+                             "malformed", path=path)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         raise ModelFileError(lines[-1] if lines else f"the TFLite runtime failed (exit {done.returncode})",
                              path=path)
     with _lock:
         _probed.add(key)
+
+
+def run_python(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
+    """This Python on ``args`` in a child with no stdin, output captured as text; None when it timed out."""
+    try:
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True, errors="replace",
+                              timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def signal_name(returncode: int) -> str:
+    """``SIGSEGV`` for a child that returned -11.
+
+    >>> signal_name(-11), signal_name(-99)
+    ('SIGSEGV', 'signal 99')
+    """
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
 
 
 def _probe(path: str, kernels: str) -> int:

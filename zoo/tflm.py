@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import signal
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.errors import ModelFileError, RuntimeMissingError
+from zoo.sandbox import run_python, signal_name
 
 INSTALL_HINT = "TFLM figures need the tflite-micro package: pip install 'zoo[mcu]'"
 TIMEOUT_S = 120.0
@@ -63,13 +61,11 @@ def tflm_arena(path: str | Path, first_guess: int) -> TflmArena:
 
 def _run(path: Path, arena: int) -> tuple[TflmArena | None, str]:
     """One child run: the figures, or None and why not."""
-    try:
-        done = subprocess.run([sys.executable, "-I", "-c", _CHILD, str(path), str(arena)], capture_output=True,
-                              text=True, errors="replace", timeout=TIMEOUT_S, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired:
+    done = run_python(["-I", "-c", _CHILD, str(path), str(arena)], TIMEOUT_S)
+    if done is None:
         return None, f"no answer within {TIMEOUT_S:.0f} s"
     if done.returncode < 0:
-        return None, f"TFLM crashed ({_signal_name(-done.returncode)})"
+        return None, f"TFLM crashed ({signal_name(done.returncode)})"
     found = {k: int(v) for k, v in _LINE.findall(done.stderr)}
     if done.returncode == 0 and {"head", "tail"} <= found.keys():
         return TflmArena(found["head"], found["tail"], found.get("total", found["head"] + found["tail"])), ""
@@ -77,9 +73,3 @@ def _run(path: Path, arena: int) -> tuple[TflmArena | None, str]:
     native = next((line for line in said if "ailed" in line or "nsupported" in line or "find op" in line), None)
     return None, native or (said[-1] if said else f"exit status {done.returncode}")
 
-
-def _signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
