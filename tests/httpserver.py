@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-BEHAVIOURS = ("ok", "truncate", "drop_once", "error_once", "slow", "slow_body", "no_range")
+BEHAVIOURS = ("ok", "truncate", "drop_once", "error_once", "slow", "slow_body", "no_range", "gzip", "endless")
 
 
 @dataclass
@@ -100,6 +100,9 @@ def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
                 return
             if how == "slow":
                 time.sleep(state.delay)
+            if how in ("gzip", "endless"):
+                self._misbehave(data, how)
+                return
             start = 0
             rng = self.headers.get("Range")
             if rng and how != "no_range":
@@ -126,6 +129,28 @@ def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
                     time.sleep(state.delay / 10)
                 return
             self.wfile.write(body)
+
+        def _misbehave(self, data: bytes, how: str) -> None:
+            """gzip: a compressed body although identity was asked for; endless: the bytes, then more, forever
+            (no Content-Length, so only the client can stop it)."""
+            import gzip
+
+            self.send_response(200)
+            if how == "gzip":
+                body = gzip.compress(data)
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                while True:
+                    self.wfile.write(data)
+            except OSError:  # the client hung up: what it should do
+                pass
 
     return Handler
 

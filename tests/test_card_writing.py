@@ -41,3 +41,17 @@ def test_a_card_that_does_not_parse_is_left_untouched(tmp_path: Path) -> None:
     with pytest.raises(InvalidDataError):
         write_records(read_card(card), [_record(1.0)])
     assert card.read_bytes() == before and list(tmp_path.iterdir()) == [card]
+
+
+def test_a_card_keeps_its_bom_mode_and_link_when_records_are_written(tmp_path: Path) -> None:
+    """An editor's BOM, the file's mode and a symlinked card survive --write (one BOM, still parses)."""
+    real = tmp_path / "shared" / "card.yaml"
+    real.parent.mkdir()
+    real.write_bytes(b"\xef\xbb\xbf" + (data_dir("model_cards") / "osnet" / "card.yaml").read_bytes())
+    real.chmod(0o664)
+    card = tmp_path / "card.yaml"
+    card.symlink_to(real)
+    write_records(read_card(card), [_record(2.5)])
+    assert card.is_symlink() and real.read_bytes().startswith(b"\xef\xbb\xbf") and real.read_bytes()[3:6] != b"\xef\xbb\xbf"
+    assert (real.stat().st_mode & 0o777) == 0o664
+    assert [r["origin"] for r in load_yaml(real).data["performance"]][-1] == "measured"

@@ -320,3 +320,45 @@ def test_building_the_cli_imports_no_interpreter_nor_numpy():
     from zoo.runtime import KERNELS as RUNTIME_KERNELS
 
     assert KERNELS == RUNTIME_KERNELS
+
+
+def test_on_a_terminal_pull_says_which_source_delivered(tmp_path):
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    registry = local_registry(tmp_path)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    with subprocess.Popen([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
+                          stdout=subprocess.PIPE, stderr=follower) as proc:
+        os.close(follower)
+        proc.communicate(timeout=60)
+    shown = b""
+    while select.select([leader], [], [], 1)[0]:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert f"gen/g.tflite: {len(DATA):,} bytes from {tmp_path / 'upstream' / 'g.tflite'}".encode() in shown
+
+
+def test_a_read_only_cache_whose_records_are_stale_still_serves(tmp_path):
+    """Records only save a re-hash: a read-only cache whose blob was touched (mtime moved) still serves it."""
+    registry = local_registry(tmp_path)
+    path = Path(zoo("pull", "gen", "--registry", str(registry)).stdout.strip())
+    os.utime(path.resolve(), ns=(0, 10**18))  # the record no longer matches: a re-hash is needed
+    for record in cache_dir().rglob("*.json"):
+        record.write_text(record.read_text().replace('"gen/g.tflite"', '"gen/other.tflite"'))
+    with read_only(cache_dir()):
+        warm = zoo("pull", "gen", "--registry", str(registry))
+        verified = zoo("cache", "verify")
+    assert warm.returncode == 0, warm.stderr
+    assert hashlib.sha256(Path(warm.stdout.strip()).read_bytes()).hexdigest() == SHA
+    assert verified.returncode == 0 and "ok" in verified.stdout, verified.stderr

@@ -175,3 +175,29 @@ def test_names_that_could_escape_the_cache_are_refused(tmp_path, field, name):
     with pytest.raises(UsageError, match="unsafe"):
         fetch(artifact(str(tmp_path / "src.tflite"), **kwargs))
     assert not (tmp_path / "escape.tflite").exists() and not Path("/tmp/abs.tflite").exists()
+
+
+def test_a_compressed_body_is_refused_not_taken_for_the_file(http_server):
+    """We ask for identity; a server that gzips anyway is not serving the file's bytes."""
+    with pytest.raises(SourceUnavailableError, match="gzip-encoded body"):
+        fetch(artifact(http_server.add("z/gen_int8.tflite", DATA, "gzip")))
+    assert cache_files() == []
+
+
+def test_an_endless_body_is_cut_off_at_the_expected_size(http_server):
+    with pytest.raises(IntegrityError, match="more than the expected 300000 bytes"):
+        fetch(artifact(http_server.add("inf/gen_int8.tflite", DATA, "endless")))
+    assert cache_files() == []
+
+
+def test_a_redirect_loop_is_named_as_such(http_server):
+    http_server.redirects["/loop/a"] = "/loop/b"
+    http_server.redirects["/loop/b"] = "/loop/a"
+    with pytest.raises(SourceUnavailableError, match="TooManyRedirects"):
+        fetch(artifact(f"{http_server.url}/loop/a"))
+
+
+def test_a_refused_connection_is_named_as_such(http_server):
+    http_server.stop()
+    with pytest.raises(SourceUnavailableError, match="connection failed"):
+        fetch(artifact(f"{http_server.url}/gone/gen_int8.tflite"))

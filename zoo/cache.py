@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoo.errors import IntegrityError, UsageError
+from zoo.errors import FileAccessError, IntegrityError, UsageError
 from zoo.files import os_errors, safe_name, sha256_file, write_atomic
 from zoo.partial import PartialFile, Progress
 from zoo.sources import redact
@@ -137,7 +137,8 @@ class Cache:
                 self.remove(artifact.sha256)
                 return None
         if not fresh:
-            self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
+            with contextlib.suppress(FileAccessError):  # the record only saves a re-hash; a read-only cache serves
+                self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
         return self._link_view(artifact)
 
     def source(self, sha256: str) -> str | None:
@@ -154,8 +155,7 @@ class Cache:
             blob.parent.mkdir(parents=True, exist_ok=True)
             os.replace(part.path, blob)
             os.chmod(blob, 0o444)
-        self._write_record(artifact.sha256, source, [])
-        return self._link_view(artifact)
+        return self._link_view(artifact, {"source": source})
 
     def entries(self) -> list[Entry]:
         """Every blob in the store with what its record says about it; anything else there is ignored."""
@@ -177,7 +177,8 @@ class Cache:
         for entry in self.entries():
             ok = sha256_file(entry.path) == entry.sha256
             if ok:
-                self._write_record(entry.sha256, entry.source, list(entry.names))
+                with contextlib.suppress(FileAccessError):  # advisory, as in lookup
+                    self._write_record(entry.sha256, entry.source, list(entry.names))
             else:
                 self.remove(entry.sha256)
             results.append((entry, ok))
@@ -231,17 +232,25 @@ class Cache:
         return record if isinstance(record, dict) else {}
 
     def _write_record(self, sha256: str, source: str | None, names: list[str]) -> None:
+        """Not fsynced: a lost or torn record only makes the next use re-hash the blob."""
         st = self.blob(sha256).stat()
         record = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "source": source,
                   "names": sorted(set(names))}
-        write_atomic(self._record_path(sha256), json.dumps(record, indent=1))
+        write_atomic(self._record_path(sha256), json.dumps(record, indent=1), durable=False)
 
-    def _link_view(self, artifact: Artifact) -> Path:
-        """Make ``models/<id>/<file>`` point at the blob: symlink, else hardlink, else copy."""
+    def _link_view(self, artifact: Artifact, record: dict | None = None) -> Path:
+        """Make ``models/<id>/<file>`` point at the blob: symlink, else hardlink, else copy.
+
+        ``record`` is the blob's record when the caller has just made it (a commit): written once, here.
+        """
         view, blob = self.view(artifact), self.blob(artifact.sha256)
         name = f"{artifact.model_id}/{artifact.file}"
-        record = self._record(artifact.sha256)
-        if name in record.get("names", []) and _same_file(view, blob):
+        fresh = record is not None
+        record = record if fresh else self._record(artifact.sha256)
+        if not fresh and _same_file(view, blob):
+            if name not in record.get("names", []):
+                with contextlib.suppress(FileAccessError):  # as above: a read-only cache still serves the view
+                    self._write_record(artifact.sha256, record.get("source"), [*record.get("names", []), name])
             return view
         with os_errors(view):
             view.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ import yaml
 from zoo.cards import Card, record_key
 from zoo.documents import load_yaml
 from zoo.errors import ConfigError
-from zoo.files import write_atomic
+from zoo.files import read_text, write_atomic
 
 
 def _render(record: dict[str, Any], indent: str) -> list[str]:
@@ -36,7 +36,7 @@ def write_records(card: Card, records: list[dict[str, Any]]) -> int:
     path = card.path
     for record in records:
         doc = load_yaml(path)  # each record edits the file the previous one wrote
-        text = path.read_text(encoding="utf-8")
+        text, _ = read_text(path)  # without a BOM; write_atomic puts it back
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"

@@ -112,10 +112,11 @@ def read_text(path: str | Path) -> tuple[str, bool]:
     return (raw[1:], True) if raw.startswith(BOM) else (raw, False)
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
+def write_atomic(path: str | Path, data: str | bytes, *, durable: bool = True) -> None:
     """Replace ``path`` in one step; a reader or a crash never sees it half written.
 
     Text is written as UTF-8 bytes, newlines untouched, with a BOM when the file being replaced had one.
+    ``durable=False`` skips the ``fsync`` (tens of ms on a busy disk) for files that can be rebuilt.
     """
     target = _real_target(Path(path))
     if isinstance(data, str):
@@ -123,7 +124,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
             data = BOM + data
         data = data.encode("utf-8")
     payload = data
-    _replace(target, lambda fh: fh.write(payload))
+    _replace(target, lambda fh: fh.write(payload), durable=durable)
 
 
 def copy_atomic(src: Path, dest: Path, *, sha256: str | None = None) -> Path:
@@ -161,7 +162,7 @@ def _has_bom(path: Path) -> bool:
         return False
 
 
-def _replace(target: Path, write: Callable[[BinaryIO], object]) -> None:
+def _replace(target: Path, write: Callable[[BinaryIO], object], *, durable: bool = True) -> None:
     """Write a temporary file next to ``target`` with ``write``, give it ``target``'s mode and owner, then
     rename it over ``target``. Every OS error (read-only folder, disk full, not a folder) is one line."""
     old = _existing(target)
@@ -172,7 +173,8 @@ def _replace(target: Path, write: Callable[[BinaryIO], object]) -> None:
             fh.flush()
             if old is not None:
                 _keep_mode_and_owner(fh.fileno(), old)
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
             fh.close()
             os.replace(tmp, target)
     except FileAccessError:

@@ -95,12 +95,13 @@ class HttpSource:
                             raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
                         elif r.status_code not in (200, 206):
                             raise self.status_error(r)
+                        body = _body_reader(r)  # a compressed body is refused before its length is judged
                         length = r.headers.get("Content-Length")
                         length = int(length) if length and length.isdigit() else None
                         part.expect_remaining(length)
                         end = part.offset + length if length is not None else None
                         streaming = True
-                        part.pour(_body_reader(r))
+                        part.pour(body)
                         if end is not None and part.offset < end:  # http.client reads a cut body as EOF
                             raise http.client.IncompleteRead(b"", end - part.offset)
                     return
@@ -138,12 +139,16 @@ def _describe(exc: Exception) -> str:
 
     if isinstance(exc, (requests.Timeout, TimeoutError)) or "timed out" in str(exc).lower():
         return "timed out"
-    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, http.client.HTTPException, OSError)):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "connection dropped mid-transfer"
     if isinstance(exc, requests.exceptions.ProxyError):
         return "proxy refused the connection"
     if isinstance(exc, requests.ConnectionError):
         return "connection failed"
+    if isinstance(exc, requests.RequestException):  # an OSError too: ask before the socket errors below
+        return type(exc).__name__
+    if isinstance(exc, (http.client.HTTPException, OSError)):  # the body, read straight from the socket
+        return "connection dropped mid-transfer"
     return type(exc).__name__
 
 
