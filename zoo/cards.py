@@ -85,6 +85,16 @@ def record_key(record: dict[str, Any]) -> str:
     return json.dumps({**rest, "values": metrics}, sort_keys=True, default=str)
 
 
+def figure_number(figure: Any) -> float | None:
+    """The number of a performance figure, or None when it holds a range or text (``~1.49-3.72``, ``N/A``).
+
+    >>> figure_number({"value": 2.02, "unit": "ms"}), figure_number({"low": 1.49, "high": 3.72, "unit": "ms"})
+    (2.02, None)
+    """
+    value = figure.get("value") if isinstance(figure, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 

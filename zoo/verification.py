@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zoo.cards import Card, card_problems
+from zoo.cards import Card, card_problems, figure_number
 from zoo.errors import IntegrityError, ZooError
 from zoo.inspection import ModelInfo
 from zoo.registry import Artifact, Registry
@@ -272,14 +272,14 @@ def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, opt
     same = [r for r in card.records(artifact.model_id, kind="host")
             if r["measured_on"].get("cpu") == host["cpu"] and r["measured_on"].get("threads") == options.threads
             and r["measured_on"].get("kernels", "optimized") == kernels
-            and "inference_time" in (r.get("values") or {})]
+            and figure_number((r.get("values") or {}).get("inference_time"))]
     measured = (f"{result.mean_ms:.2f} ms mean over {result.count} runs ({host['cpu']}, {options.threads} thread(s), "
                 f"{kernels} kernels)")
     if not same:
         return check("latency.host", True, f"{measured}; the card has no host record for this CPU, thread count and "
                      "kernel set",
                      severity=Severity.INFO, **result.to_json())
-    recorded = float(same[-1]["values"]["inference_time"]["value"])
+    recorded = figure_number(same[-1]["values"]["inference_time"])
     ratio = result.mean_ms / recorded
     ok = 1 / LATENCY_RATIO_WARN <= ratio <= LATENCY_RATIO_WARN
     return check("latency.host", ok, f"{measured}, card records {recorded} ms (x{ratio:.2f})"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from zoo.metrics_catalog import inferences_per_second, quantity_of_unit
 from zoo.registry import Registry
-from zoo.cards import Card
+from zoo.cards import Card, figure_number
 from zoo.rules.base import Check, check, decimals
 
 def record_checks(card: Card, registry: Registry) -> Iterator[Check]:
@@ -39,10 +39,10 @@ def derived_checks(card: Card) -> Iterator[Check]:
     """A stored inferences-per-second figure must equal 1000 / inference time (ms) at its printed precision."""
     for i, record in enumerate(card.performance):
         values = record.get("values") or {}
-        time = next((v for v in values.values() if isinstance(v, dict) and quantity_of_unit(v.get("unit")) == "time"),
-                    None)
+        time = next((v for v in values.values() if isinstance(v, dict) and quantity_of_unit(v.get("unit")) == "time"
+                     and figure_number(v)), None)  # a range or text time derives nothing
         for name, v in values.items():
-            if not isinstance(v, dict) or v.get("unit") != "inf/s" or not time or not time["value"]:
+            if not isinstance(v, dict) or v.get("unit") != "inf/s" or not time or figure_number(v) is None:
                 continue
             ms = f"{time['value']} {time['unit']}"
             expected = inferences_per_second(float(time["value"]), time["unit"])
