@@ -74,6 +74,13 @@ def test_ties_are_broken_by_gallery_index():
     assert one_query([0.2, 0.2], g_pids=[1, 1], g_cams=[0, 1]).mAP == 1.0
 
 
+def test_integer_distances_rank_like_floats():
+    dist = np.array([[3, 1, 2, 1]])
+    as_int = evaluate_rank(dist, [1], [1, 1, 2, 1], [0], [1, 1, 1, 0])
+    assert_same(as_int, evaluate_rank(dist.astype(float), [1], [1, 1, 2, 1], [0], [1, 1, 1, 0]))
+    assert as_int.mAP == pytest.approx((1 / 1 + 2 / 3) / 2)  # the same-camera match (index 3) is removed
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="shape"):
         evaluate_rank(np.zeros((2, 3)), [1], [1, 2, 3], [0], [1, 1, 1])

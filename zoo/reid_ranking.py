@@ -57,7 +57,8 @@ def match_ranks(
     per_row = np.add.reduce(candidate.view(np.uint8), axis=1, dtype=np.int64)
     dense = per_row > dist.shape[1] // _DENSE_SHARE
     at_most = closer.copy()
-    for table, table_rows, of_table in (_sparse_table(dist, candidate, per_row, dense), _dense_table(dist, dense, removed_rows, removed_cols)):
+    tables = (_sparse_table(dist, candidate, per_row, dense), _dense_table(dist, dense, removed_rows, removed_cols))
+    for table, table_rows, of_table in tables:
         picked = of_table[rows]
         closer[picked] = _count_before(table, table_rows[rows[picked]], values[picked], strict=True)
         at_most[picked] = _count_before(table, table_rows[rows[picked]], values[picked], strict=False)
