@@ -60,11 +60,11 @@ from zoo.reid import evaluate_features
 problem = clustered(**MSMT)
 base = peak_rss()
 tracemalloc.start()
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 r = evaluate_features(*problem)
-elapsed = time.perf_counter() - start
+elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
 peak = tracemalloc.get_traced_memory()[1]
-print(json.dumps(dict(peak=peak, rss=peak_rss(), base=base, elapsed=elapsed, mAP=r.mAP)))
+print(json.dumps(dict(peak=peak, rss=peak_rss(), base=base, elapsed=elapsed, cpu=cpu, mAP=r.mAP)))
 """
 
 
@@ -204,7 +204,8 @@ def msmt(repeat: int, mem: dict) -> None:
           f"{len(q) * len(g) * 4 / gib:.2f} GiB)")
     print(f"    peak memory of evaluate_features in a child process: tracemalloc {mem['peak'] / gib:.3f} GiB; "
           f"resident {mem['rss'] / gib:.3f} GiB, of which {mem['base'] / gib:.3f} GiB before evaluating "
-          f"(Python, numpy, the features); {mem['elapsed']:.2f} s there")
+          f"(Python, numpy, the features); {mem['elapsed']:.2f} s there, "
+          f"{mem['cpu'] / mem['elapsed']:.2f} cores busy on average")
 
 
 def main() -> None:

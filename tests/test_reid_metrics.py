@@ -327,3 +327,23 @@ def test_st_protocol_from_features_equals_tensorflow(tf, num_q, num_g, dim, num_
     assume(not gaps.size or gaps.min() > 1e-6)
     ours = evaluate_features(q, g, q_labels, g_labels, None, None, metric=metric, protocol="st-modelzoo")
     assert_st_figures_equal(ours, st_tensorflow_figures(tf, tf_dist, q_labels, g_labels))
+
+
+def test_streaming_never_holds_the_query_by_gallery_matrix():
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    num_q, num_g, dim = 1500, 40000, 16
+    centres = rng.standard_normal((300, dim), dtype=np.float32)
+    q_pids, g_pids = rng.integers(0, 300, num_q), rng.integers(0, 300, num_g)
+    q = centres[q_pids] + rng.standard_normal((num_q, dim), dtype=np.float32)
+    g = centres[g_pids] + rng.standard_normal((num_g, dim), dtype=np.float32)
+    cams = rng.integers(0, 4, num_q), rng.integers(0, 4, num_g)
+    tracemalloc.start()
+    try:
+        result = evaluate_features(q, g, q_pids, g_pids, *cams, workers=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.num_valid_queries > 0
+    assert peak < num_q * num_g * 4 / 2  # the float32 matrix alone would take 240 MB
