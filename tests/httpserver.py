@@ -67,7 +67,13 @@ def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
 
         def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
             self._log("HEAD")
-            self.send_error(404)
+            served = state.files.get(self.path)
+            if served is None:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(served.data)))
+            self.end_headers()
 
         def _log(self, method: str) -> None:
             state.log.append(Request(method, self.path, self.headers.get("Range"), self.headers.get("Authorization")))

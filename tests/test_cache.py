@@ -81,3 +81,30 @@ def test_a_source_sending_too_much_is_cut_off(tmp_path):
     longer.write_bytes(generated(art.size + 1, 1))
     with pytest.raises(IntegrityError, match="more than the expected"):
         fetch(Artifact(art.model_id, art.file, "tflite", "int8", art.size, art.sha256, (str(longer),)))
+
+
+def test_progress_is_what_the_caller_passes_not_a_bar_of_the_cache(tmp_path):
+    """Any tqdm-like class works; the cache calls it once per download and leaves drawing to it."""
+
+    class Recorder:
+        made: list = []
+
+        def __init__(self, *, total: int, initial: int, desc: str) -> None:
+            self.total, self.n, self.desc, self.closed = total, initial, desc, False
+            Recorder.made.append(self)
+
+        def update(self, n: int) -> None:
+            self.n += n
+
+        def reset(self, total: int | None = None) -> None:
+            self.n = 0
+
+        def close(self) -> None:
+            self.closed = True
+
+    art = local_artifact(tmp_path, "p.tflite", 3)
+    fetch(art, progress=Recorder)
+    (bar,) = Recorder.made
+    assert (bar.desc, bar.n, bar.total, bar.closed) == ("p.tflite", art.size, art.size, True)
+    fetch(art, progress=Recorder)  # warm: nothing to show
+    assert len(Recorder.made) == 1

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from zoo.card_writing import write_records
+from zoo.cards import read_card
 from zoo.documents import load_yaml
 from zoo.errors import InvalidDataError
 from zoo.resources import data_dir
@@ -22,10 +23,10 @@ def test_measured_records_are_appended_then_replaced_and_nothing_else_moves(tmp_
     card = tmp_path / "card.yaml"
     shutil.copy(data_dir("model_cards") / "osnet" / "card.yaml", card)
     original = card.read_text()
-    write_records(card, [_record(2.5)])
+    write_records(read_card(card), [_record(2.5)])
     once = card.read_text()
     assert once.startswith(original) and "# Source of truth" in once
-    write_records(card, [_record(3.25), {**_record(1.0), "measured_on": {**HOST, "threads": 2}}])
+    write_records(read_card(card), [_record(3.25), {**_record(1.0), "measured_on": {**HOST, "threads": 2}}])
     data = load_yaml(card).data
     measured = [r for r in data["performance"] if r["origin"] == "measured"]
     assert [(r["measured_on"]["threads"], r["values"]["inference_time"]["value"]) for r in measured] == [(1, 3.25), (2, 1.0)]
@@ -38,5 +39,5 @@ def test_a_card_that_does_not_parse_is_left_untouched(tmp_path: Path) -> None:
     card.write_text("performance:\n  - variant: a\n    values: {x: [unclosed\n")
     before = card.read_bytes()
     with pytest.raises(InvalidDataError):
-        write_records(card, [_record(1.0)])
+        write_records(read_card(card), [_record(1.0)])
     assert card.read_bytes() == before and list(tmp_path.iterdir()) == [card]

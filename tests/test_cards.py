@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from zoo.cards import arxiv_problem, card_problems, default_card_paths, load_card
+from zoo.cards import arxiv_problem, file_problems, default_card_paths, load_card
 from zoo.errors import InvalidDataError
 from zoo.registry import load_registry
 
@@ -18,7 +18,7 @@ def test_committed_cards_have_no_problem() -> None:
     registry = load_registry()
     paths = default_card_paths()
     assert {p.parent.name for p in paths} == {"osnet", "mobilenetv2_reid", "osnet_demo"}
-    assert [problem for p in paths for problem in card_problems(p, registry)] == []
+    assert [problem for p in paths for problem in file_problems(p, registry)] == []
 
 
 def test_typed_access_uses_variant_override_else_shared() -> None:
@@ -57,7 +57,7 @@ def _edited(tmp_path: Path, old: str, new: str, source: Path = OSNET) -> Path:
 )
 def test_each_problem_is_one_line_with_file_line_and_pointer(tmp_path: Path, old: str, new: str, expected: str) -> None:
     path = _edited(tmp_path, old, new)
-    problems = card_problems(path, load_registry())
+    problems = file_problems(path, load_registry())
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"{path}:") and expected in problems[0]
     assert int(problems[0][len(str(path)) + 1 :].split(":")[0]) > 1
@@ -65,7 +65,7 @@ def test_each_problem_is_one_line_with_file_line_and_pointer(tmp_path: Path, old
 
 def test_unknown_variant_and_its_records_are_all_reported(tmp_path: Path) -> None:
     path = _edited(tmp_path, "  - id: osnet_a100", "  - id: osnet_x9")
-    problems = card_problems(path, load_registry())
+    problems = file_problems(path, load_registry())
     assert "/variants/1/id: variant 'osnet_x9' is not a model of registry" in problems[0]
     assert [p.split(": ", 1)[1] for p in problems[1:]] == ["/performance/%d/variant: record for unknown variant 'osnet_a100'" % i for i in (1, 3, 5)]
 
@@ -76,7 +76,7 @@ def _unused_dataset(tmp_path: Path) -> Path:
 
 
 def test_record_for_unknown_dataset(tmp_path: Path) -> None:
-    (problem,) = card_problems(_unused_dataset(tmp_path), None)
+    (problem,) = file_problems(_unused_dataset(tmp_path), None)
     assert "/performance/4/dataset: record for unknown dataset 'cuhk03'" in problem
 
 
@@ -86,7 +86,7 @@ def test_duplicate_record_is_reported(tmp_path: Path) -> None:
     second = text.index("  - variant: osnet_a100", first)
     path = tmp_path / "card.yaml"
     path.write_text(text + text[first:second])
-    (problem,) = card_problems(path, load_registry())
+    (problem,) = file_problems(path, load_registry())
     assert "duplicate performance record (same as item 0)" in problem
 
 
@@ -124,5 +124,5 @@ def test_arxiv_ids(paper: str, ok: bool) -> None:
 def test_time_without_where_it_was_measured_is_a_problem(tmp_path: Path) -> None:
     path = _edited(tmp_path, "    split: test\n    format: int8\n    resolution: 256x128\n    origin: published\n    values:\n",
                    "    split: test\n    format: int8\n    resolution: 256x128\n    origin: published\n    values:\n      inference_time: {value: 2.0, unit: ms}\n")
-    (problem,) = card_problems(path, None)
+    (problem,) = file_problems(path, None)
     assert "/performance/4/values/inference_time: memory and time figures need measured_on" in problem

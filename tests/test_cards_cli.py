@@ -28,13 +28,14 @@ def test_every_problem_of_every_card_is_printed(tmp_path: Path, capsys: pytest.C
     units.write_text(OSNET.read_text().replace("{value: 404.94, unit: KiB}", "{value: 404.94, unit: parsecs}"))
     broken = tmp_path / "broken.yaml"
     broken.write_text("family: osnet\ntitle: [\n")
+    line = next(n for n, text in enumerate(OSNET.read_text().splitlines(), 1) if "404.94" in text)
     paths = [bad.parent, units, broken, tmp_path / "missing.yaml", OSNET]
     assert main(["validate", *map(str, paths)]) == 1
     out = capsys.readouterr()
     assert out.out.splitlines() == [
         f"{bad}:4: /family: 'OSNet' does not match '^[a-z0-9][a-z0-9_.-]{{0,63}}$'",
         f"{bad}:6: /colour: unknown key",
-        f"{units}:85: /performance/0/values/weights_flash/unit: unit 'parsecs' does not fit weights_flash (memory: KiB, B, MiB)",
+        f"{units}:{line}: /performance/0/values/weights_flash/unit: unit 'parsecs' does not fit weights_flash (memory: KiB, B, MiB)",
         f"{broken}:3: invalid YAML: did not find expected node content",
         f"{tmp_path / 'missing.yaml'}: no such file",
     ]

@@ -68,7 +68,7 @@ def test_demo_catches_a_card_that_claims_more_than_the_file_delivers(tmp_path: P
     assert not report.ok
     assert [name for name in STEPS if not steps[name].ok] == ["evaluate", "readme"]
     assert steps["evaluate"].details["metrics"]["mAP"] == {"claimed": 95.0, "measured": 88.91, "ok": False}
-    assert sorted(p.name for p in (tmp_path / "work" / "synthetic-reid" / "reid_test").iterdir()) == ["gallery", "query"]
+    assert sorted(p.name for p in (tmp_path / "work" / "synthetic_reid" / "reid_test").iterdir()) == ["gallery", "query"]
 
 
 def _zoo(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:

@@ -17,6 +17,7 @@ from httpserver import generated, write_registry
 from zoo.errors import IntegrityError, SourceUnavailableError
 from zoo.fetching import fetch
 from zoo.registry import Artifact
+from zoo.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 
@@ -135,3 +136,25 @@ def test_token_is_never_sent_over_plain_http_nor_printed(http_server, monkeypatc
     assert http_server.log, "the hub endpoint was never asked"
     assert all(r.authorization is None for r in http_server.log)
     assert secret not in result.stdout + result.stderr
+
+
+def test_the_endpoint_comes_from_settings_not_from_the_environment(olah_hub, monkeypatch, tmp_path):
+    endpoint, first = olah_hub
+    monkeypatch.delenv("HF_ENDPOINT", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    settings = Settings(cache_dir=tmp_path / "cache", hf_endpoint=endpoint)
+    assert fetch(art(f"hf://testorg/reid/{FILE}@{first}"), settings=settings).read_bytes() == V1
+
+
+def test_a_stalling_hub_is_given_up_after_the_http_timeout(http_server, monkeypatch, tmp_path):
+    """hf:// sources honour ZOO_HTTP_TIMEOUT and ZOO_HTTP_RETRIES like any URL (a stall once took 385 s)."""
+    monkeypatch.setenv("HF_ENDPOINT", http_server.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("ZOO_HTTP_TIMEOUT", "0.5")
+    monkeypatch.setenv("ZOO_HTTP_RETRIES", "0")
+    http_server.delay = 20
+    http_server.add(f"testorg/reid/resolve/main/{FILE}", V1, "slow")
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailableError, match="timed out"):
+        fetch(art(f"hf://testorg/reid/{FILE}@main"))
+    assert time.monotonic() - started < 10

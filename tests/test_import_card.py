@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from zoo.cards import Card, card_problems, load_card
+from zoo.cards import Card, file_problems, load_card
 from zoo.cli import main
-from zoo.importing import parse_tables
+from zoo.markdown_tables import parse_tables
 from zoo.registry import load_registry
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
@@ -71,20 +71,20 @@ def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_c
     assert card.variant("osnet_a025")["parameters"]["published"]["value"] == 197000
     # ... and so is its malformed paper link, which validation reports.
     assert "malformed arXiv id '1905.0095'" in warnings
-    problems = card_problems(card.path, load_registry())
+    problems = file_problems(card.path, load_registry())
     assert len(problems) == 1 and "/paper: malformed arXiv id" in problems[0]
     npu = card.records("osnet_a025", kind="board")[0]
     assert npu["measured_on"] == {
         "kind": "board", "target": "NPU", "series": "STM32N6", "board": "STM32N6570-DK", "engine": "NPU/MCU",
         "tool": "STEdgeAI Core", "tool_version": "3.0.0",
-    } | npu["measured_on"]  # memory and time rows of one measurement merged
+    }  # memory and time rows of one measurement merged
     assert npu["values"]["inference_time"] == {"value": 3.53, "unit": "ms"}
     assert card.dataset("deepsportradar")["splits"]["test_gallery"] == {"images": 910}
 
 
 def test_classification_card_round_trips_and_keeps_unknown_tables(tmp_path: Path, capsys) -> None:
     card, warnings = _import(DATA / "classification.md", tmp_path / "flowers", capsys)
-    assert card_problems(card.path, None) == []
+    assert file_problems(card.path, None) == []
     assert card.use_case == "image_classification"
     assert card.outputs(card.variant_ids[0])[0]["meaning"] == "class_scores"
     assert "table ['Class', 'Precision', 'Recall']... is not understood; kept verbatim" in warnings

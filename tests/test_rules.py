@@ -1,21 +1,36 @@
+"""The card-against-artifact rules, on the bundled osnet_demo (every clone) and on the real files when present."""
+
 from __future__ import annotations
 
 import copy
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from zoo.documents import load_yaml
+from zoo.cards import Card, read_card
 from zoo.inspection import inspect_model
 from zoo.registry import load_registry
 from zoo.resources import data_dir
-from zoo.rules import FAIL, PASS, artifact_checks, record_checks
+from zoo.rules.accuracy import accuracy_claim_checks
+from zoo.rules.artifact import artifact_checks
+from zoo.rules.base import RULES, Severity, Status, rule
+from zoo.rules.card import record_checks
 
 DATA = Path(__file__).parent / "data"
+DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 
 
-def _card(name: str) -> dict:
-    return load_yaml(data_dir("model_cards") / name / "card.yaml").data
+def _card(name: str) -> Card:
+    return read_card(data_dir("model_cards") / name / "card.yaml")
+
+
+def _edited(card: Card, edit: Any) -> Card:
+    """A copy of ``card`` whose data ``edit`` changed in place (line numbers kept for messages)."""
+    data = copy.deepcopy(card.data)
+    edit(data)
+    return dataclasses.replace(card, doc=dataclasses.replace(card.doc, data=data))
 
 
 def _by_id(checks) -> dict[str, list]:
@@ -25,48 +40,104 @@ def _by_id(checks) -> dict[str, list]:
     return out
 
 
+def _all_checks(card: Card, variant: str, path: Path) -> list:
+    registry = load_registry()
+    info = inspect_model(path, registry)
+    return list(artifact_checks(card, variant, info)) + list(record_checks(card, registry))
+
+
+def test_demo_card_passes_every_rule_on_its_file() -> None:
+    checks = _all_checks(_card("osnet_demo"), "osnet_demo", DEMO_FILE)
+    assert [c for c in checks if c.status is not Status.PASS] == []
+    assert {"io.input.shape", "io.input.dtype", "io.input.quantization", "io.output.shape", "io.output.meaning",
+            "io.output.quantization", "preprocessing.rescale", "parameters.count", "records.resolution",
+            "records.variant", "records.dataset", "quantization.precision", "registry.precision"} <= set(_by_id(checks))
+
+
+def _contradict(data: dict) -> None:
+    data["preprocessing"]["rescale"] = {"scale": 1 / 255, "offset": 0}
+    data["quantization"]["precision"] = "float16"
+    data["inputs"][0]["quantization"]["zero_point"] = 128
+    data["inputs"][0]["dtype"] = "int8"
+    data["inputs"][0]["shape"] = [1, 256, 128, 3]
+    out = data["variants"][0]["outputs"][0]
+    out.update(meaning="class_scores", dtype="float32", shape=[1, 10], description="class confidences")
+    data["variants"][0]["parameters"]["count"] = 197000
+    record = data["performance"][0]
+    record["resolution"] = "224x224"
+    data["performance"].append({**copy.deepcopy(record), "variant": "osnet_unknown", "resolution": "128x64"})
+    data["performance"].append({**copy.deepcopy(record), "dataset": "nowhere", "resolution": "128x64"})
+    data["performance"].append({"variant": "osnet_demo", "dataset": "synthetic_reid", "format": "int8",
+                                "measured_on": {"kind": "board", "board": "STM32H747I-DISCO"},
+                                "values": {"inference_time": {"value": 3.53, "unit": "ms"},
+                                           "fps": {"value": 300.0, "unit": "inf/s"}}})
+
+
+def test_each_rule_catches_its_own_contradiction_on_the_demo() -> None:
+    card = _edited(_card("osnet_demo"), _contradict)
+    failed = {c.id for c in _all_checks(card, "osnet_demo", DEMO_FILE) if c.status is Status.FAIL}
+    assert failed == {"preprocessing.rescale", "quantization.precision", "io.input.quantization", "io.input.dtype",
+                      "io.input.shape", "io.output.meaning", "io.output.dtype", "io.output.shape", "parameters.count",
+                      "records.resolution", "records.variant", "records.dataset", "records.derived"}
+    by_id = _by_id(_all_checks(card, "osnet_demo", DEMO_FILE))
+    meaning = by_id["io.output.meaning"][0]
+    assert "64-dim embedding" in meaning.message and "class_scores" in meaning.message
+    assert by_id["parameters.count"][0].details["counted"] == 25678
+
+
+def test_a_missing_output_is_a_count_failure() -> None:
+    card = _edited(_card("osnet_demo"), lambda d: d["variants"][0].update(outputs=[]))
+    by_id = _by_id(_all_checks(card, "osnet_demo", DEMO_FILE))
+    assert by_id["io.output.count"][0].status is Status.FAIL
+
+
+def test_accuracy_claims_compare_at_the_printed_precision() -> None:
+    card = _card("osnet_demo")
+    exact = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 88.9149}, tolerance_pp=0)
+    assert [c.status for c in exact] == [Status.PASS]  # 88.91 as printed, at tolerance 0
+    off = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 88.93, "rank1": 97.0}, 1.0)
+    assert [(c.id, c.status) for c in off] == [("accuracy.mAP", Status.PASS), ("accuracy.rank1", Status.FAIL)]
+    assert accuracy_claim_checks(card, "osnet_demo", "other_set", {"mAP": 10.0}, 1.0) == []
+
+
+def test_rules_work_on_a_card_that_breaks_its_schema(tmp_path: Path) -> None:
+    text = (data_dir("model_cards") / "osnet_demo" / "card.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "card.yaml"
+    path.write_text(text.replace("title: OSNet demo (synthetic people)", "title: 42\nsurprise: key"), encoding="utf-8")
+    card = read_card(path)
+    assert card.problems and not card.valid
+    assert [c for c in _all_checks(card, "osnet_demo", DEMO_FILE) if c.status is not Status.PASS] == []
+
+
+def test_every_rule_has_one_catalog_entry_and_json_keeps_its_strings() -> None:
+    checks = _all_checks(_edited(_card("osnet_demo"), _contradict), "osnet_demo", DEMO_FILE)
+    assert all(rule(c.id) in RULES.values() for c in checks)
+    assert rule("accuracy.mAP").id == "accuracy" and rule("io.output.meaning").severity is Severity.ERROR
+    with pytest.raises(KeyError):
+        rule("no.such.rule")
+    doc = checks[0].to_json()
+    assert type(doc["status"]) is str and doc["status"] in {"pass", "fail", "warn", "not_checked"}
+
+
 @pytest.mark.parametrize(("family", "fixture"), [("osnet", "real_osnet"), ("mobilenetv2_reid", "real_mobilenetv2")])
 def test_our_cards_pass_every_rule_on_the_real_files(family: str, fixture: str, request) -> None:
-    registry = load_registry()
-    info = inspect_model(request.getfixturevalue(fixture), registry)
-    card = _card(family)
-    checks = list(artifact_checks(card, info.artifact.model_id, info)) + list(record_checks(card, registry))
-    assert [c for c in checks if c.status != PASS] == []
-    ids = set(_by_id(checks))
-    assert {"io.input.shape", "io.output.meaning", "io.output.quantization", "preprocessing.rescale",
-            "parameters.count", "records.resolution", "records.variant", "quantization.precision"} <= ids
+    path = request.getfixturevalue(fixture)
+    info = inspect_model(path, load_registry())
+    checks = _all_checks(_card(family), info.artifact.model_id, path)
+    assert [c for c in checks if c.status is not Status.PASS] == []
 
 
 def test_published_card_claims_are_flagged_against_the_real_file(real_osnet: Path) -> None:
-    registry = load_registry()
-    info = inspect_model(real_osnet, registry)
-    card = load_yaml(DATA / "published_osnet_card.yaml").data
-    checks = _by_id(artifact_checks(card, "osnet_a025", info))
+    card = read_card(DATA / "published_osnet_card.yaml")
+    checks = _by_id(_all_checks(card, "osnet_a025", real_osnet))
     meaning = checks["io.output.meaning"][0]
-    assert meaning.status == FAIL and meaning.severity == "error"
+    assert meaning.status is Status.FAIL and meaning.severity is Severity.ERROR
     assert "128-dim embedding" in meaning.message and "class_scores" in meaning.message
     params = checks["parameters.count"][0]
-    assert params.status == FAIL
+    assert params.status is Status.FAIL
     assert (params.details["declared"], params.details["counted"]) == (197000, 133938)
     assert params.details["relative_difference"] == pytest.approx(0.4708, abs=1e-4)
-    assert checks["io.output.dtype"][0].status == FAIL  # FLOAT32 claimed, int8 in the file
-    assert checks["io.output.shape"][0].status == "warn"  # (1, P) is vague rather than false
-    assert checks["preprocessing.rescale"][0].status == PASS
-    records = _by_id(record_checks(card, registry))
-    assert records["records.artifact"][0].status == PASS and records["records.derived"][0].status == PASS
-
-
-def test_each_rule_catches_its_own_contradiction(real_osnet: Path) -> None:
-    registry = load_registry()
-    info = inspect_model(real_osnet, registry)
-    card = copy.deepcopy(_card("osnet"))
-    card["preprocessing"]["rescale"] = {"scale": 1 / 255, "offset": 0}
-    card["quantization"]["precision"] = "float16"
-    card["inputs"][0]["quantization"]["zero_point"] = 128
-    card["performance"][0]["resolution"] = "224x224x3"
-    card["performance"][0]["values"]["fps"] = {"value": 300.0, "unit": "inf/s"}  # 1000 / 3.53 = 283.3
-    card["performance"][1]["variant"] = "osnet_a999"
-    failed = {c.id for c in list(artifact_checks(card, "osnet_a025", info)) + list(record_checks(card, registry))
-              if c.status == FAIL}
-    assert failed == {"preprocessing.rescale", "quantization.precision", "io.input.quantization",
-                      "records.resolution", "records.derived", "records.variant"}
+    assert checks["io.output.dtype"][0].status is Status.FAIL  # FLOAT32 claimed, int8 in the file
+    assert checks["io.output.shape"][0].status is Status.WARN  # (1, P) is vague rather than false
+    assert checks["preprocessing.rescale"][0].status is Status.PASS
+    assert checks["records.artifact"][0].status is Status.PASS and checks["records.derived"][0].status is Status.PASS

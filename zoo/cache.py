@@ -16,138 +16,23 @@ mtime the blob had when its sha256 was last checked. ``zoo cache verify`` re-has
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
-from zoo.documents import write_atomic
-from zoo.errors import IntegrityError, UsageError
+from zoo.files import safe_name, sha256_file, write_atomic
+from zoo.errors import IntegrityError
+from zoo.partial import PartialFile, Progress
 
 if TYPE_CHECKING:
     from filelock import FileLock
 
     from zoo.registry import Artifact
-
-CHUNK = 1 << 20
-
-
-def safe_name(name: str, what: str = "file name") -> str:
-    """Refuse a name that could point outside its folder (defence in depth on top of the schema)."""
-    bad = (
-        not name
-        or name in (".", "..")
-        or ".." in name
-        or "/" in name
-        or "\\" in name
-        or "\0" in name
-        or os.path.isabs(name)
-        or (os.altsep is not None and os.altsep in name)
-    )
-    if bad:
-        raise UsageError(f"unsafe {what} {name!r}: it must be a bare name without '..' or separators")
-    return name
-
-
-def sha256_file(path: Path) -> str:
-    """Hash a file in chunks (cached files can be hundreds of MB)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def copy_atomic(src: Path, dest: Path) -> Path:
-    """Copy ``src`` to ``dest`` through a temporary file in the same folder, so ``dest`` is never half written."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
-
-
-class PartialFile:
-    """A download in progress. Bytes are counted and hashed as they are written, in the same pass.
-
-    Sources call ``write``; an HTTP source that asked for a range and got the whole file calls ``restart``.
-    Writing more than the expected size stops the download at once.
-    """
-
-    def __init__(self, path: Path, artifact: Artifact, *, progress: bool = False) -> None:
-        self.path = path
-        self.artifact = artifact
-        self.progress = progress
-        self._digest = hashlib.sha256()
-        self.offset = 0
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh: BinaryIO = open(path, "a+b")
-        self._fh.seek(0)
-        if os.fstat(self._fh.fileno()).st_size > artifact.size:
-            self._fh.truncate(0)
-        while chunk := self._fh.read(CHUNK):
-            self._digest.update(chunk)
-            self.offset += len(chunk)
-        self.resumed_from = self.offset
-        self._bar = None
-        if progress:
-            from tqdm import tqdm
-
-            self._bar = tqdm(
-                total=artifact.size, initial=self.offset, unit="B", unit_scale=True, unit_divisor=1024,
-                desc=artifact.file, leave=False,
-            )
-
-    def restart(self) -> None:
-        """Drop what was written so far (the server ignored our Range request, or old bytes were wrong)."""
-        self._fh.seek(0)
-        self._fh.truncate(0)
-        self._digest = hashlib.sha256()
-        if self._bar is not None:
-            self._bar.reset(total=self.artifact.size)
-        self.offset = self.resumed_from = 0
-
-    def expect_remaining(self, length: int | None) -> None:
-        """Fail before downloading when the announced length cannot add up to the expected size."""
-        if length is not None and self.offset + length != self.artifact.size:
-            raise IntegrityError(f"the source announces {self.offset + length} bytes, expected {self.artifact.size}")
-
-    def write(self, chunk: bytes) -> None:
-        if self.offset + len(chunk) > self.artifact.size:
-            raise IntegrityError(f"the source sent more than the expected {self.artifact.size} bytes")
-        self._fh.write(chunk)
-        self._digest.update(chunk)
-        self.offset += len(chunk)
-        if self._bar is not None:
-            self._bar.update(len(chunk))
-
-    def check(self) -> None:
-        """Raise ``IntegrityError`` naming the expected and actual size or sha256."""
-        art = self.artifact
-        if self.offset != art.size:
-            raise IntegrityError(f"got {self.offset} bytes, expected {art.size} (truncated)")
-        actual = self._digest.hexdigest()
-        if actual != art.sha256:
-            raise IntegrityError(f"sha256 mismatch: expected {art.sha256}, got {actual}")
-
-    def discard(self) -> None:
-        self.close()
-        self.path.unlink(missing_ok=True)
-
-    def close(self) -> None:
-        if not self._fh.closed:
-            self._fh.close()
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
+    from zoo.sources import Source
 
 @dataclass(frozen=True)
 class Entry:
@@ -180,8 +65,35 @@ class Cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         return FileLock(path)
 
-    def partial(self, artifact: Artifact, *, progress: bool = False) -> PartialFile:
+    def partial(self, artifact: Artifact, *, progress: Progress | None = None) -> PartialFile:
+        """The download in progress for ``artifact``, holding whatever an earlier run left to resume."""
         return PartialFile(self.root / "partial" / f"{artifact.sha256}.part", artifact, progress=progress)
+
+    def receive(self, artifact: Artifact, source: Source, progress: Progress | None = None) -> Path:
+        """Download ``artifact`` from ``source`` and commit it; the cache owns the partial file throughout.
+
+        Call it holding ``lock(artifact)``. A partial left by an earlier run that turns out wrong is retried
+        once from zero, so a stale fragment never makes a good source fail. Wrong bytes are discarded;
+        bytes that merely stopped coming are kept, so the next attempt resumes.
+        """
+        part = self.partial(artifact, progress=progress)
+        try:
+            try:
+                source.download(part)
+                part.check()
+            except IntegrityError:
+                if not part.resumed_from:
+                    raise
+                part.restart()
+                source.download(part)
+            return self._commit(artifact, part, source.location)
+        except IntegrityError:
+            part.discard()
+            raise
+        finally:
+            part.close()
+            if not part.offset:  # nothing worth resuming
+                part.path.unlink(missing_ok=True)
 
     def lookup(self, artifact: Artifact) -> Path | None:
         """The cached file for ``artifact`` if its blob is intact by size and hash record, else None.
@@ -202,7 +114,7 @@ class Cache:
             self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
         return self._link_view(artifact)
 
-    def commit(self, artifact: Artifact, part: PartialFile, source: str) -> Path:
+    def _commit(self, artifact: Artifact, part: PartialFile, source: str) -> Path:
         """Check the finished download and move it into place; nothing unchecked ever enters the store."""
         part.check()
         part.close()

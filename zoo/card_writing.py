@@ -14,15 +14,10 @@ from typing import Any
 
 import yaml
 
-from zoo.documents import load_yaml, write_atomic
+from zoo.cards import Card, record_key
+from zoo.documents import load_yaml
 from zoo.errors import ConfigError
-
-
-def record_key(record: dict[str, Any]) -> tuple[Any, ...]:
-    """Two measured records with this key describe the same measurement: the newer replaces the older."""
-    host = record.get("measured_on") or {}
-    return (record.get("variant"), record.get("dataset"), record.get("format"), host.get("kind"), host.get("cpu"),
-            host.get("threads"), host.get("runtime"), tuple(sorted(record.get("values") or {})))
+from zoo.files import write_atomic
 
 
 def _render(record: dict[str, Any], indent: str) -> list[str]:
@@ -33,11 +28,14 @@ def _render(record: dict[str, Any], indent: str) -> list[str]:
     return [f"{indent}- {lines[0]}\n"] + [f"{indent}  {line}\n" for line in lines[1:]]
 
 
-def write_records(card_path: str | Path, records: list[dict[str, Any]]) -> int:
-    """Insert or replace ``records`` (``origin: measured``) in the card's performance list; returns how many."""
-    path = Path(card_path)
+def write_records(card: Card, records: list[dict[str, Any]]) -> int:
+    """Insert or replace ``records`` (``origin: measured``) in the card's performance list; returns how many.
+
+    A measured record with the same ``zoo.cards.record_key`` is replaced, so re-measuring never piles up.
+    """
+    path = card.path
     for record in records:
-        doc = load_yaml(path)
+        doc = load_yaml(path)  # each record edits the file the previous one wrote
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines(keepends=True)
         if lines and not lines[-1].endswith("\n"):

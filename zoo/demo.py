@@ -5,10 +5,11 @@ sits in the bundled mirror (``registry/mirror/<model id>/<file>``), so the whole
 network: pull it (verified by sha256 into the cache), validate its card, verify the card against the file,
 regenerate the synthetic test set the card's accuracy was measured on, evaluate, compare with the claim,
 and check that the card's README is current. Nothing here prints; ``zoo.cli.demo`` shows the steps.
+It takes seconds and writes to the cache, so the example is not a doctest (tests/test_demo.py runs it)::
 
-    >>> report = run_demo()                                   # doctest: +SKIP
-    >>> report.ok, [step.name for step in report.steps]       # doctest: +SKIP
-    (True, ['pull', 'card', 'verify', 'dataset', 'evaluate', 'readme'])
+    report = run_demo()
+    report.ok, [step.name for step in report.steps]
+    # (True, ['pull', 'card', 'verify', 'dataset', 'evaluate', 'readme'])
 """
 
 from __future__ import annotations
@@ -69,45 +70,45 @@ class _Demo:
         if self.model.card is None:
             raise UsageError(f"model {model_id!r} has no card, so there is nothing to demonstrate")
         self.card_path: Path = self.model.card
-        self.settings = settings
+        self.settings = settings.with_flags(mirrors=[str(bundled_mirror())], offline=True)  # no request leaves
         self.workdir = workdir
         self.kept = kept
         self.tolerance_pp = tolerance_pp
-        self.mirrors = (str(bundled_mirror()),)
         self.file: Path | None = None
         self.dataset: Path | None = None
 
     @cached_property
     def card(self):  # -> zoo.cards.Card
-        from zoo.cards import load_card
+        from zoo.cards import read_card
 
-        return load_card(self.card_path)
+        return read_card(self.card_path)
 
     def pull(self) -> Step:
-        from zoo.cache import sha256_file
+        from zoo.files import sha256_file
         from zoo.fetching import fetch
 
         artifact = self.model.artifact("tflite")
-        self.file = fetch(artifact, settings=self.settings, mirrors=self.mirrors, offline=True)
+        self.file = fetch(artifact, settings=self.settings)
         digest = sha256_file(self.file)  # re-read: show the bytes we hand on are the registry's
         ok = digest == artifact.sha256
         return Step("pull", ok, f"{self.file} ({artifact.size:,} bytes, sha256 {digest} "
                     f"{'verified' if ok else 'DIFFERS from the registry'})",
                     {"path": str(self.file), "size": artifact.size, "sha256": digest, "expected_sha256": artifact.sha256,
-                     "mirror": self.mirrors[0], "offline": True})
+                     "mirror": self.settings.mirrors[0], "offline": True})
 
     def validate_card(self) -> Step:
         from zoo.cards import card_problems
 
-        problems = card_problems(self.card_path, self.registry)
+        problems = card_problems(self.card, self.registry)
         summary = f"{self.card_path} follows the card schema and is consistent" if not problems else problems[0]
         return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
 
     def verify(self) -> Step:
-        from zoo.verification import Options, Target, verify
+        from zoo.verification import Options, verify
+        from zoo.verify_targets import Target
 
-        options = Options(mirrors=self.mirrors, offline=True)
-        entries = verify([Target(self.model.id, self.card_path)], self.registry, options)
+        target = Target(self.model.id, self.card_path, self.card)
+        entries = verify([target], self.registry, Options(), self.settings)
         checks = [c for entry in entries for c in entry.checks]
         counts = dict(Counter(c.status for c in checks))
         failed = [c.message for c in checks if c.status == "fail"]
@@ -120,7 +121,8 @@ class _Demo:
         from zoo import synthetic
 
         params = _generator(self.card)
-        self.dataset = self.workdir / "synthetic-reid"
+        self.dataset = self.workdir / _generated_dataset(self.card)  # named as the card's dataset id, so that
+        # `zoo verify osnet_demo --dataset DIR/<id>` finds the claims to compare by the folder's name
         made = synthetic.write_test_set(self.dataset, **params)
         where = f"in {self.dataset}" if self.kept else "in a temporary folder (--keep DIR keeps them)"
         return Step("dataset", True, f"{made.queries} queries and {made.gallery} gallery images of {made.identities} "
@@ -129,21 +131,21 @@ class _Demo:
     def evaluate(self) -> Step:
         from zoo.evaluation import evaluate
 
-        from zoo.rules import PASS, accuracy_claim_checks
+        from zoo.rules.accuracy import accuracy_claim_checks
+        from zoo.rules.base import Status
 
         card = self.card
         dataset_id = _generated_dataset(card)
-        result = evaluate(self.file, self.dataset, preprocessing=card.preprocessing,
-                          distance=card.data["evaluation"]["distance"])
+        result = evaluate(self.file, self.dataset, preprocessing=card.preprocessing, distance=card.distance)
         measured = result.as_percent(ndigits=None)
-        claims = accuracy_claim_checks(card.data, self.model.id, dataset_id, measured, self.tolerance_pp)
+        claims = accuracy_claim_checks(card, self.model.id, dataset_id, measured, self.tolerance_pp)
         if not claims:
             raise UsageError(f"{card.path}: no accuracy record of {self.model.id} on the synthetic dataset to compare with")
         compared = {}
         for c in claims:
             metric = c.id.removeprefix("accuracy.")
             compared[metric] = {"claimed": c.details["claimed"], "measured": round(measured[metric], 2),
-                                "ok": c.status == PASS}
+                                "ok": c.status is Status.PASS}
         ok = bool(compared) and all(c["ok"] for c in compared.values())
         summary = ", ".join(f"{m} {c['measured']:.2f} % (card {c['claimed']} %)" for m, c in compared.items())
         return Step("evaluate", ok, f"{summary}; tolerance {self.tolerance_pp} pp",
@@ -162,7 +164,7 @@ class _Demo:
 
 def _generator(card: Any) -> dict[str, Any]:
     """The synthetic set's generator parameters, as the card records them (so we rebuild the same images)."""
-    for dataset in card.data.get("datasets", []):
+    for dataset in card.datasets:
         if "generator" in dataset:
             params = dict(dataset["generator"])
             if params.pop("module") != "zoo.synthetic":
@@ -175,7 +177,7 @@ def _generator(card: Any) -> dict[str, Any]:
 
 def _generated_dataset(card: Any) -> str:
     """The id of the card's dataset that zoo.synthetic regenerates (its accuracy claims are the demo's)."""
-    return next((d["id"] for d in card.data.get("datasets", []) if "generator" in d), "")
+    return next((str(d["id"]) for d in card.datasets if "generator" in d), "")
 
 
 def run_demo(
@@ -192,6 +194,9 @@ def run_demo(
     ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
     ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
     """
+    from zoo.verify_options import check_tolerance
+
+    check_tolerance(tolerance_pp, "--tolerance")
     registry = registry or load_registry()
     settings = settings or Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="zoo-demo-") as tmp:

@@ -6,8 +6,7 @@ Registries and cards share this so that every problem is reported the same way, 
 
 from __future__ import annotations
 
-import os
-import tempfile
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,21 +19,6 @@ try:  # libyaml is several times faster; the pure-Python loader behaves the same
     _Loader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    """Replace ``path`` in one step (temp file in the same folder, then ``os.replace``): a reader or a crash
-    never sees it half written. Text is written as UTF-8 bytes, newlines untouched."""
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def pointer(parts: tuple[Any, ...]) -> str:
@@ -80,8 +64,82 @@ def _walk(node: yaml.Node, parts: tuple[Any, ...], lines: dict[str, int], dups: 
             _walk(item, parts + (i,), lines, dups)
 
 
+#: Limits for untrusted cards and registries (they arrive in pull requests; ``zoo validate`` is a pre-commit
+#: hook). A real card is ~10 KB, ~1,000 nodes and ~8 levels deep; these leave two orders of magnitude.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 100_000  # after expanding aliases: a "billion laughs" file is small but expands exponentially
+MAX_INT_DIGITS = 100
+_BIG_INT = re.compile(r"[-+]?(0[xob])?[0-9a-fA-F_:]{%d,}" % (MAX_INT_DIGITS + 1))
+
+
+def _limit_problem(text: str) -> str | None:
+    """Why ``text`` is refused before it is composed into nodes (None if within the limits).
+
+    PyYAML composes recursively and expands aliases when the tree is walked, so depth and expanded size are
+    measured on the event stream first, in one linear pass. Brackets are counted before libyaml sees the
+    text at all: it is slow on deep flow nesting, and its composer overflows the C stack.
+
+    >>> _limit_problem("a: [1, {b: 2}]") is None
+    True
+    >>> _limit_problem("a: " + "[" * 100 + "]" * 100)
+    'nested deeper than 64 levels'
+    >>> _limit_problem("a: &a [1, 2]\\nb: [*a, *a]") is None
+    True
+    >>> _limit_problem("n: " + "9" * 200)
+    'an integer of more than 100 digits'
+    """
+    if len(text) > MAX_BYTES:
+        return f"larger than {MAX_BYTES // (1024 * 1024)} MiB"
+    depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"nested deeper than {MAX_DEPTH} levels"
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return _event_problem(text)
+
+
+def _event_problem(text: str) -> str | None:
+    """Depth, expanded node count and integer size, from parser events (no tree is built)."""
+    sizes: dict[str, int] = {}  # anchor -> expanded node count of what it names
+    stack: list[list[Any]] = []  # open collections: [anchor, node count so far]
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([event.anchor, 1])
+                if len(stack) > MAX_DEPTH:
+                    return f"nested deeper than {MAX_DEPTH} levels"
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                anchor, count = stack.pop()
+            elif isinstance(event, yaml.AliasEvent):
+                anchor, count = None, sizes.get(event.anchor, 1)
+            elif isinstance(event, yaml.ScalarEvent):
+                if event.implicit[0] and _BIG_INT.fullmatch(event.value):
+                    return f"an integer of more than {MAX_INT_DIGITS} digits"
+                anchor, count = event.anchor, 1
+            else:
+                continue
+            if anchor:
+                sizes[anchor] = count
+            if stack:
+                stack[-1][1] += count
+            else:
+                total += count
+            if total + sum(c for _, c in stack) > MAX_NODES:
+                return f"more than {MAX_NODES:,} values once aliases are expanded"
+    except yaml.YAMLError:
+        return None  # reported with its line when the document is loaded
+    return None
+
+
 def load_yaml(path: str | Path, *, text: str | None = None) -> Document:
-    """Parse a YAML file safely. Syntax errors and duplicate keys raise one error naming the line."""
+    """Parse a YAML file safely. Syntax errors, duplicate keys and documents beyond the limits above (too big,
+    too deep, too many values once aliases expand, huge integers) raise one error naming the file."""
     path = Path(path)
     if text is None:
         try:
@@ -90,6 +148,8 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> Document:
             raise ConfigError("no such file", path=path) from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read: {exc}", path=path) from None
+    if why := _limit_problem(text):
+        raise InvalidDataError([f"refused: {why}"], path=path)
     try:
         loader = _Loader(text)
         try:

@@ -53,6 +53,10 @@ class InvalidDataError(ConfigError):
         return [f"{self.path}:{p}" if p[:1].isdigit() else f"{self.path}: {p}" for p in self.problems]
 
 
+class FileAccessError(ZooError):
+    """A file or folder zoo must read or write is unusable: read-only, not a folder, a special file, disk full."""
+
+
 class RuntimeMissingError(ConfigError):
     """No TFLite interpreter is installed."""
 

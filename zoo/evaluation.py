@@ -1,11 +1,11 @@
 """Re-ID accuracy of one model file on one dataset, computed the way the card's recipe defines it.
 
 dataset layout -> decode + resize exactly as the recipe -> invoke -> dequantize -> L2-normalise ->
-cosine (or euclidean) distances -> mAP / CMC / mINP under the Market-1501 protocol.
+cosine (or euclidean) distances -> mAP / CMC / mINP under the Market-1501 protocol. It needs a dataset,
+so the example is not a doctest (tests/test_evaluate.py runs it)::
 
-    >>> result = evaluate(Path("osnet.tflite"), Path("cuhk03-reid-sample"),
-    ...                   preprocessing=card["preprocessing"])          # doctest: +SKIP
-    >>> result.as_percent()["rank1"]                                     # doctest: +SKIP
+    result = evaluate(Path("osnet.tflite"), Path("cuhk03-reid-sample"), preprocessing=card.preprocessing)
+    result.as_percent()["rank1"]
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
-"""Embed images with a TFLite model: decode, resize, invoke, dequantize, streamed over every core.
+"""Embed images with a TFLite model: decode, resize, quantize, invoke, take the output, streamed over every core.
+
+The evaluation protocol (``zoo.protocols``) decides how the input is quantized and whether the output is
+dequantized; the kernel set (``zoo.runtime.KERNELS``) which arithmetic the interpreter runs.
 
 Each worker thread owns its own interpreter (one interpreter must not be shared between threads) and
-runs whole images: the image decoders (simplejpeg, Pillow) and the LiteRT ``invoke`` release the GIL, so with N workers N
-images are in flight and the decode of one hides behind the invoke of another.
+runs whole images: the image decoders (simplejpeg, Pillow) and the LiteRT ``invoke`` release the GIL, so
+with N workers N images are in flight and the decode of one hides behind the invoke of another. Threads
+rather than processes: the reference kernels (about 80 ms an image) scale the same way with no pickling
+or per-process start-up (``benchmarks/bench_kernels.py`` measures it).
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import numpy as np
 
 from zoo.errors import ConfigError
 from zoo.preprocessing import Preprocessing
-from zoo.runtime import LoadedModel, TensorInfo, load_model
+from zoo.protocols import DEFAULT_PROTOCOL, Protocol, get_protocol
+from zoo.runtime import LoadedModel, load_model
+from zoo.tensors import TensorInfo
 
 
 def check_input(model: LoadedModel, prep: Preprocessing) -> TensorInfo:
@@ -40,17 +47,21 @@ def extract_features(
     images: Sequence[Path],
     preprocessing: Preprocessing,
     *,
+    protocol: Protocol | None = None,
+    kernels: str = "optimized",
     workers: int | None = None,
     progress: bool = False,
 ) -> np.ndarray:
-    """One dequantized float32 embedding (the first output, flattened) per image, in ``images`` order.
+    """One float32 embedding (the first output, flattened) per image, in ``images`` order.
 
-    ``workers`` defaults to the number of CPUs; each uses a single-threaded interpreter. ``progress``
-    shows a tqdm bar, on a terminal only.
+    ``protocol`` (default ``market1501``) fixes the input quantization and whether the output is
+    dequantized or taken raw; ``kernels`` is the interpreter's kernel set. ``workers`` defaults to the
+    number of CPUs; each uses a single-threaded interpreter. ``progress`` shows a tqdm bar, on a terminal only.
     """
     from tqdm import tqdm
 
-    first = load_model(model_file)
+    protocol = protocol or get_protocol(DEFAULT_PROTOCOL)
+    first = load_model(model_file, kernels=kernels)
     check_input(first, preprocessing)
     spare = [first]  # the first worker reuses the interpreter loaded for the check
     local = threading.local()
@@ -59,20 +70,23 @@ def extract_features(
     def interpreter() -> LoadedModel:
         if not hasattr(local, "model"):
             with lock:
-                local.model = spare.pop() if spare else load_model(model_file)
+                local.model = spare.pop() if spare else load_model(model_file, kernels=kernels)
         return local.model
 
     def embed(path: Path) -> np.ndarray:
         model = interpreter()
         info = model.inputs[0]
-        array = preprocessing.model_input(path, info.dtype, info.scale, info.zero_point)
+        array = preprocessing.model_input(path, info.dtype, info.scale, info.zero_point,
+                                          requantize=protocol.requantize_input)
         raw = model.invoke(array)[0]
+        if not protocol.dequantize_output:
+            return raw.astype(np.float32).reshape(-1)
         return model.outputs[0].dequantize(raw).reshape(-1)
 
     workers = workers or os.cpu_count() or 1
     rows = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoo-features") as pool:
-        bar = tqdm(total=len(images), unit="img", desc="features", disable=None if progress else True)
+        bar = tqdm(total=len(images), unit="img", desc=f"features ({kernels} kernels)", disable=None if progress else True)
         try:
             with bar:
                 for row in pool.map(embed, images):

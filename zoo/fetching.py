@@ -18,11 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from zoo.cache import Cache, copy_atomic, safe_name
+from zoo.cache import Cache
+from zoo.partial import Progress
 from zoo.errors import IntegrityError, OfflineError, SourceError, SourceUnavailableError, ZooError
+from zoo.files import copy_atomic, safe_name
 from zoo.registry import Artifact, Model, Registry
 from zoo.settings import Settings
-from zoo.sources import Source, mirror_location, open_source
+from zoo.sources import mirror_location, open_source
 
 
 def fetch(
@@ -30,22 +32,24 @@ def fetch(
     *,
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
-    offline: bool | None = None,
-    progress: bool = False,
+    offline: bool = False,
+    progress: Progress | None = None,
 ) -> Path:
     """Return the path of ``artifact`` in the cache, verified by size and sha256, downloading it if needed.
+
+    ``mirrors`` and ``offline`` add to ``settings`` as the command-line flags do (``Settings.with_flags``).
 
     Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when any source sent wrong
     bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
     """
     safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
-    settings = settings or Settings.from_env()
-    offline = settings.offline if offline is None else offline
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    offline = settings.offline
     cache = Cache(settings.cache_dir)
     cached = cache.lookup(artifact)
     if cached is not None:
         return cached
-    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in (*mirrors, *settings.mirrors)]
+    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in settings.mirrors]
     locations += artifact.sources
     with cache.lock(artifact):
         cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
@@ -57,33 +61,10 @@ def fetch(
                 source = open_source(location, settings)
                 if offline and source.network:
                     continue
-                return _download(cache, artifact, source, progress)
+                return cache.receive(artifact, source, progress)
             except (SourceError, IntegrityError) as exc:
                 failures.append((location, exc))
     raise _failure(artifact, failures, offline)
-
-
-def _download(cache: Cache, artifact: Artifact, source: Source, progress: bool) -> Path:
-    """One source, into the partial file. A partial left by an earlier run that turns out wrong is retried
-    once from zero, so a stale fragment never makes a good source fail."""
-    part = cache.partial(artifact, progress=progress)
-    try:
-        try:
-            source.download(part)
-            part.check()
-        except IntegrityError:
-            if not part.resumed_from:
-                raise
-            part.restart()
-            source.download(part)
-        return cache.commit(artifact, part, source.location)
-    except IntegrityError:
-        part.discard()
-        raise
-    finally:
-        part.close()
-        if not part.offset:  # nothing worth resuming
-            part.path.unlink(missing_ok=True)
 
 
 def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
@@ -122,8 +103,8 @@ def pull(
     to: Path | None = None,
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
-    offline: bool | None = None,
-    progress: bool = False,
+    offline: bool = False,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
     never corrupt the cache). Returns the paths the user should use."""
@@ -142,8 +123,8 @@ def write_mirror(
     formats: Sequence[str] = ("all",),
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
-    offline: bool | None = None,
-    progress: bool = False,
+    offline: bool = False,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write ``<directory>/<model id>/<file>`` for the models (default: all), from the cache (fetching what
     is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""

@@ -3,7 +3,9 @@
 A golden file stores a recipe for a few deterministic inputs (seeds for ``synthetic_input``) and the raw
 outputs the artifact produced for them; the inputs themselves are regenerated, never stored. Integer
 outputs must match exactly or within one quantization step (XNNPACK and the reference kernels may round
-differently); float outputs within a small relative tolerance.
+differently); float outputs within a small relative tolerance. Goldens are recorded and replayed with the
+optimized kernels; ``kernel_agreement`` runs the same inputs through both kernel sets (``zoo.runtime.KERNELS``)
+to show how far what a host computes is from what an MCU computes.
 """
 
 from __future__ import annotations
@@ -37,8 +39,26 @@ def _seed(base: str, case: int) -> str:
     return f"{base}:{case}"
 
 
-def _run_cases(path: Path, seed: str, cases: int) -> list[list[np.ndarray]]:
-    model = load_model(path)
+@dataclass(frozen=True)
+class KernelAgreement:
+    """Optimized vs reference kernels on the golden inputs: integer outputs compared in quantization steps."""
+
+    cases: int
+    values: int  # output elements compared, over all cases
+    max_steps: float  # largest difference (quantization steps; absolute for float outputs)
+    differing: int  # elements that differ at all
+
+    @property
+    def differing_share(self) -> float:
+        return self.differing / self.values if self.values else 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"cases": self.cases, "values": self.values, "max_steps": self.max_steps, "differing": self.differing,
+                "differing_share": self.differing_share}
+
+
+def _run_cases(path: Path, seed: str, cases: int, kernels: str = "optimized") -> list[list[np.ndarray]]:
+    model = load_model(path, kernels=kernels)
     return [
         model.invoke(*(synthetic_input(t, f"{_seed(seed, case)}:{i}") for i, t in enumerate(model.inputs)))
         for case in range(cases)
@@ -47,7 +67,7 @@ def _run_cases(path: Path, seed: str, cases: int) -> list[list[np.ndarray]]:
 
 def make_golden(path: str | Path, *, seed: str = "zoo-golden", cases: int = DEFAULT_CASES) -> dict[str, Any]:
     """The golden document for the file at ``path`` (store it as JSON under ``registry/goldens/``)."""
-    from zoo.cache import sha256_file
+    from zoo.files import sha256_file
 
     path = Path(path)
     outputs = _run_cases(path, seed, cases)
@@ -91,3 +111,21 @@ def check_golden(model_path: str | Path, golden: dict[str, Any]) -> GoldenResult
             worst = max(worst, float(diff.max(initial=0.0)))
             bad += int(np.count_nonzero(diff > limit))
     return GoldenResult(cases=len(actual), max_diff=worst, mismatches=bad, passed=bad == 0)
+
+
+def kernel_agreement(model_path: str | Path, golden: dict[str, Any]) -> KernelAgreement:
+    """Run ``golden``'s inputs through the optimized and the reference kernels and compare the outputs.
+
+    The stored expected values are not used: the question is how the two kernel sets differ on this file.
+    """
+    recipe = golden["recipe"]
+    seed, cases = recipe["seed"], int(recipe["cases"])
+    runs = [_run_cases(Path(model_path), seed, cases, kernels) for kernels in ("optimized", "reference")]
+    worst, differing, values = 0.0, 0, 0
+    for fast_case, ref_case in zip(*runs, strict=True):
+        for fast, ref in zip(fast_case, ref_case, strict=True):
+            diff = np.abs(fast.astype(np.float64) - ref.astype(np.float64))
+            worst = max(worst, float(diff.max(initial=0.0)))
+            differing += int(np.count_nonzero(diff))
+            values += int(diff.size)
+    return KernelAgreement(cases=cases, values=values, max_steps=worst, differing=differing)

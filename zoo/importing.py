@@ -16,41 +16,18 @@ from typing import Any
 
 import yaml
 
-from zoo.cards import arxiv_problem, load_card
+from zoo.cards import arxiv_problem, load_card, meaning_of_text
 from zoo.errors import InvalidDataError
+from zoo.files import write_atomic
+from zoo.markdown_tables import Table, parse_tables
 from zoo.metrics_catalog import METRICS, Metric, metric_for_label, unit_in_header
 from zoo.registry import Registry
-from zoo.documents import write_atomic
 from zoo.rendering import render_text
 
 _LINK = re.compile(r"^\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)$")
-_RULE_CELL = re.compile(r"^:?-+:?$")
 _TARGET = re.compile(r"\b(NPU|MCU|MPU|GPU)\b")
 _DTYPES = ("uint8", "int8", "int16", "int32", "float16", "float32")
-# Words of a tensor description -> its meaning, first match wins.
-_MEANINGS = (
-    ("class_scores", ("class", "confidence", "probabilit", "score")),
-    ("embedding", ("embedding", "feature vector", "descriptor")),
-    ("boxes", ("box",)),
-    ("keypoints", ("keypoint", "landmark")),
-    ("mask", ("mask", "segment")),
-    ("heatmap", ("heatmap",)),
-    ("spectrogram", ("spectrogram", "mel")),
-    ("audio", ("audio", "waveform")),
-    ("image", ("image", "rgb", "pixel")),
-)
 _DEFAULT_UNITS = {"memory": "KiB", "time": "ms"}
-
-
-@dataclass
-class Table:
-    """A pipe table of the source: where it sits, its section heading, header and rows."""
-
-    start: int  # 0-based line index of the header row
-    end: int  # index after the last row
-    heading: str
-    headers: list[str]
-    rows: list[list[str]]
 
 
 @dataclass
@@ -58,38 +35,6 @@ class ImportResult:
     card: Path
     readme: Path
     warnings: list[str] = field(default_factory=list)
-
-
-def _cells(line: str) -> list[str]:
-    inner = line.strip()
-    inner = inner[1:] if inner.startswith("|") else inner
-    inner = inner[:-1] if inner.endswith("|") and not inner.endswith("\\|") else inner
-    return [c.strip() for c in re.split(r"(?<!\\)\|", inner)]
-
-
-def parse_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
-    """Every pipe table with its nearest heading; ragged rows and empty tables are problems (``line: msg``)."""
-    tables, problems, heading, i = [], [], "", 0
-    while i < len(lines):
-        line = lines[i].strip()
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip()
-        if not (line.startswith("|") and i + 1 < len(lines) and all(_RULE_CELL.match(c) for c in _cells(lines[i + 1]))):
-            i += 1
-            continue
-        headers, end = _cells(line), i + 2
-        rows = []
-        while end < len(lines) and lines[end].strip().startswith("|"):
-            row = _cells(lines[end])
-            if len(row) != len(headers):
-                problems.append(f"{end + 1}: table row has {len(row)} cells, its header has {len(headers)}")
-            rows.append(row)
-            end += 1
-        if not rows:
-            problems.append(f"{i + 1}: table has a header but no rows")
-        tables.append(Table(i, end, heading, headers, rows))
-        i = end
-    return tables, problems
 
 
 def _slug(text: str) -> str:
@@ -168,7 +113,7 @@ class _Importer:
             if dtype is None:
                 dtype = "float32"
                 self.warn(table.start + 1, f"no dtype in {description!r}; assumed float32")
-            meaning = next((m for m, words in _MEANINGS if any(w in lowered for w in words)), "other")
+            meaning = meaning_of_text(description) or "other"
             shape = [int(d) if re.fullmatch(r"-?\d+", d) else d for d in dims]
             out.append({"shape": shape, "dtype": dtype, "meaning": meaning, "description": description})
         self.card[which] = out

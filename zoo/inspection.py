@@ -5,9 +5,10 @@ the interpreter: after ``allocate_tensors`` XNNPACK replaces most ops by DELEGAT
 would be wrong, and the native loader may crash on a crafted file where the pure-Python reader only
 raises. Every caller that later hands a file to the interpreter inspects it here first.
 
->>> info = inspect_model("osnet_a025_256_128_tfs_int8.tflite")  # doctest: +SKIP
->>> info.parameters, info.outputs[0].shape, info.output_meaning(0)  # doctest: +SKIP
-(133938, (1, 128), 'embedding')
+>>> from zoo.resources import data_dir
+>>> info = inspect_model(data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite")
+>>> info.parameters, info.outputs[0].shape, info.output_meaning(0)
+(25678, (1, 64), 'embedding')
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from zoo.errors import ModelFileError, RuntimeMissingError
 from zoo.registry import Artifact, Registry
-from zoo.runtime import TensorInfo
+from zoo.tensors import TensorInfo
 
 # Ops that only reshape or requantize: the op that gives an output its meaning sits behind them.
 PASS_THROUGH = frozenset({"RESHAPE", "SQUEEZE", "QUANTIZE", "DEQUANTIZE", "EXPAND_DIMS"})

@@ -2,7 +2,8 @@
 
 Init time (load + allocate), the first inference on its own, then warm-up runs for ``warmup_s`` seconds,
 then timed runs until both ``min_runs`` and ``min_seconds`` are reached. Inputs are set once and only
-``invoke`` is timed. A host figure means nothing without the CPU and thread count, so both travel with it.
+``invoke`` is timed. A host figure means nothing without the CPU, the thread count and the kernel set
+(``zoo.runtime.KERNELS``: the reference kernels are tens of times slower), so all three travel with it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class LatencyResult:
     runtime: str
     cpu: str
     threads: int
+    kernels: str
     init_ms: float
     first_ms: float
     warmup_runs: int
@@ -58,13 +60,14 @@ def measure_latency(
     path: str | Path,
     *,
     threads: int = 1,
+    kernels: str = "optimized",
     warmup_s: float = 0.5,
     min_runs: int = 50,
     min_seconds: float = 1.0,
 ) -> LatencyResult:
     """Benchmark ``path`` on this host (call ``inspect_model`` first on untrusted files)."""
     start = time.perf_counter()
-    model = load_model(path, threads=threads)
+    model = load_model(path, threads=threads, kernels=kernels)
     init = time.perf_counter() - start
     model.feed(*(synthetic_input(t, f"latency:{i}") for i, t in enumerate(model.inputs)))
     start = time.perf_counter()
@@ -91,6 +94,7 @@ def measure_latency(
         runtime=runtime_name(),
         cpu=cpu_model(),
         threads=threads,
+        kernels=kernels,
         init_ms=init * 1000.0,
         first_ms=first * 1000.0,
         warmup_runs=warmup_runs,

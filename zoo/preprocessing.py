@@ -13,9 +13,12 @@ The card's ``preprocessing`` block::
     rescale: {scale: 0.00784313725490196, offset: -1}
     normalization: {mean: [...], std: [...]}   # optional, applied after rescale
 
-How the result meets the model: a uint8 input takes the resized 0-255 pixels as they are (its input
-quantization stands for the rescale, as the recipe's int8 export intends); an int8 input takes the
-rescaled values quantized with the input's scale and zero point; a float input takes the rescaled values.
+How the result meets the model depends on the evaluation protocol (``zoo.protocols``). By default
+(``market1501``) a uint8 input takes the resized 0-255 pixels as they are (its input quantization stands for
+the rescale, as the recipe's int8 export intends); an int8 input takes the rescaled values quantized with
+the input's scale and zero point; a float input takes the rescaled values. With ``requantize`` (the
+``st-modelzoo`` protocols) every quantized input is re-quantized from the rescaled float image the way the
+ST services do it (``Preprocessing.requantized``), which moves many uint8 pixels by one.
 """
 
 from __future__ import annotations
@@ -90,9 +93,12 @@ class Preprocessing:
             values = values / np.asarray(self.std, np.float32)
         return values
 
-    def model_input(self, path: Path, dtype: str, scale: float | None, zero_point: int | None) -> np.ndarray:
-        """One batch-of-one input array of ``dtype`` for the image at ``path``."""
+    def model_input(self, path: Path, dtype: str, scale: float | None, zero_point: int | None, *,
+                    requantize: bool = False) -> np.ndarray:
+        """One batch-of-one input array of ``dtype`` for the image at ``path`` (``requantize``: the ST way)."""
         image = self.image(path)
+        if requantize:
+            return self.requantized(image, dtype, scale, zero_point, source=path)[None]
         if dtype == "uint8":
             if image.dtype != np.uint8:  # bilinear gives floats: round to the nearest pixel value
                 image = np.clip(np.rint(image), 0, 255).astype(np.uint8)
@@ -103,6 +109,25 @@ class Preprocessing:
                 raise ConfigError(f"the model's int8 input has no quantization scale ({path})")
             return np.clip(np.rint(values / np.float32(scale) + zero_point), -128, 127).astype(np.int8)[None]
         return values.astype(dtype)[None]
+
+    def requantized(self, image: np.ndarray, dtype: str, scale: float | None, zero_point: int | None, *,
+                    source: Path | None = None) -> np.ndarray:
+        """The input the ST model zoo services feed a quantized model (their host evaluation), in numpy.
+
+        Their steps: Keras ``Rescaling(scale, offset)`` on the float image, ``tf.image.resize`` to the model
+        size again (bilinear; the identity at the same size, done here all the same, since it is their
+        step), then ``np.round(x / in_scale + in_zero_point)`` in float32 (half to even), clipped to the
+        dtype's range. With scale 1/127.5 and offset -1 a pixel p becomes about p - 0.5 before rounding, so
+        float32 rounding decides whether it stays p or drops to p - 1. A float input takes the values as is.
+        """
+        values = resize(self.rescaled(image), self.height, self.width, "bilinear")
+        if dtype not in ("uint8", "int8"):
+            return values.astype(dtype)
+        if not scale:
+            raise ConfigError(f"the model's {dtype} input has no quantization scale", path=source)
+        bounds = np.iinfo(dtype)
+        quantized = np.round(values / np.float32(scale) + np.float32(zero_point or 0))
+        return np.clip(quantized, bounds.min, bounds.max).astype(dtype)
 
 
 def decode(path: Path, color_mode: str) -> np.ndarray:

@@ -1,7 +1,14 @@
 """The one place that talks to a TFLite interpreter.
 
 Prefers ``ai-edge-litert`` (the maintained LiteRT wheel), then ``tflite_runtime``, then TensorFlow's
-bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``TensorInfo`` only.
+bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``zoo.tensors.TensorInfo`` only.
+
+Two kernel sets (``KERNELS``), because the host and a microcontroller do not compute the same int8 outputs:
+
+- ``optimized``: the runtime's default kernels (XNNPACK and the optimized builtins), what a host deployment runs;
+- ``reference``: the runtime's reference kernels (``OpResolverType.BUILTIN_REF``), the portable integer
+  arithmetic that TensorFlow Lite Micro also implements, so their outputs are what an MCU computes
+  (``tests/test_kernels.py`` proves them bit-exact with ``tflite-micro``). Tens of times slower.
 """
 
 from __future__ import annotations
@@ -9,19 +16,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from zoo.errors import ModelFileError, RuntimeMissingError
+from zoo.errors import ModelFileError, RuntimeMissingError, UsageError
+from zoo.tensors import TensorInfo
 
 _CANDIDATES = (
     ("ai_edge_litert.interpreter", "ai-edge-litert"),
     ("tflite_runtime.interpreter", "tflite-runtime"),
     ("tensorflow.lite", "tensorflow"),
 )
+KERNELS = ("optimized", "reference")
 
 
 def _interpreter_module() -> tuple[Any, str]:
@@ -48,47 +56,6 @@ def runtime_name() -> str:
         return f"{dist} {version(dist)}"
     except PackageNotFoundError:  # pragma: no cover - tensorflow installed as tensorflow-cpu etc.
         return dist
-
-
-@dataclass(frozen=True)
-class TensorInfo:
-    """An input or output tensor as the file declares it."""
-
-    name: str
-    index: int
-    shape: tuple[int, ...]
-    dtype: str
-    scales: tuple[float, ...]
-    zero_points: tuple[int, ...]
-    quantized_dimension: int
-
-    @property
-    def quantized(self) -> bool:
-        return bool(self.scales)
-
-    @property
-    def per_channel(self) -> bool:
-        return len(self.scales) > 1
-
-    @property
-    def scale(self) -> float | None:
-        return self.scales[0] if self.scales else None
-
-    @property
-    def zero_point(self) -> int | None:
-        return self.zero_points[0] if self.zero_points else None
-
-    def dequantize(self, values: np.ndarray) -> np.ndarray:
-        """Real values of a quantized tensor (per-tensor or per-channel); floats pass through."""
-        if not self.quantized:
-            return values.astype(np.float32)
-        scales = np.asarray(self.scales, np.float32)
-        zeros = np.asarray(self.zero_points, np.float32)
-        if self.per_channel:
-            shape = [1] * values.ndim
-            shape[self.quantized_dimension] = -1
-            scales, zeros = scales.reshape(shape), zeros.reshape(shape)
-        return (values.astype(np.float32) - zeros) * scales
 
 
 def _tensor_info(detail: dict[str, Any]) -> TensorInfo:
@@ -126,15 +93,29 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
+def _resolver_options(mod: Any, kernels: str) -> dict[str, Any]:
+    """Interpreter keyword arguments that select ``kernels`` (see the module docstring)."""
+    if kernels not in KERNELS:
+        raise UsageError(f"unknown kernel set {kernels!r} (choose from {', '.join(KERNELS)})")
+    if kernels == "optimized":
+        return {}
+    resolver = getattr(mod, "OpResolverType", None) or getattr(getattr(mod, "experimental", None), "OpResolverType", None)
+    if resolver is None:  # pragma: no cover - every supported runtime has had it since TF 2.5
+        raise RuntimeMissingError("this TFLite runtime cannot select reference kernels: pip install ai-edge-litert")
+    return {"experimental_op_resolver_type": resolver.BUILTIN_REF}
+
+
 class LoadedModel:
     """A TFLite model ready to run: its tensors and an ``invoke`` for one input batch."""
 
-    def __init__(self, path: str | Path, threads: int = 1) -> None:
+    def __init__(self, path: str | Path, threads: int = 1, kernels: str = "optimized") -> None:
         mod, _ = _interpreter_module()
         self.path = Path(path)
+        self.kernels = kernels
+        options = _resolver_options(mod, kernels)
         try:
             with _native_stderr_silenced():
-                self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads)
+                self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads, **options)
                 self._interp.allocate_tensors()
         except ValueError as exc:
             raise ModelFileError(f"not a loadable TFLite model ({exc})", path=self.path) from None
@@ -157,12 +138,13 @@ class LoadedModel:
         self._interp.invoke()
 
 
-def load_model(path: str | Path, threads: int = 1) -> LoadedModel:
-    """Load a .tflite file; a file that is not a valid TFLite flatbuffer raises ``ModelFileError``."""
+def load_model(path: str | Path, threads: int = 1, kernels: str = "optimized") -> LoadedModel:
+    """Load a .tflite file with the ``kernels`` set; a file that is not a valid TFLite flatbuffer raises
+    ``ModelFileError``."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError("no such file", path=path)
-    return LoadedModel(path, threads=threads)
+    return LoadedModel(path, threads=threads, kernels=kernels)
 
 
 def synthetic_input(info: TensorInfo, seed: str) -> np.ndarray:

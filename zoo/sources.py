@@ -1,13 +1,14 @@
 """How bytes arrive: one small class per kind of source, behind one call, chosen by the location's scheme.
 
-Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.cache.PartialFile``
+Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.partial.PartialFile``
 (which hashes and counts them) or raises ``SourceError`` with a one-line reason. Sources never decide
 where files go or whether bytes are right; ``zoo.fetching`` and ``zoo.cache`` do.
 
 - ``https://`` / ``http://``: requests with urllib3 ``Retry`` (backoff on connection errors and 5xx),
   redirects followed, connect/read timeouts, and an HTTP ``Range`` request to resume a partial file.
-- ``hf://<org>/<repo>/<path>@<revision>``: ``huggingface_hub.hf_hub_download`` (honours ``HF_ENDPOINT``
-  and ``HF_TOKEN``; the token is only ever sent to an https endpoint).
+- ``hf://<org>/<repo>/<path>@<revision>``: the hub's resolve URL (``huggingface_hub.hf_hub_url`` against
+  ``Settings.hf_endpoint``), downloaded like any https URL, so timeouts, retries and resuming apply; the
+  token huggingface_hub finds (``HF_TOKEN``) is only ever sent to an https endpoint.
 - ``file://`` URLs and plain paths: read from disk.
 
 Adding a protocol means one class here and one entry in ``KINDS``.
@@ -15,11 +16,8 @@ Adding a protocol means one class here and one entry in ``KINDS``.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Iterator, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from zoo import __version__
@@ -29,10 +27,9 @@ from zoo.settings import Settings
 if TYPE_CHECKING:
     import requests
 
-    from zoo.cache import PartialFile
+    from zoo.partial import PartialFile
 
 CHUNK = 1 << 16  # small enough that little is lost when a connection drops mid-chunk
-DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 
 class Source(Protocol):
@@ -48,8 +45,13 @@ class HttpSource:
     network = True
 
     def __init__(self, location: str, settings: Settings) -> None:
-        self.location = location
+        self.location = self.url = location
         self.settings = settings
+        self.headers: dict[str, str] = {}
+
+    def status_error(self, response: requests.Response) -> SourceError:
+        """A one-line reason for an answer that is neither 200 nor 206."""
+        return SourceError(f"HTTP {response.status_code} {response.reason}".strip())
 
     def _session(self) -> requests.Session:
         import requests
@@ -77,9 +79,9 @@ class HttpSource:
         with self._session() as session:
             while True:
                 start, streaming = part.offset, False
-                headers = {"Range": f"bytes={start}-"} if start else {}
+                headers = {**self.headers, "Range": f"bytes={start}-"} if start else self.headers
                 try:
-                    with session.get(self.location, headers=headers, stream=True, timeout=(timeout, timeout)) as r:
+                    with session.get(self.url, headers=headers, stream=True, timeout=(timeout, timeout)) as r:
                         if r.status_code == 416 and start:  # the partial file already holds every byte
                             return
                         if r.status_code == 200 and start:  # no range support: start again from zero
@@ -89,7 +91,7 @@ class HttpSource:
                         ):
                             raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
                         elif r.status_code not in (200, 206):
-                            raise SourceError(f"HTTP {r.status_code} {r.reason}".strip())
+                            raise self.status_error(r)
                         length = r.headers.get("Content-Length")
                         part.expect_remaining(int(length) if length and length.isdigit() else None)
                         streaming = True
@@ -121,75 +123,52 @@ def _describe(exc: Exception) -> str:
     return type(exc).__name__
 
 
-class HfSource:
-    """``hf://<org>/<repo>/<path>@<revision>`` through huggingface_hub, into a scratch dir inside the cache.
-
-    hf_hub_download writes its own file, so its bytes are streamed into the partial file afterwards: they
-    are still hashed before anything enters the store.
-    """
-
-    network = True
+class HfSource(HttpSource):
+    """``hf://<org>/<repo>/<path>@<revision>``: the hub's resolve URL for that file, fetched as an http(s) URL."""
 
     def __init__(self, location: str, settings: Settings) -> None:
-        self.location = location
-        self.settings = settings
+        from huggingface_hub import get_token, hf_hub_url
+
         rest = location[len("hf://"):]
         rest, at, revision = rest.rpartition("@") if "@" in rest else (rest, "", "")
         parts = rest.split("/", 2)
         if len(parts) != 3 or not all(parts) or (at and not revision):
             raise SourceError("expected hf://<org>/<repo>/<path>@<revision>")
-        self.repo_id = f"{parts[0]}/{parts[1]}"
-        self.filename = parts[2]
-        self.revision = revision or None
+        endpoint = settings.hf_endpoint
+        url = hf_hub_url(f"{parts[0]}/{parts[1]}", parts[2], revision=revision or None, endpoint=endpoint)
+        super().__init__(url, settings)
+        self.location = location
+        token = get_token() if endpoint.startswith("https://") else None  # never over plain http
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def download(self, part: PartialFile) -> None:
-        from huggingface_hub import errors, hf_hub_download
+        """Ask the hub first (a HEAD, as huggingface_hub does): only its answer to that says what is missing."""
+        import requests
 
-        endpoint = os.environ.get("HF_ENDPOINT", "").rstrip("/") or DEFAULT_HF_ENDPOINT
-        # token=False: never send HF_TOKEN over plain http; None lets huggingface_hub find it.
-        token = None if endpoint.startswith("https://") else False
-        with tempfile.TemporaryDirectory(dir=part.path.parent, prefix=".hf-") as scratch, _hf_progress(part):
+        timeout = self.settings.http_timeout
+        with self._session() as session:
             try:
-                local = hf_hub_download(
-                    self.repo_id, self.filename, revision=self.revision, local_dir=scratch,
-                    endpoint=endpoint, token=token, etag_timeout=self.settings.http_timeout,
-                )
-            except (errors.RepositoryNotFoundError, errors.RevisionNotFoundError, errors.EntryNotFoundError) as exc:
-                raise SourceError(f"{_HF_MISSING.get(type(exc).__name__, 'not found')} ({_first_line(exc)})") from None
-            except (OSError, errors.HTTPError, errors.HFValidationError, errors.XetDownloadError) as exc:
-                raise SourceError(f"{type(exc).__name__}: {_first_line(exc)}") from None
-            part.restart()
-            with open(local, "rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    part.write(chunk)
+                head = session.head(self.url, headers=self.headers, timeout=(timeout, timeout), allow_redirects=False)
+            except requests.RequestException as exc:
+                raise SourceError(_describe(exc)) from None
+        if head.status_code >= 400:
+            raise self.status_error(head)
+        super().download(part)
 
-
-@contextmanager
-def _hf_progress(part: PartialFile) -> Iterator[None]:
-    """huggingface_hub draws its own bar; show it only when the caller asked for progress."""
-    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
-
-    was_disabled = are_progress_bars_disabled()
-    if not part.progress:
-        disable_progress_bars()
-    try:
-        yield
-    finally:
-        (disable_progress_bars if was_disabled else enable_progress_bars)()
+    def status_error(self, response: requests.Response) -> SourceError:
+        """The hub says which part was missing in ``X-Error-Code``; a private repository also answers 401."""
+        if response.status_code in (401, 403, 404):
+            what = _HF_MISSING.get(response.headers.get("X-Error-Code", ""), _HF_MISSING["RepoNotFound"])
+            return SourceError(f"{what} (HTTP {response.status_code})")
+        return super().status_error(response)
 
 
 _HF_MISSING = {
-    "RepositoryNotFoundError": "repository, revision or file not found, or private",
-    "RevisionNotFoundError": "revision not found",
-    "RemoteEntryNotFoundError": "file not found at that revision",
-    "EntryNotFoundError": "file not found at that revision",
-    "LocalEntryNotFoundError": "cannot reach the hub endpoint",
+    "RepoNotFound": "repository, revision or file not found, or private",
+    "RevisionNotFound": "revision not found",
+    "EntryNotFound": "file not found at that revision",
+    "GatedRepo": "gated repository: accept its terms on the hub and set HF_TOKEN",
 }
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "failed"
 
 
 class LocalSource:

@@ -9,32 +9,23 @@ prints: the CLI renders the entries (``zoo.verify_report``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import IntegrityError, UsageError, ZooError
-from zoo.registry import Registry
-from zoo.rules import (FAIL, INFO, WARNING, Check, accuracy_claim_checks, artifact_checks, check, not_checked, record_checks, records_of,
-                       variant_data)
+from zoo.cards import Card, card_problems
+from zoo.errors import IntegrityError, ZooError
+from zoo.inspection import ModelInfo
+from zoo.registry import Artifact, Registry
+from zoo.rules.accuracy import accuracy_claim_checks
+from zoo.rules.artifact import artifact_checks
+from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
+from zoo.rules.card import record_checks
 from zoo.settings import Settings
+from zoo.verify_options import Options, check_dataset_options, claims_accuracy, dataset_id_for
+from zoo.verify_targets import Target
 
-# Checks that need the file: reported as not checked, with the reason, when it cannot be fetched.
-ARTIFACT_RULES = ("artifact.sha256", "artifact.readable", "io", "parameters.count", "golden")
-LATENCY_RATIO_WARN = 1.5  # host timings are noisy: outside this factor of the recorded figure is a warning
-
-
-@dataclass(frozen=True)
-class Options:
-    dataset: Path | None = None
-    dataset_id: str | None = None  # the card dataset the folder holds; default: matched by folder name
-    tolerance_pp: float = 1.0
-    latency: bool = False
-    threads: int = 1
-    mirrors: tuple[str, ...] = ()
-    offline: bool | None = None
 
 
 @dataclass
@@ -50,88 +41,43 @@ class Entry:
 
     @property
     def failed(self) -> bool:
-        return any(c.status == FAIL for c in self.checks)
+        return any(c.status is Status.FAIL for c in self.checks)
 
 
-@dataclass(frozen=True)
-class Target:
-    model_id: str
-    card: Path | None
-
-
-def select_targets(registry: Registry, names: Iterable[str]) -> list[Target]:
-    """Model ids, or card files (every variant of the card); no name means every model of the registry."""
-    from zoo.documents import load_yaml
-
-    names = list(names)
-    if not names:
-        return [Target(m.id, m.card) for m in registry.models.values()]
-    targets: list[Target] = []
-    for name in names:
-        path = Path(name)
-        if name in registry.models:
-            targets.append(Target(name, registry.models[name].card))
-        elif path.is_file():
-            data = load_yaml(path).data or {}
-            targets += [Target(str(v.get("id")), path.resolve()) for v in data.get("variants") or []]
-        else:
-            registry.get(name)  # raises the usage error with close matches
-    return list(dict.fromkeys(targets))
-
-
-def shard(targets: list[Target], spec: str | None) -> list[Target]:
-    """``I/N`` (1-based): every N-th target starting at the I-th, in a stable order, for CI matrices."""
-    if not spec:
-        return targets
-    try:
-        index, total = (int(x) for x in spec.split("/"))
-        if not 1 <= index <= total:
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"--shard {spec!r}: expected I/N with 1 <= I <= N, e.g. 1/4") from None
-    ordered = sorted(targets, key=lambda t: (t.model_id, str(t.card)))
-    return ordered[index - 1 :: total]
-
-
-def _load_card(path: Path, registry: Registry) -> tuple[dict[str, Any] | None, Entry]:
-    """The card's data (even when it breaks its schema, so the other rules still run) and its card entry."""
-    from zoo.cards import card_problems
-    from zoo.documents import load_yaml
-
-    entry = Entry("card", str(path), str(path))
-    problems = card_problems(path, registry)
+def _card_entry(target: Target, registry: Registry) -> Entry:
+    """The checks of a card on its own: schema and consistency, then the records (even on a schema failure)."""
+    entry = Entry("card", str(target.card_path), str(target.card_path))
+    card = target.card
+    problems = target.card_error.lines() if card is None else card_problems(card, registry)
     entry.checks.append(check("card.schema", not problems, "card matches schemas/card.schema.json and the registry"
                               if not problems else f"{len(problems)} problem(s), first: {problems[0]} (zoo validate "
                               "lists them all)", problems=problems))
-    try:
-        data = load_yaml(path).data
-    except ZooError:
-        return None, entry
-    if not isinstance(data, dict):
-        return None, entry
-    entry.checks += list(record_checks(data, registry))
-    return data, entry
+    if card is not None:
+        entry.checks += list(record_checks(card, registry))
+    return entry
 
 
-def verify(targets: list[Target], registry: Registry, options: Options, *, jobs: int = 1) -> list[Entry]:
-    """Card entries (once per card) followed by model entries, in the order of ``targets``."""
-    cards: dict[Path, tuple[dict[str, Any] | None, Entry]] = {}
-    for t in targets:
-        if t.card is not None and t.card not in cards:
-            cards[t.card] = _load_card(t.card, registry)
+def verify(targets: list[Target], registry: Registry, options: Options, settings: Settings, *,
+           jobs: int = 1) -> list[Entry]:
+    """Card entries (once per card) followed by model entries, in the order of ``targets``.
 
-    def one(t: Target) -> Entry:
-        data = cards[t.card][0] if t.card is not None else None
-        return verify_model(t.model_id, data, t.card, registry, options)
-
+    With ``settings.strict`` every check that could not run is a failure: a strict PASS means checked.
+    """
+    check_dataset_options(targets, options)
+    cards = {t.card_path: _card_entry(t, registry) for t in targets if t.card_path is not None}
+    models = [t for t in targets if t.model_id]  # a card that could not be read has no variants to verify
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:  # the interpreter releases the GIL
-        models = list(pool.map(one, targets))
-    return [entry for _, entry in cards.values()] + models
+        entries = list(cards.values()) + list(pool.map(lambda t: verify_model(t, registry, options, settings), models))
+    if settings.strict:
+        for c in (c for e in entries for c in e.checks if c.status is Status.NOT_CHECKED):
+            c.status, c.message = Status.FAIL, f"not checked (strict): {c.message}"
+    return entries
 
 
-def verify_model(model_id: str, card: dict[str, Any] | None, card_path: Path | None, registry: Registry,
-                 options: Options) -> Entry:
-    entry = Entry("model", model_id, str(card_path) if card_path else None)
+def verify_model(target: Target, registry: Registry, options: Options, settings: Settings) -> Entry:
+    """Every check of one model: registry and card membership, then what needs its file."""
+    model_id, card = target.model_id, target.card
+    entry = Entry("model", model_id, str(target.card_path) if target.card_path else None)
     checks = entry.checks
     model = registry.models.get(model_id)
     checks.append(check("registry.model", model is not None, f"{model_id} is in registry {registry.name}" if model
@@ -139,37 +85,37 @@ def verify_model(model_id: str, card: dict[str, Any] | None, card_path: Path | N
     if card is None:
         checks.append(not_checked("card.variant", "no readable card for this model"))
     else:
-        ok = variant_data(card, model_id) is not None
+        ok = card.find_variant(model_id) is not None
         checks.append(check("card.variant", ok, f"{model_id} is a variant of the card" if ok else
                             f"the card has no variant {model_id!r}; add it under variants"))
     if model is None:
         return entry
     tflite = [a for a in model.artifacts if a.format == "tflite"]
     if not tflite:
-        checks += [not_checked(rule, f"{model_id} has no tflite artifact") for rule in ARTIFACT_RULES]
+        checks += [not_checked(rule, f"{model_id} has no tflite artifact") for rule in NEEDS_FILE]
         return entry
     artifact = tflite[0]
     try:
-        path = _fetch(artifact, options)
+        path = _fetch(artifact, settings)
     except IntegrityError as exc:
         checks.append(check("artifact.sha256", False, exc.message + "; the released bytes differ from the registry"))
         return entry
     except ZooError as exc:
         reason = f"{artifact.file} could not be fetched: {exc.lines()[0]}"
-        checks += [not_checked(rule, reason) for rule in ARTIFACT_RULES]
+        checks += [not_checked(rule, reason) for rule in NEEDS_FILE]
         return entry
     entry.file = str(path)
-    _artifact_entry(entry, artifact, path, card or {}, registry, options)
+    _artifact_entry(entry, artifact, path, card, registry, options)
     return entry
 
 
-def _fetch(artifact: Any, options: Options) -> Path:
+def _fetch(artifact: Artifact, settings: Settings) -> Path:
     from zoo.fetching import fetch
 
-    return fetch(artifact, settings=Settings.from_env(), mirrors=options.mirrors, offline=options.offline)
+    return fetch(artifact, settings=settings)
 
 
-def _artifact_entry(entry: Entry, artifact: Any, path: Path, card: dict[str, Any], registry: Registry,
+def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | None, registry: Registry,
                     options: Options) -> None:
     from zoo.inspection import inspect_model
 
@@ -186,20 +132,22 @@ def _artifact_entry(entry: Entry, artifact: Any, path: Path, card: dict[str, Any
     if not same:
         return
     checks.append(check("artifact.readable", True, f"{info.op_count} ops, {info.parameters:,} parameters"))
-    checks += list(artifact_checks(card, artifact.model_id, info))
     checks.append(_golden_check(artifact, path))
+    if card is None:  # card.variant already says why; the file's own checks above still ran
+        return
+    checks += list(artifact_checks(card, artifact.model_id, info))
     if options.dataset is not None:
         checks += _accuracy_checks(entry, artifact, path, card, options, info)
     if options.latency:
         checks.append(_latency_check(entry, artifact, path, card, options, info))
 
 
-def _golden_check(artifact: Any, path: Path) -> Check:
+def _golden_check(artifact: Artifact, path: Path) -> Check:
     from zoo.goldens import check_golden, load_golden
 
     if artifact.golden is None:
         return not_checked("golden", f"the registry has no golden outputs for {artifact.file} (golden: key)",
-                           severity=WARNING)
+                           severity=Severity.WARNING)
     golden = load_golden(artifact.golden)
     result = check_golden(path, golden)
     return check("golden", result.passed, f"{result.cases} golden inputs reproduce within one quantization step "
@@ -215,66 +163,62 @@ def _host(options: Options) -> dict[str, Any]:
     return {"kind": "host", "runtime": runtime_name(), "cpu": cpu_model(), "threads": options.threads}
 
 
-def _resolution(info: Any, channels: bool) -> str:
+def _resolution(info: ModelInfo, channels: bool) -> str:
     dims = info.inputs[0].shape[1:] if len(info.inputs[0].shape) == 4 else info.inputs[0].shape
     return "x".join(str(d) for d in (dims if channels else dims[:2]))
 
 
-def _dataset_id(card: dict[str, Any], options: Options) -> str | None:
-    if options.dataset_id:
-        return options.dataset_id
-    name = options.dataset.name.lower() if options.dataset else ""
-    return next((d["id"] for d in card.get("datasets") or []
-                 if name in (str(d.get("id", "")).lower(), str(d.get("name", "")).lower())), None)
-
-
-def _accuracy_checks(entry: Entry, artifact: Any, path: Path, card: dict[str, Any], options: Options,
-                     info: Any) -> list[Check]:
+def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,
+                     info: ModelInfo) -> list[Check]:
     from zoo.evaluation import evaluate
 
-    result = evaluate(path, options.dataset, preprocessing=card.get("preprocessing") or {},
-                      distance=(card.get("evaluation") or {}).get("distance", "cosine"))
-    measured = {"mAP": result.mAP * 100.0, **{f"rank{k}": float(result.cmc[k - 1]) * 100.0
-                                               for k in (1, 5, 10) if len(result.cmc) >= k},
-                "mINP": result.mINP * 100.0}
-    dataset_id = _dataset_id(card, options)
+    dataset_id = dataset_id_for(card, options)
+    if dataset_id is None or not (options.write or claims_accuracy(card, artifact.model_id, dataset_id)):
+        what = f"dataset {dataset_id!r}" if dataset_id else f"a dataset named like {options.dataset.name!r}"
+        return [not_checked("accuracy", f"the card claims no accuracy of {artifact.model_id} on {what}")]
+    result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance)
+    measured = result.as_percent(ndigits=None)
     summary = ", ".join(f"{k} {v:.2f} %" for k, v in measured.items())
-    if dataset_id is None:
-        return [check("accuracy", True, f"measured on {options.dataset.name}: {summary}; the card names no such "
-                      "dataset, so nothing is compared (use --dataset-id)", severity=INFO, measured=measured)]
     entry.measured.append({
         "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,
         "resolution": _resolution(info, channels=False), "origin": "measured", "measured_on": _host(options),
         "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
     })
     checks = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp)
-    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; the card claims nothing to "
-                            "compare", severity=INFO, measured=measured)]
+    return checks or [check("accuracy", True, f"measured on {dataset_id}: {summary}; recorded by --write, nothing "
+                            "to compare yet", severity=Severity.INFO, measured=measured)]
 
 
-def _latency_check(entry: Entry, artifact: Any, path: Path, card: dict[str, Any], options: Options,
-                   info: Any) -> Check:
+def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, options: Options,
+                   info: ModelInfo) -> Check:
     from zoo.latency import measure_latency
 
     result = measure_latency(path, threads=options.threads)
     host = _host(options)
-    datasets = [d.get("id") for d in card.get("datasets") or []]
+    datasets = [d.get("id") for d in card.datasets]
     entry.measured.append({
         "variant": artifact.model_id, **({"dataset": datasets[0]} if datasets else {}), "format": artifact.precision,
         "resolution": _resolution(info, channels=True), "origin": "measured", "measured_on": host,
         "values": {"inference_time": {"value": round(result.mean_ms, 3), "unit": "ms"}},
     })
-    same = [r for r in records_of(card, artifact.model_id)
-            if (r.get("measured_on") or {}).get("kind") == "host" and r["measured_on"].get("cpu") == host["cpu"]
-            and r["measured_on"].get("threads") == options.threads and "inference_time" in (r.get("values") or {})]
+    same = [r for r in card.records(artifact.model_id, kind="host")
+            if r["measured_on"].get("cpu") == host["cpu"] and r["measured_on"].get("threads") == options.threads
+            and "inference_time" in (r.get("values") or {})]
     measured = f"{result.mean_ms:.2f} ms mean over {result.count} runs ({host['cpu']}, {options.threads} thread(s))"
     if not same:
         return check("latency.host", True, f"{measured}; the card has no host record for this CPU and thread count",
-                     severity=INFO, **result.to_json())
+                     severity=Severity.INFO, **result.to_json())
     recorded = float(same[-1]["values"]["inference_time"]["value"])
     ratio = result.mean_ms / recorded
     ok = 1 / LATENCY_RATIO_WARN <= ratio <= LATENCY_RATIO_WARN
     return check("latency.host", ok, f"{measured}, card records {recorded} ms (x{ratio:.2f})"
-                 + ("" if ok else "; re-measure with --latency --write"), severity=WARNING, recorded=recorded,
-                 **result.to_json())
+                 + ("" if ok else "; re-measure with --latency --write"), recorded=recorded, **result.to_json())
 
+
+def measured_by_card(entries: list[Entry]) -> dict[str, list[dict[str, Any]]]:
+    """The records ``--write`` stores, grouped by the card file they belong to."""
+    by_card: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        if e.card and e.measured:
+            by_card.setdefault(e.card, []).extend(e.measured)
+    return by_card

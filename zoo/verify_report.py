@@ -10,21 +10,39 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from zoo.rules import FAIL, NOT_CHECKED, PASS, WARN
+from zoo.rules.base import Check, Severity, Status
 from zoo.verification import Entry
 
 REPORT_VERSION = 1
-_MARK = {PASS: "ok", FAIL: "FAIL", WARN: "warn", NOT_CHECKED: "n/c"}
+_MARK = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.NOT_CHECKED: "n/c"}
+
+
+def _tally(check: Check) -> str:
+    """The column a check counts in: ``info`` for figures shown beside a claim, where nothing was compared."""
+    if check.status is Status.PASS and check.severity is Severity.INFO:
+        return "info"
+    return check.status.value
 
 
 def totals(entries: list[Entry]) -> dict[str, int]:
-    counts = Counter(c.status for e in entries for c in e.checks)
-    return {status: counts.get(status, 0) for status in (PASS, FAIL, WARN, NOT_CHECKED)}
+    """How many checks compared and agreed (pass), failed, warned, only informed, or could not run."""
+    counts = Counter(_tally(c) for e in entries for c in e.checks)
+    return {key: counts.get(key, 0) for key in ("pass", "fail", "warn", "info", "not_checked")}
 
 
-def to_json(entries: list[Entry]) -> dict[str, Any]:
+def ci_notice(entries: list[Entry]) -> str | None:
+    """The last line a lenient run prints in CI when it passed over checks (``--strict`` would fail them)."""
+    skipped = totals(entries)["not_checked"]
+    if not skipped:
+        return None
+    return (f"zoo: {skipped} check(s) were not checked and do not fail this run; "
+            "use --strict (or ZOO_STRICT=1) to make them fail")
+
+
+def to_json(entries: list[Entry], *, strict: bool = False) -> dict[str, Any]:
     return {
         "report_version": REPORT_VERSION,
+        "strict": strict,
         "passed": not any(e.failed for e in entries),
         "totals": totals(entries),
         "entries": [
@@ -39,20 +57,20 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
     """One line per card or model; the checks that need attention underneath (all of them with ``verbose``)."""
     out = []
     for e in entries:
-        counts = Counter(c.status for c in e.checks)
-        state = "FAIL" if e.failed else ("ok" if not counts[NOT_CHECKED] else "ok (partly not checked)")
+        counts = Counter(_tally(c) for c in e.checks)
+        state = "FAIL" if e.failed else ("ok" if not counts["not_checked"] else "ok (partly not checked)")
         summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
         out.append(f"{state:<4} {e.kind} {e.subject}: {summary}")
         skipped: dict[str, list[str]] = {}  # one line per reason, not per check it stopped
         for c in e.checks:
-            if c.status == NOT_CHECKED:
+            if c.status is Status.NOT_CHECKED:
                 skipped.setdefault(c.message, []).append(c.id)
-            elif verbose or c.status != PASS:
+            elif verbose or c.status is not Status.PASS:
                 out.append(f"     {_MARK[c.status]:<4} {c.id}: {c.message}")
-        out += [f"     {_MARK[NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
+        out += [f"     {_MARK[Status.NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
     t = totals(entries)
-    out.append(f"{'FAILED' if t[FAIL] else 'PASSED'}: {t[PASS]} passed, {t[FAIL]} failed, {t[WARN]} warnings, "
-               f"{t[NOT_CHECKED]} not checked")
+    out.append(f"{'FAILED' if t['fail'] else 'PASSED'}: {t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, "
+               f"{t['info']} info, {t['not_checked']} not checked")
     return "\n".join(out)
 
 
@@ -60,20 +78,20 @@ def to_junit(entries: list[Entry]) -> bytes:
     import xml.etree.ElementTree as ET
 
     t = totals(entries)
-    suites = ET.Element("testsuites", name="zoo verify", tests=str(sum(t.values())), failures=str(t[FAIL]),
-                        skipped=str(t[NOT_CHECKED]))
+    suites = ET.Element("testsuites", name="zoo verify", tests=str(sum(t.values())), failures=str(t['fail']),
+                        skipped=str(t['not_checked']))
     for e in entries:
         counts = Counter(c.status for c in e.checks)
         suite = ET.SubElement(suites, "testsuite", name=f"{e.kind} {e.subject}", tests=str(len(e.checks)),
-                              failures=str(counts[FAIL]), skipped=str(counts[NOT_CHECKED]), errors="0")
+                              failures=str(counts[Status.FAIL]), skipped=str(counts[Status.NOT_CHECKED]), errors="0")
         for c in e.checks:
             name = f"{c.id}[{c.details['record']}]" if "record" in c.details else c.id
             case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}", name=name)
-            if c.status == FAIL:
-                ET.SubElement(case, "failure", message=c.message, type=c.severity).text = c.message
-            elif c.status == NOT_CHECKED:
+            if c.status is Status.FAIL:
+                ET.SubElement(case, "failure", message=c.message, type=c.severity.value).text = c.message
+            elif c.status is Status.NOT_CHECKED:
                 ET.SubElement(case, "skipped", message=c.message)
-            elif c.status == WARN:
+            elif c.status is Status.WARN:
                 ET.SubElement(case, "system-out").text = f"warning: {c.message}"
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)

@@ -11,16 +11,25 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from zoo import __version__
-from zoo.cli import cards, catalog, demo, fetch, reid, verify
+from zoo.cli import cards, catalog, demo, fetch, inspect, reid, verify
+from zoo.cli.common import settings_for
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards, verify, reid, demo)
+GROUPS = (catalog, fetch, cards, inspect, verify, reid, demo)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line errors: ``zoo: error: ...`` and exit 2, no usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"zoo: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="zoo",
         description="Pull verified model-zoo artifacts and keep model cards true to the files they link.",
     )
@@ -35,6 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        args.settings = settings_for(args)  # built once; every command reads it from here
         return int(args.func(args) or 0)
     except ZooError as exc:
         return report_error(exc, as_json=getattr(args, "json", False))

@@ -46,7 +46,7 @@ def _card_paths(paths: list[str]) -> list[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from zoo.cards import card_problems
+    from zoo.cards import file_problems
     from zoo.errors import InvalidDataError
 
     files = []
@@ -58,7 +58,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except InvalidDataError as exc:
         files.append({"path": exc.path, "kind": "registry", "problems": exc.lines()})
     for path in _card_paths(args.paths):
-        files.append({"path": str(path), "kind": "card", "problems": card_problems(path, registry)})
+        files.append({"path": str(path), "kind": "card", "problems": file_problems(path, registry)})
     problems = [p for f in files for p in f["problems"]]
     if args.json:
         print_json({"ok": not problems, "files": files})

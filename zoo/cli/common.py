@@ -4,8 +4,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+from collections.abc import Callable
 from typing import Any
+
+
+MAX_THREADS = 256  # more threads than any host has cores is a typo, not a request
+
+
+def count(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in ``[low, high]`` (``--threads 100000`` is refused, not tried).
+
+    >>> count(1, 8)("4")
+    4
+    """
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+    return parse
+
+
+def seconds(text: str) -> float:
+    """An argparse type: a finite, non-negative number of seconds.
+
+    >>> seconds("0.5")
+    0.5
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and 0 <= value <= 24 * 3600):
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds from 0 to 86400")
+    return value
 
 
 def add_registry_option(parser: argparse.ArgumentParser) -> None:
@@ -32,19 +69,29 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for zoo.fetching.fetch/pull from the options of ``add_source_options``.
-
-    Progress bars only on a terminal, never with --quiet or --json (they would interleave with the JSON).
-    """
+def settings_for(args: argparse.Namespace):  # -> zoo.settings.Settings
+    """The run's one Settings: the environment with this command's --mirror/--offline/--registry on top."""
     from zoo.settings import Settings
 
-    return {
-        "settings": Settings.from_env(),
-        "mirrors": tuple(args.mirror),
-        "offline": True if args.offline else None,
-        "progress": not args.quiet and not getattr(args, "json", False) and sys.stderr.isatty(),
-    }
+    return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
+                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", False))
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    """Progress bars only on a terminal, never with --quiet or --json (they would interleave with the JSON)."""
+    return not getattr(args, "quiet", False) and not getattr(args, "json", False) and sys.stderr.isatty()
+
+
+def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for zoo.fetching.fetch/pull: the run's settings and whether to draw progress."""
+    return {"settings": args.settings, "progress": progress_bar if show_progress(args) else None}
+
+
+def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
+    """A byte-counting bar on stderr, made by the cache when a download starts (tqdm imported only then)."""
+    from tqdm import tqdm
+
+    return tqdm(unit="B", unit_scale=True, unit_divisor=1024, leave=False, **kwargs)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:
@@ -52,15 +99,35 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 
 
 def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
-    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one."""
+    """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one (loaded once a run)."""
     from zoo.registry import load_registry
-    from zoo.settings import Settings
 
-    settings = Settings.from_env()
-    path = getattr(args, "registry", None) or settings.registry
-    return load_registry(path, verdicts=settings.cache_dir / "verdicts")
+    if getattr(args, "registry_loaded", None) is None:
+        settings = args.settings
+        args.registry_loaded = load_registry(settings.registry, verdicts=settings.cache_dir / "verdicts")
+    return args.registry_loaded
 
 
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, sort_keys=False, default=str)
     sys.stdout.write("\n")
+
+
+def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.resolving.Resolved
+    """``FILE|ID`` of a command, resolved against the selected registry; an id is fetched with the run's settings."""
+    from zoo.fetching import fetch
+    from zoo.resolving import resolve
+
+    return resolve(target, load_registry_for(args), fetch=lambda artifact: fetch(artifact, **fetch_options(args)),
+                   **options)
+
+
+def add_kernels_option(parser: argparse.ArgumentParser, *, both: bool = False) -> None:
+    """--kernels: which kernel set the interpreter runs (``zoo.runtime.KERNELS``; ``both`` compares them)."""
+    from zoo.runtime import KERNELS
+
+    choices = (*KERNELS, "both") if both else KERNELS
+    parser.add_argument("--kernels", choices=choices, default="optimized",
+                        help="optimized: the runtime's default kernels (a host); reference: LiteRT's reference "
+                        "kernels, bit-exact with TFLM (what an MCU computes; ~40x slower)"
+                        + ("; both: each, and how they agree" if both else "") + " (default optimized)")

@@ -29,7 +29,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{'ok' if step.ok else 'FAIL':<4} {step.name:<9} {step.summary}", flush=True)
 
     tolerance = TOLERANCE_PP if args.tolerance is None else args.tolerance
-    report = run_demo(workdir=args.keep, tolerance_pp=tolerance, on_step=None if args.json else show)
+    report = run_demo(settings=args.settings, workdir=args.keep, tolerance_pp=tolerance,
+                      on_step=None if args.json else show)
     if args.json:
         print_json(report.to_json())
     else:

@@ -70,11 +70,10 @@ def cmd_mirror(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cache():
+def _cache(args: argparse.Namespace):
     from zoo.cache import Cache
-    from zoo.settings import Settings
 
-    return Cache(Settings.from_env().cache_dir)
+    return Cache(args.settings.cache_dir)
 
 
 def _entry_json(entry) -> dict[str, Any]:
@@ -89,7 +88,7 @@ def _table(rows: list[tuple], headers: tuple[str, ...]) -> str:
 
 
 def cmd_cache_list(args: argparse.Namespace) -> int:
-    cache = _cache()
+    cache = _cache(args)
     entries = cache.entries()
     if args.json:
         print_json({"cache": str(cache.root), "entries": [_entry_json(e) for e in entries]})
@@ -102,7 +101,7 @@ def cmd_cache_list(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_verify(args: argparse.Namespace) -> int:
-    cache = _cache()
+    cache = _cache(args)
     results = cache.verify()
     bad = [e for e, ok in results if not ok]
     if args.json:
@@ -117,7 +116,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_clean(args: argparse.Namespace) -> int:
-    cache = _cache()
+    cache = _cache(args)
     removed = cache.clean(args.model_ids)
     if args.json:
         print_json({"cache": str(cache.root), "removed": [_entry_json(e) for e in removed]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from zoo.cli.common import add_fetch_options, fetch_options, load_registry_for, print_json
+from zoo.cli.common import add_fetch_options, count, print_json, resolve_target, show_progress
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,57 +19,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, type=Path, metavar="DIR", help="dataset folder")
     p.add_argument("--layout", choices=("manifest", "deepsportradar", "market1501"), help="default: detected")
     p.add_argument("--distance", choices=("cosine", "euclidean"), help="default: the card's, else cosine")
-    p.add_argument("--limit-queries", type=int, metavar="N", help="only the first N queries (a quick check)")
+    p.add_argument("--limit-queries", type=count(1, 10**9), metavar="N", help="only the first N queries (a quick check)")
     p.add_argument("--card", type=Path, metavar="CARD", help="card.yaml whose preprocessing to use")
     add_fetch_options(p)
     p.set_defaults(func=cmd_evaluate)
 
 
-def _model_and_card(args: argparse.Namespace) -> tuple[str, Path, Path]:
-    """(label, model file, card path) for FILE or ID; a file outside the registry needs ``--card``."""
-    from zoo.cache import sha256_file
-    from zoo.errors import UsageError
-    from zoo.fetching import fetch
-
-    registry = load_registry_for(args)
-    path = Path(args.model)
-    if path.is_file():
-        digest = sha256_file(path)
-        artifact = registry.by_sha256(digest)
-        model = registry.get(artifact.model_id) if artifact else None
-        label = model.id if model else path.name
-    else:
-        model = registry.get(args.model)
-        label, path = model.id, fetch(model.artifact("tflite"), **fetch_options(args))
-    card = args.card or (model.card if model else None)
-    if card is None:
-        why = "is not in the registry" if model is None else f"({model.id}) has no card in the registry"
-        raise UsageError(f"{args.model} {why}: pass --card CARD.yaml to say how to preprocess its images")
-    return label, path, card
-
-
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from zoo.cards import load_card
     from zoo.evaluation import evaluate
 
-    label, model_file, card_path = _model_and_card(args)
-    card = load_card(card_path)
-    distance = args.distance or card.data.get("evaluation", {}).get("distance", "cosine")
+    found = resolve_target(args, args.model, card=args.card, need_card=True)
+    card = found.card
     result = evaluate(
-        model_file,
+        found.path,
         args.dataset,
         preprocessing=card.preprocessing,
         layout=args.layout,
-        distance=distance,
+        distance=args.distance or card.distance,
         limit_queries=args.limit_queries,
-        progress=fetch_options(args)["progress"],
+        progress=show_progress(args),
     )
     if args.json:
-        print_json({"model": label, "file": str(model_file), "card": str(card.path), "dataset": str(args.dataset),
+        print_json({"model": found.label, "file": str(found.path), "card": str(card.path), "dataset": str(args.dataset),
                     **result.to_json()})
         return 0
     percent = result.as_percent()
-    print(f"{label} on {args.dataset} ({result.layout} layout, {result.num_queries} queries, "
+    print(f"{found.label} on {args.dataset} ({result.layout} layout, {result.num_queries} queries, "
           f"{result.num_gallery} gallery images, {result.distance} distance)")
     for key, name in (("mAP", "mAP"), ("rank1", "rank-1"), ("rank5", "rank-5"), ("rank10", "rank-10"), ("mINP", "mINP")):
         print(f"  {name:<8}{percent[key]:6.2f} %")

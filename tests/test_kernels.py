@@ -1,0 +1,113 @@
+"""Kernel sets: ``reference`` computes bit for bit what TensorFlow Lite Micro (an MCU's runtime) computes.
+
+The TFLM comparisons run when ``tflite-micro`` is installed (``pip install 'zoo[mcu]'``) and are skipped
+otherwise; osnet_demo runs in a plain clone, the real osnet_a025 when ../shared is there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zoo import synthetic
+from zoo.cards import load_card
+from zoo.demo import DEMO_MODEL, bundled_mirror
+from zoo.errors import UsageError
+from zoo.features import extract_features
+from zoo.goldens import kernel_agreement, load_golden
+from zoo.preprocessing import Preprocessing
+from zoo.protocols import get_protocol
+from zoo.registry import load_registry
+from zoo.runtime import load_model, synthetic_input
+
+ARENA_BYTES = 4 << 20  # more than either model plans (osnet_a025: 492,048 bytes)
+
+
+@pytest.fixture(scope="module")
+def tflm():
+    return pytest.importorskip("tflite_micro.python.tflite_micro.runtime", reason="tflite-micro is not installed")
+
+
+@pytest.fixture(scope="module")
+def demo_model() -> Path:
+    return bundled_mirror() / DEMO_MODEL / load_registry().get(DEMO_MODEL).artifact("tflite").file
+
+
+def micro_outputs(tflm, path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    micro = tflm.Interpreter.from_file(str(path), arena_size=ARENA_BYTES)
+    outputs = []
+    for array in inputs:
+        micro.set_input(array, 0)
+        micro.invoke()
+        outputs.append(micro.get_output(0).copy())
+    return outputs
+
+
+def assert_reference_equals_micro(tflm, path: Path, inputs: list[np.ndarray]) -> None:
+    reference, optimized = load_model(path, kernels="reference"), load_model(path)
+    micro = micro_outputs(tflm, path, inputs)
+    differs = False
+    for array, expected in zip(inputs, micro, strict=True):
+        got = reference.invoke(array)[0]
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+        differs |= not np.array_equal(optimized.invoke(array)[0], expected)
+    assert differs, "the optimized kernels matched TFLM too: the kernel choice changed nothing"
+
+
+def golden_like_inputs(path: Path, count: int) -> list[np.ndarray]:
+    (info,) = load_model(path).inputs
+    return [synthetic_input(info, f"kernels:{i}") for i in range(count)]
+
+
+def test_reference_kernels_are_bit_exact_with_tflm_on_the_demo(tflm, demo_model):
+    assert_reference_equals_micro(tflm, demo_model, golden_like_inputs(demo_model, 4))
+
+
+def test_reference_kernels_are_bit_exact_with_tflm_on_osnet_a025(tflm, real_osnet, cuhk03_sample):
+    prep = Preprocessing.from_card(load_card(load_registry().get("osnet_a025").card).preprocessing)
+    (info,) = load_model(real_osnet).inputs
+    crops = [prep.model_input(p, info.dtype, info.scale, info.zero_point, requantize=True)
+             for p in sorted(cuhk03_sample.rglob("*.jpg"))[:2]]
+    assert_reference_equals_micro(tflm, real_osnet, golden_like_inputs(real_osnet, 2) + crops)
+
+
+def test_reference_features_are_what_the_mcu_computes(tflm, demo_model, tmp_path):
+    """Through zoo's whole feature path (threads, one interpreter each): raw outputs equal TFLM's."""
+    root = synthetic.write_test_set(tmp_path, identities=3, gallery_per_identity=2).root
+    images = sorted(root.rglob("*.jpeg"))
+    prep = Preprocessing.from_card(load_card(load_registry().get(DEMO_MODEL).card).preprocessing)
+    raw = get_protocol("st-modelzoo")
+    ours = extract_features(demo_model, images, prep, protocol=raw, kernels="reference", workers=2)
+    (info,) = load_model(demo_model).inputs
+    inputs = [prep.model_input(p, info.dtype, info.scale, info.zero_point, requantize=True) for p in images]
+    micro = np.stack([o.reshape(-1) for o in micro_outputs(tflm, demo_model, inputs)]).astype(np.float32)
+    np.testing.assert_array_equal(ours, micro)
+
+
+def test_kernel_agreement_on_the_golden_inputs(demo_model):
+    golden = load_golden(load_registry().get(DEMO_MODEL).artifact("tflite").golden)
+    agreement = kernel_agreement(demo_model, golden)
+    model = load_model(demo_model)
+    assert agreement.cases == golden["recipe"]["cases"]
+    assert agreement.values == agreement.cases * int(np.prod(model.outputs[0].shape))
+    # the two kernel sets round differently: some outputs differ, each by a few steps, never wildly
+    assert 0 < agreement.differing_share < 1 and 1 <= agreement.max_steps < 32
+
+
+def test_unknown_kernel_set_is_a_usage_error(demo_model):
+    with pytest.raises(UsageError, match="unknown kernel set 'fast'.*optimized, reference"):
+        load_model(demo_model, kernels="fast")
+
+
+def test_bench_names_its_kernels(demo_model, capsys):
+    from zoo.cli import main
+
+    argv = ["bench", str(demo_model), "--warmup", "0", "--min-runs", "3", "--min-seconds", "0", "--kernels", "reference"]
+    assert main([*argv, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["kernels"] == "reference"
+    assert main(argv) == 0
+    assert "reference kernels" in capsys.readouterr().out.splitlines()[0]

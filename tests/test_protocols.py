@@ -1,0 +1,146 @@
+"""Evaluation protocols: the ST services' input path equals TensorFlow's, labels and outputs are theirs.
+
+The TensorFlow comparisons run when TensorFlow is installed (the test extra) and are skipped otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from zoo import synthetic
+from zoo.cards import load_card
+from zoo.demo import DEMO_MODEL, bundled_mirror
+from zoo.errors import ConfigError, UsageError
+from zoo.features import extract_features
+from zoo.preprocessing import Preprocessing
+from zoo.protocols import PROTOCOLS, file_name_labels, get_protocol
+from zoo.registry import load_registry
+from zoo.runtime import load_model
+
+BLOCK = {
+    "resize": {"height": 256, "width": 128, "interpolation": "nearest", "aspect_ratio": "fit"},
+    "color_mode": "rgb",
+    "rescale": {"scale": 1 / 127.5, "offset": -1},
+}
+IN_SCALE, IN_ZERO = float(np.float32(1 / 127.5)), 127  # the real files' input quantization (REFERENCE.md)
+
+
+@pytest.fixture(scope="module")
+def tf():
+    return pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def demo_model() -> Path:
+    return bundled_mirror() / DEMO_MODEL / load_registry().get(DEMO_MODEL).artifact("tflite").file
+
+
+@pytest.fixture(scope="module")
+def demo_prep() -> Preprocessing:
+    return Preprocessing.from_card(load_card(load_registry().get(DEMO_MODEL).card).preprocessing)
+
+
+@pytest.fixture(scope="module")
+def demo_images(tmp_path_factory) -> list[Path]:
+    root = synthetic.write_test_set(tmp_path_factory.mktemp("people"), identities=4, gallery_per_identity=2).root
+    return sorted(root.rglob("*.jpeg"))
+
+
+def st_input_tf(tf, path, block, in_scale, in_zero, dtype=np.uint8):
+    """The ST services' host input, with their own calls: TF decode, tf.image.resize, Keras Rescaling,
+    tf.image.resize again (preprocess_input), then their numpy re-quantization."""
+    import keras
+
+    size = (block["resize"]["height"], block["resize"]["width"])
+    image = tf.image.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
+    image = tf.image.resize(image, size, method=block["resize"]["interpolation"], preserve_aspect_ratio=False)
+    rescale = keras.layers.Rescaling(block["rescale"]["scale"], block["rescale"]["offset"])
+    x = tf.image.resize(rescale(tf.cast(image, tf.float32)), size).numpy()
+    info = np.iinfo(dtype)
+    return np.clip(np.round(x / in_scale + in_zero), info.min, info.max).astype(dtype)
+
+
+def test_every_protocol_describes_every_step():
+    steps = {"decoding", "input quantization", "output", "cameras", "ranking", "mAP"}
+    for protocol in PROTOCOLS.values():
+        assert set(protocol.steps) == steps, protocol.name
+    assert (PROTOCOLS["st-modelzoo"].dequantize_output, PROTOCOLS["st-modelzoo-dequantized"].dequantize_output) \
+        == (False, True)
+    with pytest.raises(UsageError, match="unknown evaluation protocol 'st'.*market1501, st-modelzoo"):
+        get_protocol("st")
+
+
+def test_requantization_by_hand(tmp_path):
+    # 0 * s - 1 = -1 -> -1 / s + 127 = -0.5 -> 0 (half to even); 255 * s - 1 = 1 -> 127.5 + 127 = 254.5 -> 254
+    path = tmp_path / "a.png"
+    Image.fromarray(np.array([[[0, 254, 255]]], np.uint8)).save(path)
+    prep = Preprocessing.from_card({**BLOCK, "resize": {"height": 1, "width": 1}})
+    st = prep.model_input(path, "uint8", IN_SCALE, IN_ZERO, requantize=True)
+    assert st.dtype == np.uint8 and st.ravel().tolist() == [0, 254, 254]
+    assert prep.model_input(path, "uint8", IN_SCALE, IN_ZERO).ravel().tolist() == [0, 254, 255]  # market1501: raw
+    with pytest.raises(ConfigError, match="no quantization scale"):
+        prep.model_input(path, "int8", None, None, requantize=True)
+
+
+@pytest.mark.parametrize("interpolation", ["nearest", "bilinear"])
+def test_st_input_equals_tensorflow_on_made_images(tf, tmp_path, interpolation):
+    block = {**BLOCK, "resize": {**BLOCK["resize"], "interpolation": interpolation}}
+    prep = Preprocessing.from_card(block)
+    rng = np.random.default_rng(7)
+    for i, (shape, suffix) in enumerate((((64, 32), ".jpg"), ((300, 97), ".png"), ((5, 3), ".jpg"))):
+        path = tmp_path / f"{i}{suffix}"
+        Image.fromarray(rng.integers(0, 256, (*shape, 3), dtype=np.uint8)).save(path)
+        for dtype, zero in ((np.uint8, IN_ZERO), (np.int8, -1)):
+            ours = prep.model_input(path, np.dtype(dtype).name, IN_SCALE, zero, requantize=True)[0]
+            np.testing.assert_array_equal(ours, st_input_tf(tf, path, block, IN_SCALE, zero, dtype))
+
+
+def test_st_input_equals_tensorflow_on_real_crops(tf, cuhk03_sample):
+    prep = Preprocessing.from_card(BLOCK)
+    changed = 0
+    for path in sorted((cuhk03_sample / "reid_test" / "gallery").glob("*.jpg"))[:25]:
+        ours = prep.model_input(path, "uint8", IN_SCALE, IN_ZERO, requantize=True)[0]
+        np.testing.assert_array_equal(ours, st_input_tf(tf, path, BLOCK, IN_SCALE, IN_ZERO))
+        changed += np.count_nonzero(ours != prep.model_input(path, "uint8", IN_SCALE, IN_ZERO)[0])
+    assert changed > 0  # the two protocols really feed different inputs
+
+
+def test_file_name_labels_follow_the_query_folder():
+    q, g = file_name_labels(["b/12_1_0.jpg", "b/5_1_3.jpg", "b/12_1_9.jpg"], ["5_2_1.jpg", "012_2_0.jpg", "x.jpg"])
+    assert q == [0, 1, 0]  # "12" < "5" as text
+    assert g == [1, -1, -1]  # "012" is not "12"; no query has "x.jpg"
+
+
+def test_st_features_are_the_raw_integer_outputs(demo_model, demo_prep, demo_images):
+    raw = extract_features(demo_model, demo_images, demo_prep, protocol=get_protocol("st-modelzoo"), workers=2)
+    deq = extract_features(demo_model, demo_images, demo_prep, protocol=get_protocol("st-modelzoo-dequantized"))
+    (out,) = load_model(demo_model).outputs
+    np.testing.assert_array_equal(raw, np.round(raw))
+    assert raw.min() >= -128 and raw.max() <= 127
+    np.testing.assert_allclose(deq, (raw - out.zero_point) * np.float32(out.scale), rtol=1e-6)
+    market = extract_features(demo_model, demo_images, demo_prep)
+    assert not np.array_equal(market, deq)  # same output handling, different input quantization
+
+
+def test_the_card_schema_knows_every_protocol_and_kernel_set():
+    import json
+
+    from zoo.resources import data_dir
+    from zoo.runtime import KERNELS
+
+    schema = json.loads((data_dir("schemas") / "card.schema.json").read_text())
+    assert schema["$defs"]["protocol"]["enum"] == list(PROTOCOLS)
+    kernels = schema["$defs"]["record"]["properties"]["measured_on"]["properties"]["kernels"]
+    assert kernels["enum"] == list(KERNELS)
+
+
+def test_shipped_cards_name_the_protocol_of_their_figures():
+    from zoo.cards import default_card_paths
+
+    cards = {path.parent.name: load_card(path) for path in default_card_paths()}
+    assert cards["osnet_demo"].evaluation["protocol"] == "market1501"  # measured here with zoo evaluate
+    assert cards["osnet"].evaluation["protocol"] == cards["mobilenetv2_reid"].evaluation["protocol"] == "st-modelzoo"
