@@ -44,7 +44,12 @@ class RankResult:
     protocol: str = "market1501"
 
     def percent(self) -> dict[str, float | list[float]]:
-        """``{"mAP", "cmc", "mINP"}`` in %, rounded as the protocol rounds its published figures."""
+        """``{"mAP", "cmc", "mINP"}`` in %, rounded as the protocol rounds its published figures.
+
+        >>> r = RankResult(2 / 3, np.array([1 / 3, 2 / 3]), float("nan"), 3, 0, "st-modelzoo")
+        >>> r.percent()["mAP"], r.percent()["cmc"]
+        (66.67, [33.33, 66.67])
+        """
         return PROTOCOLS[self.protocol].percent(self)
 
 
