@@ -183,6 +183,10 @@ def market(rank_cy, torchreid_rank, repeat: int) -> None:
     print(f"    zoo evaluate_features        {ours_t:7.3f} s   {ours_t / peer_t:5.2f}x fast-reid's time")
     print(f"    full matrix + fast-reid      {peer_t:7.3f} s   ({full_t:.3f} s of distances, all BLAS threads); "
           f"max |difference|: {differences(ours, *fast)}")
+    (st_t,), (st_result,) = best_times(repeat, lambda: evaluate_features(*feats, protocol="st-modelzoo"))
+    figures = st_result.percent()
+    print(f"    zoo evaluate_features, st-modelzoo protocol {st_t:.3f} s: mAP {figures['mAP']}, "
+          f"rank-1 {figures['cmc'][0]}, rank-10 {figures['cmc'][9]} (%, the services' rounding)")
 
 
 def msmt_memory() -> dict:
