@@ -17,7 +17,7 @@ def test_shipped_cards_and_registry_validate(capsys: pytest.CaptureFixture) -> N
     assert main(["validate", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
-    assert sorted(f["kind"] for f in data["files"]) == ["card", "card", "card", "registry"]
+    assert sorted(f["kind"] for f in data["files"]) == ["card", "card", "card", "registry", "targets"]
 
 
 def test_every_problem_of_every_card_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -48,4 +48,4 @@ def test_a_broken_registry_is_reported_and_cards_still_checked(tmp_path: Path, c
     assert main(["validate", "--registry", str(registry), "--json"]) == 1
     files = json.loads(capsys.readouterr().out)["files"]
     assert files[0]["kind"] == "registry" and "/models" in files[0]["problems"][0]
-    assert [f["problems"] for f in files[1:]] == [[], [], []]
+    assert [(f["kind"], f["problems"]) for f in files[1:]] == [("targets", [])] + [("card", [])] * 3

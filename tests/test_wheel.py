@@ -42,3 +42,11 @@ def test_wheel_installs_into_a_fresh_venv_and_ships_its_data(tmp_path):
     assert demo.returncode == 0, demo.stdout + demo.stderr
     steps = json.loads(demo.stdout)["steps"]
     assert Path(steps[0]["details"]["mirror"]).is_relative_to(env_dir) and all(s["ok"] for s in steps)
+    # The base install has no tflite-micro: --tflm says how to get it (exit 2, one line); the rest works.
+    tflm = subprocess.run([str(env_dir / "bin" / "zoo"), "footprint", "osnet_demo", "--tflm", "--offline"],
+                          cwd=elsewhere, capture_output=True, text=True, timeout=60)
+    assert tflm.returncode == 2 and tflm.stderr.strip().splitlines() == [
+        "zoo: error: TFLM figures need the tflite-micro package: pip install 'zoo[mcu]'"], tflm.stderr
+    footprint = subprocess.run([str(env_dir / "bin" / "zoo"), "footprint", "osnet_demo", "--json", "--offline"],
+                               cwd=elsewhere, capture_output=True, text=True, timeout=60)
+    assert footprint.returncode == 0 and json.loads(footprint.stdout)["weights_bytes"] > 0, footprint.stderr

@@ -9,8 +9,11 @@ Layout under the cache root (``ZOO_CACHE_DIR``, else the platform's user cache d
     locks/<sha256>.lock               one writer per artifact across processes
     verdicts/registry-<sha256>.ok     registries that already passed their schema (see zoo.registry)
 
-Using a cached file costs a ``stat`` and a small JSON read, not a re-hash: the record says which size and
-mtime the blob had when its sha256 was last checked. ``zoo cache verify`` re-hashes everything.
+A blob of up to ``REHASH_BELOW`` bytes (every re-ID artifact) is re-hashed each time it is used, so a byte
+flipped in place is never handed out, even with its size and mtime kept (about 1 ms per MB). A larger
+blob costs a ``stat`` and a small JSON read: the record says which size and mtime it had when its sha256
+was last checked, and a blob whose size or mtime moved is re-hashed. ``zoo cache verify`` re-hashes
+everything. Sources are recorded without credentials.
 """
 
 from __future__ import annotations
@@ -18,21 +21,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
-from collections.abc import Sequence
+import stat
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoo.files import safe_name, sha256_file, write_atomic
-from zoo.errors import IntegrityError
+from zoo.errors import IntegrityError, UsageError
+from zoo.files import os_errors, safe_name, sha256_file, write_atomic
 from zoo.partial import PartialFile, Progress
+from zoo.sources import redact
 
 if TYPE_CHECKING:
-    from filelock import FileLock
-
     from zoo.registry import Artifact
     from zoo.sources import Source
+
+REHASH_BELOW = 32 << 20  # re-hashed on every use up to this size: ~20 ms at 1.6 GB/s
+_BLOB = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class Entry:
@@ -57,13 +64,28 @@ class Cache:
     def view(self, artifact: Artifact) -> Path:
         return self.root / "models" / safe_name(artifact.model_id, "model id") / safe_name(artifact.file)
 
-    def lock(self, artifact: Artifact) -> FileLock:
-        """A lock held while one process downloads an artifact; the others wait, then find it cached."""
-        from filelock import FileLock
+    @contextlib.contextmanager
+    def lock(self, sha256: str, *, wait: bool = True) -> Iterator[bool]:
+        """Held while one process downloads an artifact; the others wait, then find it cached.
 
-        path = self.root / "locks" / f"{artifact.sha256}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return FileLock(path)
+        With ``wait=False`` it yields False at once when another process holds it (``clean`` then
+        leaves that artifact alone instead of pulling a download from under it).
+        """
+        from filelock import FileLock, Timeout
+
+        path = self.root / "locks" / f"{sha256}.lock"
+        with os_errors(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(path, timeout=-1 if wait else 0)
+            try:
+                lock.acquire()
+            except Timeout:
+                yield False
+                return
+        try:
+            yield True
+        finally:
+            lock.release()
 
     def partial(self, artifact: Artifact, *, progress: Progress | None = None) -> PartialFile:
         """The download in progress for ``artifact``, holding whatever an earlier run left to resume."""
@@ -72,7 +94,7 @@ class Cache:
     def receive(self, artifact: Artifact, source: Source, progress: Progress | None = None) -> Path:
         """Download ``artifact`` from ``source`` and commit it; the cache owns the partial file throughout.
 
-        Call it holding ``lock(artifact)``. A partial left by an earlier run that turns out wrong is retried
+        Call it holding ``lock(artifact.sha256)``. A partial left by an earlier run that turns out wrong is retried
         once from zero, so a stale fragment never makes a good source fail. Wrong bytes are discarded;
         bytes that merely stopped coming are kept, so the next attempt resumes.
         """
@@ -86,7 +108,7 @@ class Cache:
                     raise
                 part.restart()
                 source.download(part)
-            return self._commit(artifact, part, source.location)
+            return self._commit(artifact, part, redact(source.location))
         except IntegrityError:
             part.discard()
             raise
@@ -96,45 +118,56 @@ class Cache:
                 part.path.unlink(missing_ok=True)
 
     def lookup(self, artifact: Artifact) -> Path | None:
-        """The cached file for ``artifact`` if its blob is intact by size and hash record, else None.
+        """The cached file for ``artifact`` if its blob is intact, else None (a wrong blob is removed).
 
-        A blob whose size or mtime moved since it was verified is re-hashed; a wrong one is removed.
+        Intact means: re-hashed now when small (``REHASH_BELOW``) or when its size or mtime moved since
+        it was verified; otherwise matching its hash record. A read-only cache still serves what it holds.
         """
         blob = self.blob(artifact.sha256)
-        try:
-            st = blob.stat()
-        except FileNotFoundError:
-            return None
-        record = self._record(artifact.sha256)
-        fresh = record.get("size") == st.st_size == artifact.size and record.get("mtime_ns") == st.st_mtime_ns
-        if not fresh:
-            if st.st_size != artifact.size or sha256_file(blob) != artifact.sha256:
+        with os_errors(blob, "cannot read the cache"):
+            try:
+                st = blob.stat()
+            except FileNotFoundError:
+                return None
+            record = self._record(artifact.sha256)
+            fresh = record.get("size") == st.st_size and record.get("mtime_ns") == st.st_mtime_ns
+            if not stat.S_ISREG(st.st_mode) or st.st_size != artifact.size or (
+                (not fresh or artifact.size <= REHASH_BELOW) and sha256_file(blob) != artifact.sha256
+            ):
                 self.remove(artifact.sha256)
                 return None
+        if not fresh:
             self._write_record(artifact.sha256, record.get("source"), record.get("names", []))
         return self._link_view(artifact)
+
+    def source(self, sha256: str) -> str | None:
+        """Where the cached bytes came from (credentials removed), as recorded when they were committed."""
+        source = self._record(sha256).get("source")
+        return redact(source) if isinstance(source, str) else None
 
     def _commit(self, artifact: Artifact, part: PartialFile, source: str) -> Path:
         """Check the finished download and move it into place; nothing unchecked ever enters the store."""
         part.check()
         part.close()
         blob = self.blob(artifact.sha256)
-        blob.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(part.path, blob)
-        os.chmod(blob, 0o444)
+        with os_errors(blob):
+            blob.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(part.path, blob)
+            os.chmod(blob, 0o444)
         self._write_record(artifact.sha256, source, [])
         return self._link_view(artifact)
 
     def entries(self) -> list[Entry]:
-        """Every blob in the store with what its record says about it."""
+        """Every blob in the store with what its record says about it; anything else there is ignored."""
         found = []
-        for blob in sorted((self.root / "blobs" / "sha256").glob("*/*")):
-            if blob.suffix == ".json" or blob.name.startswith("."):
-                continue
-            record = self._record(blob.name)
-            found.append(
-                Entry(blob.name, blob.stat().st_size, blob, tuple(record.get("names", [])), record.get("source"))
-            )
+        store = self.root / "blobs" / "sha256"
+        with os_errors(store, "cannot read the cache"):
+            for blob in sorted(store.glob("*/*")):
+                if not _BLOB.fullmatch(blob.name) or blob.parent.name != blob.name[:2] or not blob.is_file():
+                    continue
+                names = self._record(blob.name).get("names", [])
+                names = tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
+                found.append(Entry(blob.name, blob.stat().st_size, blob, names, self.source(blob.name)))
         return found
 
     def verify(self) -> list[tuple[Entry, bool]]:
@@ -151,34 +184,51 @@ class Cache:
         return results
 
     def clean(self, model_ids: Sequence[str] | None = None) -> list[Entry]:
-        """Remove the blobs serving ``model_ids`` (default: everything, including partial downloads)."""
+        """Remove the blobs serving ``model_ids`` (default: everything, including partial downloads).
+
+        What a running pull holds (its lock) is left alone: cleaning never loses a download in progress.
+        """
         wanted = set(model_ids or ())
-        removed = [e for e in self.entries() if not wanted or any(n.split("/")[0] in wanted for n in e.names)]
-        for entry in removed:
-            self.remove(entry.sha256)
+        removed = []
+        for entry in self.entries():
+            if not wanted or any(n.split("/")[0] in wanted for n in entry.names):
+                with self.lock(entry.sha256, wait=False) as free:
+                    if free:
+                        self.remove(entry.sha256)
+                        removed.append(entry)
         if not wanted:
             for path in (self.root / "partial").glob("*.part"):
-                path.unlink(missing_ok=True)
+                with self.lock(path.stem, wait=False) as free:
+                    if free:
+                        with os_errors(path):
+                            path.unlink(missing_ok=True)
         return removed
 
     def remove(self, sha256: str) -> None:
         """Remove a blob, its record and every view that points at it."""
-        for name in self._record(sha256).get("names", []):
-            view = self.root / "models" / name
-            view.unlink(missing_ok=True)
-            with contextlib.suppress(OSError):  # drop the model's folder once it is empty
-                view.parent.rmdir()
-        self.blob(sha256).unlink(missing_ok=True)
-        self._record_path(sha256).unlink(missing_ok=True)
+        with os_errors(self.blob(sha256), "cannot remove from the cache"):
+            names = self._record(sha256).get("names", [])
+            for name in names if isinstance(names, list) else ():
+                model_id, _, file = str(name).partition("/")
+                try:  # a record is a file anyone could edit: never unlink outside models/
+                    view = self.root / "models" / safe_name(model_id, "model id") / safe_name(file)
+                except UsageError:
+                    continue
+                view.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # drop the model's folder once it is empty
+                    view.parent.rmdir()
+            self.blob(sha256).unlink(missing_ok=True)
+            self._record_path(sha256).unlink(missing_ok=True)
 
     def _record_path(self, sha256: str) -> Path:
         return self.blob(sha256).with_name(f"{sha256}.json")
 
     def _record(self, sha256: str) -> dict:
         try:
-            return json.loads(self._record_path(sha256).read_text(encoding="utf-8"))
+            record = json.loads(self._record_path(sha256).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
+        return record if isinstance(record, dict) else {}
 
     def _write_record(self, sha256: str, source: str | None, names: list[str]) -> None:
         st = self.blob(sha256).stat()
@@ -193,17 +243,18 @@ class Cache:
         record = self._record(artifact.sha256)
         if name in record.get("names", []) and _same_file(view, blob):
             return view
-        view.parent.mkdir(parents=True, exist_ok=True)
-        tmp = view.with_name(f".{view.name}.{os.getpid()}.tmp")
-        tmp.unlink(missing_ok=True)
-        try:
-            os.symlink(os.path.relpath(blob, view.parent), tmp)
-        except OSError:
+        with os_errors(view):
+            view.parent.mkdir(parents=True, exist_ok=True)
+            tmp = view.with_name(f".{view.name}.{os.getpid()}.tmp")
+            tmp.unlink(missing_ok=True)
             try:
-                os.link(blob, tmp)
+                os.symlink(os.path.relpath(blob, view.parent), tmp)
             except OSError:
-                shutil.copyfile(blob, tmp)
-        os.replace(tmp, view)
+                try:
+                    os.link(blob, tmp)
+                except OSError:
+                    shutil.copyfile(blob, tmp)
+            os.replace(tmp, view)
         self._write_record(artifact.sha256, record.get("source"), [*record.get("names", []), name])
         return view
 

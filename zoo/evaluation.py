@@ -20,6 +20,7 @@ import numpy as np
 from zoo.datasets import load_dataset
 from zoo.errors import DatasetError, UsageError
 from zoo.features import extract_features
+from zoo.inspection import read_model
 from zoo.preprocessing import Preprocessing
 from zoo.reid import DISTANCES, evaluate_features
 
@@ -102,6 +103,7 @@ def evaluate(
         raise UsageError(f"unknown distance {distance!r} (choose from {', '.join(DISTANCES)})")
     if limit_queries is not None and limit_queries < 1:
         raise UsageError(f"--limit-queries must be at least 1, got {limit_queries}")
+    read_model(model_file)  # a broken file is a one-line ModelFileError here, before the interpreter sees it
     started = time.perf_counter()
     prep = Preprocessing.from_card(preprocessing)
     data = load_dataset(dataset, layout)

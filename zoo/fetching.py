@@ -10,21 +10,25 @@ This is the API other parts of zoo call::
 
 Order: mirrors given by the caller, then ``ZOO_MIRROR``, then the artifact's own sources. A warm cache
 answers without any network request. Wrong bytes from one source are refused and the next is tried.
+The ``zoo.fetching`` logger says which source delivered (INFO) and which served wrong bytes (WARNING).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from zoo.cache import Cache
-from zoo.partial import Progress
-from zoo.errors import IntegrityError, OfflineError, SourceError, SourceUnavailableError, ZooError
+from zoo.errors import (ConfigError, FileAccessError, IntegrityError, OfflineError, SourceError,
+                        SourceUnavailableError, ZooError)
 from zoo.files import copy_atomic, safe_name
-from zoo.registry import Artifact, Model, Registry
+from zoo.partial import Progress
+from zoo.registry import Artifact, Model, Registry, unsafe_source
 from zoo.settings import Settings
-from zoo.sources import mirror_location, open_source
+from zoo.sources import mirror_location, open_source, redact
+
+log = logging.getLogger(__name__)
 
 
 def fetch(
@@ -49,9 +53,12 @@ def fetch(
     cached = cache.lookup(artifact)
     if cached is not None:
         return cached
+    for location in artifact.sources:  # registries arrive in pull requests; the user's own mirrors may say ../
+        if problem := unsafe_source(location):
+            raise ConfigError(f"{artifact.model_id}/{artifact.file}: unsafe source {redact(location)!r}: {problem}")
     locations = [mirror_location(m, artifact.model_id, artifact.file) for m in settings.mirrors]
     locations += artifact.sources
-    with cache.lock(artifact):
+    with cache.lock(artifact.sha256):
         cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
         if cached is not None:
             return cached
@@ -61,14 +68,27 @@ def fetch(
                 source = open_source(location, settings)
                 if offline and source.network:
                     continue
-                return cache.receive(artifact, source, progress)
+                path = cache.receive(artifact, source, progress)
             except (SourceError, IntegrityError) as exc:
                 failures.append((location, exc))
+                continue
+            _delivered(artifact, location, failures)
+            return path
     raise _failure(artifact, failures, offline)
 
 
+def _delivered(artifact: Artifact, location: str, failures: list[tuple[str, ZooError]]) -> None:
+    """Say where the bytes came from, and warn about every source that served wrong ones on the way."""
+    name = f"{artifact.model_id}/{artifact.file}"
+    for where, exc in failures:
+        if isinstance(exc, IntegrityError):
+            log.warning("warning: %s served wrong bytes for %s (%s); %s delivered the right ones",
+                        redact(where), name, exc.message, redact(location))
+    log.info("%s: %s bytes from %s, sha256 verified", name, f"{artifact.size:,}", redact(location))
+
+
 def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
-    reasons = "; ".join(f"{_redact(loc)}: {exc.message}" for loc, exc in failures)
+    reasons = "; ".join(f"{redact(loc)}: {exc.message}" for loc, exc in failures)
     name = f"{artifact.model_id}/{artifact.file}"
     if any(isinstance(exc, IntegrityError) for _, exc in failures):
         # A source that served wrong bytes matters more than others being unreachable: exit 1, not 3.
@@ -77,15 +97,6 @@ def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: 
         tried = f" (local sources: {reasons})" if reasons else ""
         return OfflineError(f"{name} is not in the cache and offline mode is on (--offline / ZOO_OFFLINE){tried}")
     return SourceUnavailableError(f"no source could deliver {name}: {reasons or 'no sources'}")
-
-
-def _redact(location: str) -> str:
-    """Never print credentials embedded in a URL."""
-    parts = urlsplit(location)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        return urlunsplit(parts._replace(netloc=f"***@{host}" + (f":{parts.port}" if parts.port else "")))
-    return location
 
 
 def select(model: Model, formats: Sequence[str]) -> list[Artifact]:
@@ -108,10 +119,12 @@ def pull(
 ) -> list[Path]:
     """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
     never corrupt the cache). Returns the paths the user should use."""
+    if to is not None and Path(to).exists() and not Path(to).is_dir():
+        raise FileAccessError("not a folder: --to takes the folder to copy the files into", path=to)
     paths = []
     for art in select(registry.get(model_id), formats):
         path = fetch(art, settings=settings, mirrors=mirrors, offline=offline, progress=progress)
-        paths.append(copy_atomic(path, Path(to) / safe_name(art.file)) if to is not None else path)
+        paths.append(copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256) if to is not None else path)
     return paths
 
 
@@ -120,7 +133,7 @@ def write_mirror(
     directory: Path,
     model_ids: Sequence[str] | None = None,
     *,
-    formats: Sequence[str] = ("all",),
+    formats: Sequence[str] = ("tflite",),
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
     offline: bool = False,

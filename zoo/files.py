@@ -12,13 +12,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from zoo.errors import FileAccessError, UsageError
+from zoo.errors import FileAccessError, IntegrityError, UsageError
 
 CHUNK = 1 << 20
 BOM = "\ufeff"
@@ -53,14 +52,27 @@ def describe(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+@contextlib.contextmanager
+def os_errors(path: str | Path, doing: str = "cannot write") -> Iterator[None]:
+    """Turn an ``OSError`` inside the block into a one-line ``FileAccessError`` naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        raise FileAccessError(f"{doing}: {describe(exc)}", path=exc.filename or path) from None
+
+
 def open_regular(path: Path) -> BinaryIO:
     """Open ``path`` for reading only if it is a regular file: a FIFO would hang, ``/dev/zero`` never ends.
+
+    Raises ``FileNotFoundError`` as it is and ``FileAccessError`` for anything else.
 
     Opened with ``O_NONBLOCK`` so that a FIFO without a writer cannot block the open itself; the flag is
     meaningless for regular files.
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise  # the caller knows what a missing file means
     except OSError as exc:
         raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -114,11 +126,25 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     _replace(target, lambda fh: fh.write(payload))
 
 
-def copy_atomic(src: Path, dest: Path) -> Path:
-    """Copy ``src`` to ``dest`` the same way (``dest`` is never half written); returns ``dest``."""
+def copy_atomic(src: Path, dest: Path, *, sha256: str | None = None) -> Path:
+    """Copy ``src`` to ``dest`` the same way (``dest`` is never half written); returns ``dest``.
+
+    With ``sha256``, the bytes are hashed as they are copied and ``dest`` is only written when they match:
+    a file that changed after it was verified is never handed on (``IntegrityError``).
+    """
     target = _real_target(Path(dest))
+
+    def copy(fh: BinaryIO) -> None:
+        digest, buffer = hashlib.sha256(), memoryview(bytearray(CHUNK))
+        while n := source.readinto(buffer):
+            digest.update(buffer[:n])
+            fh.write(buffer[:n])
+        if sha256 is not None and digest.hexdigest() != sha256:
+            raise IntegrityError(f"changed since it was verified (sha256 {digest.hexdigest()}, expected {sha256}); "
+                                 "not copied", path=src)
+
     with open_regular(Path(src)) as source:
-        _replace(target, lambda fh: shutil.copyfileobj(source, fh, CHUNK))
+        _replace(target, copy)
     return Path(dest)
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,24 +141,12 @@ def _tensor(fu: Any, tensor: Any, index: int) -> TensorInfo:
     )
 
 
-def _read(path: Path, data: bytearray, fu: Any) -> tuple[Any, Any]:
+def _read(path: Path, data: bytearray, fu: Any) -> Any:
     from ai_edge_litert import schema_py_generated as schema
 
     if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
         raise ModelFileError("not a TFLite file (no TFL3 flatbuffer identifier)", path=path)
-    for buffer_offset in _large_buffer_ends(schema, data):
-        if buffer_offset > len(data):
-            raise ValueError("truncated: a weight buffer ends past the end of the file")
-    model = fu.read_model_from_bytearray(data)
-    if not model.subgraphs:
-        raise ValueError("no subgraph")
-    return model, model.subgraphs[0]
-
-
-def _large_buffer_ends(schema: Any, data: bytearray) -> list[int]:
-    """Models over 2 GB keep weights after the flatbuffer (offset/size); the reader does not bound them."""
-    root = schema.Model.GetRootAs(data, 0)
-    return [root.Buffers(i).Offset() + root.Buffers(i).Size() for i in range(root.BuffersLength()) if root.Buffers(i).Offset()]
+    return fu.read_model_from_bytearray(data)
 
 
 def _op_name(fu: Any, model: Any, op: Any) -> str:
@@ -184,11 +174,34 @@ def _meaningful_producer(index: int, producers: dict[int, tuple[str, list[int]]]
     return None
 
 
-def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelInfo:
-    """Read ``path`` (a .tflite file) and, given a registry, name the artifact it is (by sha256).
+@dataclass(frozen=True)
+class ParsedModel:
+    """A .tflite file read into the schema's object API (``ModelT``), checked by ``zoo.model_validation``.
 
-    Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file.
+    Everything that reads facts from a model file (inspection, footprint) starts from this one reading.
     """
+
+    path: Path
+    data: bytearray
+    model: Any  # ai_edge_litert.schema_py_generated.ModelT
+    schema: Any  # ai_edge_litert.tools.flatbuffer_utils
+
+    @property
+    def graph(self) -> Any:
+        """The main subgraph (the one an interpreter runs)."""
+        return self.model.subgraphs[0]
+
+    def op_name(self, op: Any) -> str:
+        return _op_name(self.schema, self.model, op)
+
+    def dtype(self, tensor: Any) -> str:
+        return _dtype(self.schema, tensor.type)
+
+
+def read_model(path: str | Path) -> ParsedModel:
+    """Read and validate ``path``; raise ``ModelFileError`` (one line) for anything an interpreter should not see."""
+    from zoo.model_validation import validate_model
+
     path = Path(path)
     try:
         data = bytearray(path.read_bytes())
@@ -197,35 +210,53 @@ def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelIn
     except OSError as exc:
         raise ModelFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
     fu = _schema()
+    with _malformed(path):
+        model = _read(path, data, fu)
+        problems = validate_model(model, fu, len(data))
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise ModelFileError(f"invalid TFLite model: {problems[0]}{more}", path=path)
+    return ParsedModel(path, data, model, fu)
+
+
+@contextmanager
+def _malformed(path: Path) -> Iterator[None]:
+    """Whatever a corrupt offset or length leads the flatbuffer reader into becomes one ``ModelFileError``."""
     try:
-        model, graph = _read(path, data, fu)
+        yield
+    except ModelFileError:
+        raise
+    except struct.error:  # the reader unpacks at an offset the file does not reach
+        raise ModelFileError("malformed or truncated TFLite file (an offset points past its end)", path=path) from None
+    except Exception as exc:  # noqa: BLE001 - any exception of the pure-Python reader means a broken file
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ModelFileError(f"malformed or truncated TFLite file ({reason[:200]})", path=path) from None
+
+
+def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelInfo:
+    """Read ``path`` (a .tflite file) and, given a registry, name the artifact it is (by sha256).
+
+    Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file.
+    """
+    parsed = read_model(path)
+    fu, model, graph, path = parsed.schema, parsed.model, parsed.graph, parsed.path
+    with _malformed(path):
         tensors = graph.tensors or []
         by_dtype: Counter[str] = Counter()
         for tensor in tensors:
             buffer = model.buffers[tensor.buffer] if tensor.buffer else None
             if buffer is None or buffer.data is None or not len(buffer.data):
                 continue
-            count = int(np.prod(tensor.shape)) if tensor.shape is not None else 1
-            dtype = _dtype(fu, tensor.type)
-            if dtype != "string" and len(buffer.data) < count * np.dtype(dtype).itemsize:
-                raise ValueError(f"constant tensor {tensor.name!r} is shorter than its shape")
-            by_dtype[dtype] += count
+            by_dtype[_dtype(fu, tensor.type)] += int(np.prod(tensor.shape)) if tensor.shape is not None else 1
         inputs = tuple(_tensor(fu, tensors[i], int(i)) for i in graph.inputs)
         outputs = tuple(_tensor(fu, tensors[i], int(i)) for i in graph.outputs)
         producers = _producers(fu, model, graph)
         ops = Counter(_op_name(fu, model, op) for op in graph.operators)
         output_producers = tuple(_meaningful_producer(int(i), producers) for i in graph.outputs)
-    except ModelFileError:
-        raise
-    except struct.error:  # the reader unpacks at an offset the file does not reach
-        raise ModelFileError("malformed or truncated TFLite file (an offset points past its end)", path=path) from None
-    except Exception as exc:  # whatever else a corrupt offset or length leads the reader into
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ModelFileError(f"malformed or truncated TFLite file ({reason})", path=path) from None
-    sha = hashlib.sha256(data).hexdigest()
+    sha = hashlib.sha256(parsed.data).hexdigest()
     return ModelInfo(
         path=path,
-        size=len(data),
+        size=len(parsed.data),
         sha256=sha,
         inputs=inputs,
         outputs=outputs,

@@ -13,6 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from zoo.documents import load_yaml, schema_problems
 from zoo.errors import InvalidDataError, UsageError
@@ -87,6 +88,21 @@ def default_registry_path() -> Path:
     return data_dir("registry") / "registry.yaml"
 
 
+def unsafe_source(location: str) -> str | None:
+    """Why a source must not be used, or None: a NUL byte, or a ``..`` segment that climbs out of the
+    registry's folder or a server's tree (registries arrive in untrusted pull requests).
+
+    >>> unsafe_source("../../etc/passwd")
+    "a '..' path segment"
+    """
+    if "\0" in location:
+        return "a NUL byte"
+    path = urlsplit(location).path if "://" in location else location
+    if ".." in unquote(path).replace("\\", "/").split("/"):
+        return "a '..' path segment"
+    return None
+
+
 def _resolve_source(source: str, base: Path) -> str:
     """Relative local paths are relative to the registry file, so a registry can ship its own mirror."""
     if _SCHEME.match(source):
@@ -122,6 +138,8 @@ def load_registry(path: str | Path | None = None, *, verdicts: Path | None = Non
                 if art["file"] in seen:
                     problems.append(doc.problem(("models", mid, "artifacts", i, "file"), f"file {art['file']!r} listed twice"))
                 seen.add(art["file"])
+                problems += [doc.problem(("models", mid, "artifacts", i, "sources", j), f"unsafe source: {why}")
+                             for j, source in enumerate(art["sources"]) if (why := unsafe_source(source))]
     if problems:
         raise InvalidDataError(problems, path=path)
     if stamp is not None:

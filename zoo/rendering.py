@@ -3,7 +3,8 @@
 People write the prose; zoo owns only what sits between ``<!-- zoo:begin name=X -->`` and
 ``<!-- zoo:end name=X -->`` (``zoo.markers``) and the YAML front matter (Hugging Face conventions,
 ``zoo.hub_front_matter``). The tables come from ``zoo.card_tables``. Broken markers are refused with
-their line number; nothing is written.
+their line number; nothing is written. The ``footprint`` region (figures computed from the released
+files, ``zoo.footprint_table``) is filled by ``render-card --footprint`` only; otherwise it keeps what it holds.
 """
 
 from __future__ import annotations
@@ -21,11 +22,14 @@ from zoo.markers import find_regions, splice
 from zoo.registry import Registry
 
 _FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+FROM_ARTIFACTS = frozenset({"footprint"})  # regions only `render-card --footprint` fills (it reads the files)
 
 
-def render_text(text: str, card: Card, registry: Registry | None, *, path: Path) -> str:
+def render_text(text: str, card: Card, registry: Registry | None, *, path: Path,
+                extra: dict[str, str] | None = None) -> str:
     """``text`` (a README, any newline style) with front matter and every region regenerated, ``\\n`` newlines.
 
+    ``extra`` holds regions computed from the artifacts; without it such a region keeps what it holds.
     Raises ``InvalidDataError`` (naming ``path`` and the line) for broken markers or a region the card
     cannot fill.
     """
@@ -34,13 +38,14 @@ def render_text(text: str, card: Card, registry: Registry | None, *, path: Path)
     lines = body.split("\n")
     first = text.count("\n") - body.count("\n") + 1  # file line of the body's first line
     found, problems = find_regions(lines, first)
-    available = regions(card, registry)
+    available = regions(card, registry) | (extra or {})
     for name, begin, _ in found:
-        if name not in available:
+        if name not in available and name not in FROM_ARTIFACTS:
             problems.append(f"{first + begin}: the card has no data for region {name!r} (it can fill: {', '.join(available)})")
     if problems:
         raise InvalidDataError(problems, path=path)
-    return dump_front_matter(front_matter(card)) + "\n" + "\n".join(splice(lines, found, available))
+    filled = [f for f in found if f[0] in available]
+    return dump_front_matter(front_matter(card)) + "\n" + "\n".join(splice(lines, filled, available))
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,8 @@ class Rendering:
         return "".join(difflib.unified_diff(old, new, f"a/{self.readme}", f"b/{self.readme}"))
 
 
-def render_card(card: Card, registry: Registry | None, readme: Path | None = None) -> Rendering:
+def render_card(card: Card, registry: Registry | None, readme: Path | None = None,
+                extra: dict[str, str] | None = None) -> Rendering:
     """What the README next to ``card`` (or ``readme``) should contain; nothing is written."""
     readme = readme or card.path.parent / "README.md"
     try:
@@ -74,7 +80,7 @@ def render_card(card: Card, registry: Registry | None, readme: Path | None = Non
         raise InvalidDataError(["no README.md next to the card (write one with zoo:begin/zoo:end markers)"], path=readme) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidDataError([f"cannot read: {exc}"], path=readme) from None
-    expected = render_text(raw, card, registry, path=readme)
+    expected = render_text(raw, card, registry, path=readme, extra=extra)
     return Rendering(card=card.path, readme=readme, current=raw, expected=expected, crlf="\r\n" in raw)
 
 

@@ -93,11 +93,16 @@ def _native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def _resolver_options(mod: Any, kernels: str) -> dict[str, Any]:
-    """Interpreter keyword arguments that select ``kernels`` (see the module docstring)."""
+def check_kernels(kernels: str) -> str:
+    """``kernels`` if it names a kernel set, else a usage error listing them."""
     if kernels not in KERNELS:
         raise UsageError(f"unknown kernel set {kernels!r} (choose from {', '.join(KERNELS)})")
-    if kernels == "optimized":
+    return kernels
+
+
+def _resolver_options(mod: Any, kernels: str) -> dict[str, Any]:
+    """Interpreter keyword arguments that select ``kernels`` (see the module docstring)."""
+    if check_kernels(kernels) == "optimized":
         return {}
     resolver = getattr(mod, "OpResolverType", None) or getattr(getattr(mod, "experimental", None), "OpResolverType", None)
     if resolver is None:  # pragma: no cover - every supported runtime has had it since TF 2.5
@@ -117,8 +122,8 @@ class LoadedModel:
             with _native_stderr_silenced():
                 self._interp = mod.Interpreter(model_path=str(self.path), num_threads=threads, **options)
                 self._interp.allocate_tensors()
-        except ValueError as exc:
-            raise ModelFileError(f"not a loadable TFLite model ({exc})", path=self.path) from None
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFileError(f"not a loadable TFLite model: {_last_line(exc)}", path=self.path) from None
         self.inputs = [_tensor_info(d) for d in self._interp.get_input_details()]
         self.outputs = [_tensor_info(d) for d in self._interp.get_output_details()]
 
@@ -134,16 +139,28 @@ class LoadedModel:
             self._interp.set_tensor(info.index, array)
 
     def run(self) -> None:
-        """One inference on the inputs last fed."""
-        self._interp.invoke()
+        """One inference on the inputs last fed; the runtime's refusal becomes a one-line ``ModelFileError``."""
+        try:
+            self._interp.invoke()
+        except RuntimeError as exc:
+            raise ModelFileError(f"the TFLite runtime failed: {_last_line(exc)}", path=self.path) from None
+
+
+def _last_line(exc: BaseException) -> str:
+    """The native runtime's messages span lines (node numbers, op names); the last one says what failed."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
 
 
 def load_model(path: str | Path, threads: int = 1, kernels: str = "optimized") -> LoadedModel:
     """Load a .tflite file with the ``kernels`` set; a file that is not a valid TFLite flatbuffer raises
     ``ModelFileError``."""
+    from zoo.sandbox import ensure_runs
+
     path = Path(path)
     if not path.is_file():
         raise ModelFileError("no such file", path=path)
+    ensure_runs(path, check_kernels(kernels))  # a file that crashes the native runtime does so in a child, not here
     return LoadedModel(path, threads=threads, kernels=kernels)
 
 

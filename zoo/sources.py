@@ -16,12 +16,14 @@ Adding a protocol means one class here and one entry in ``KINDS``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from zoo import __version__
-from zoo.errors import SourceError
+from zoo.errors import FileAccessError, SourceError
+from zoo.files import describe, open_regular
 from zoo.settings import Settings
 
 if TYPE_CHECKING:
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
 
     from zoo.partial import PartialFile
 
-CHUNK = 1 << 16  # small enough that little is lost when a connection drops mid-chunk
 
 
 class Source(Protocol):
@@ -72,6 +73,8 @@ class HttpSource:
         return session
 
     def download(self, part: PartialFile) -> None:
+        import http.client
+
         import requests
 
         timeout = self.settings.http_timeout
@@ -93,12 +96,16 @@ class HttpSource:
                         elif r.status_code not in (200, 206):
                             raise self.status_error(r)
                         length = r.headers.get("Content-Length")
-                        part.expect_remaining(int(length) if length and length.isdigit() else None)
+                        length = int(length) if length and length.isdigit() else None
+                        part.expect_remaining(length)
+                        end = part.offset + length if length is not None else None
                         streaming = True
-                        for chunk in r.iter_content(CHUNK):
-                            part.write(chunk)
+                        part.pour(_body_reader(r))
+                        if end is not None and part.offset < end:  # http.client reads a cut body as EOF
+                            raise http.client.IncompleteRead(b"", end - part.offset)
                     return
-                except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                        OSError, http.client.HTTPException) as exc:
                     # urllib3 already retried the request itself; a body cut short is resumed from here.
                     if streaming and (part.offset > start or stalls > 0):
                         stalls -= part.offset == start
@@ -108,13 +115,30 @@ class HttpSource:
                     raise SourceError(_describe(exc)) from None
 
 
+def _body_reader(response: requests.Response) -> Callable[[memoryview], int]:
+    """``readinto`` for the response body, straight from the socket when urllib3 wraps a plain
+    ``http.client`` response (its own ``readinto`` allocates and copies every read).
+
+    Only an identity body is read: we asked for one, and a compressed body is not the file's bytes.
+    """
+    import http.client
+
+    encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        raise SourceError(f"the server sent a {encoding}-encoded body although identity was asked for")
+    raw = getattr(response.raw, "_fp", None)
+    return raw.readinto if isinstance(raw, http.client.HTTPResponse) else response.raw.readinto
+
+
 def _describe(exc: Exception) -> str:
     """A one-line reason from a requests exception (they nest urllib3 errors several levels deep)."""
+    import http.client
+
     import requests
 
-    if isinstance(exc, requests.Timeout) or "timed out" in str(exc).lower():
+    if isinstance(exc, (requests.Timeout, TimeoutError)) or "timed out" in str(exc).lower():
         return "timed out"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, http.client.HTTPException, OSError)):
         return "connection dropped mid-transfer"
     if isinstance(exc, requests.exceptions.ProxyError):
         return "proxy refused the connection"
@@ -181,15 +205,19 @@ class LocalSource:
         self.path = Path(unquote(urlsplit(location).path)) if location.startswith("file://") else Path(location)
 
     def download(self, part: PartialFile) -> None:
+        """Copy from ``part.offset``; a FIFO or device is refused instead of read forever."""
         try:
-            with open(self.path, "rb") as fh:
-                fh.seek(part.offset)
-                while chunk := fh.read(CHUNK):
-                    part.write(chunk)
+            fh = open_regular(self.path)
         except FileNotFoundError:
             raise SourceError("no such file") from None
-        except OSError as exc:
-            raise SourceError(exc.strerror or type(exc).__name__) from None
+        except FileAccessError as exc:
+            raise SourceError(exc.message) from None
+        with fh:
+            try:
+                fh.seek(part.offset)
+                part.pour(fh.readinto)  # a write error (disk full) is ours, not the source's: it propagates
+            except OSError as exc:
+                raise SourceError(describe(exc)) from None
 
 
 KINDS: dict[str, type] = {"https": HttpSource, "http": HttpSource, "hf": HfSource, "file": LocalSource, "": LocalSource}
@@ -202,6 +230,18 @@ def open_source(location: str, settings: Settings) -> Source:
     if kind is None:
         raise SourceError(f"unsupported scheme {scheme!r}")
     return kind(location, settings)
+
+
+def redact(location: str) -> str:
+    """A location fit to print or store: credentials in a URL become ``***``.
+
+    >>> redact("https://ci:s3cret@mirror.example/zoo/x.tflite")
+    'https://***@mirror.example/zoo/x.tflite'
+    """
+    parts = urlsplit(location)
+    if "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]))
+    return location
 
 
 def mirror_location(mirror: str, model_id: str, file: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from zoo.rules.accuracy import accuracy_claim_checks
 from zoo.rules.artifact import artifact_checks
 from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
 from zoo.rules.card import record_checks
+from zoo.sandbox import ensure_runs
 from zoo.settings import Settings
 from zoo.verify_options import Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verify_targets import Target
@@ -132,14 +134,39 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
     if not same:
         return
     checks.append(check("artifact.readable", True, f"{info.op_count} ops, {info.parameters:,} parameters"))
+    try:
+        ensure_runs(path)
+    except ZooError as exc:
+        checks.append(check("artifact.runs", False, exc.lines()[0]))
+        return
+    checks.append(check("artifact.runs", True, "one inference runs in the TFLite runtime (tried in a child process)"))
     checks.append(_golden_check(artifact, path))
     if card is None:  # card.variant already says why; the file's own checks above still ran
         return
     checks += list(artifact_checks(card, artifact.model_id, info))
+    checks += _footprint_checks(card, artifact, path, registry)
     if options.dataset is not None:
         checks += _accuracy_checks(entry, artifact, path, card, options, info)
     if options.latency:
         checks.append(_latency_check(entry, artifact, path, card, options, info))
+
+
+def _footprint_checks(card: Card, artifact: Artifact, path: Path, registry: Registry) -> list[Check]:
+    """Board memory and time claims against the file's footprint; TFLM's arena too when zoo[mcu] is installed."""
+    from zoo import tflm
+    from zoo.footprint import compute_footprint
+    from zoo.rules.footprint import footprint_checks
+
+    fp = compute_footprint(path, tflm=tflm.available())
+    return list(footprint_checks(card, artifact.model_id, fp, _targets(registry.path)))
+
+
+@lru_cache(maxsize=None)
+def _targets(registry_path: Path) -> Any:  # -> zoo.targets.Targets
+    """The targets of the registry in use (``zoo.targets.targets_path``), read once per process."""
+    from zoo.targets import load_targets, targets_path
+
+    return load_targets(targets_path(registry_path))
 
 
 def _golden_check(artifact: Artifact, path: Path) -> Check:

@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from zoo import __version__
-from zoo.cli import cards, catalog, demo, fetch, inspect, reid, verify
+from zoo.cli import cards, catalog, demo, fetch, footprint, inspect, reid, verify
 from zoo.cli.common import settings_for
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards, inspect, verify, reid, demo)
+GROUPS = (catalog, fetch, cards, inspect, footprint, verify, reid, demo)
 
 
 class _Parser(argparse.ArgumentParser):

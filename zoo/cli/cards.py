@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import add_json_option, add_registry_option, load_registry_for, print_json
+from zoo.cli.common import (add_json_option, add_registry_option, add_source_options, load_registry_for, print_json,
+                            settings_for)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml, its folder, or its README.md (default: every shipped card)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each README that is out of date")
     p.add_argument("--diff", action="store_true", help="write nothing; print a unified diff of what would change")
+    p.add_argument("--footprint", action="store_true",
+                   help="also fill the 'footprint' region from the released files (fetched like pull; "
+                   "see --mirror/--offline)")
+    add_source_options(p)
     add_registry_option(p)
     add_json_option(p)
     p.set_defaults(func=cmd_render)
@@ -47,7 +52,8 @@ def _card_paths(paths: list[str]) -> list[Path]:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from zoo.cards import file_problems
-    from zoo.errors import InvalidDataError
+    from zoo.errors import ConfigError, InvalidDataError
+    from zoo.targets import load_targets, targets_path
 
     files = []
     registry = None
@@ -57,6 +63,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             files.append({"path": str(registry.path), "kind": "registry", "problems": []})
     except InvalidDataError as exc:
         files.append({"path": exc.path, "kind": "registry", "problems": exc.lines()})
+    if not args.paths:
+        targets = targets_path(registry.path if registry else None)
+        try:
+            load_targets(targets)
+            files.append({"path": str(targets), "kind": "targets", "problems": []})
+        except ConfigError as exc:
+            files.append({"path": str(targets), "kind": "targets", "problems": exc.lines()})
     for path in _card_paths(args.paths):
         files.append({"path": str(path), "kind": "card", "problems": file_problems(path, registry)})
     problems = [p for f in files for p in f["problems"]]
@@ -74,7 +87,8 @@ def cmd_render(args: argparse.Namespace) -> int:
     from zoo.rendering import render_card, write
 
     registry = load_registry_for(args)
-    renderings = [render_card(load_card(path), registry) for path in _card_paths(args.paths)]
+    renderings = [render_card(card, registry, extra=_footprint_extra(args, card, registry))
+                  for card in map(load_card, _card_paths(args.paths))]
     dry = args.check or args.diff
     results = []
     for r in renderings:
@@ -87,6 +101,20 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"check": dry, "cards": results})
     return 1 if args.check and any(r["stale"] for r in results) else 0
+
+
+def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str] | None:
+    """With --footprint, the card's generated footprint table (warning for each file that cannot be had)."""
+    if not args.footprint:
+        return None
+    from zoo.fetching import fetch
+    from zoo.footprint_table import footprint_region
+
+    settings = settings_for(args)
+    text, warnings = footprint_region(card, registry, lambda artifact: fetch(artifact, settings=settings))
+    for warning in warnings:
+        print(f"zoo: warning: {warning}", file=sys.stderr)
+    return {"footprint": text}
 
 
 def cmd_import(args: argparse.Namespace) -> int:

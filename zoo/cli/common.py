@@ -84,7 +84,22 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for zoo.fetching.fetch/pull: the run's settings and whether to draw progress."""
+    show_fetch_notes(verbose=show_progress(args))
     return {"settings": args.settings, "progress": progress_bar if show_progress(args) else None}
+
+
+def show_fetch_notes(*, verbose: bool) -> None:
+    """Print what ``zoo.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
+    source delivered only on a terminal, like the progress bars."""
+    import logging
+
+    logger = logging.getLogger("zoo")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
@@ -122,10 +137,13 @@ def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # ->
                    **options)
 
 
+# zoo.runtime.KERNELS, spelled out here: building the parser must not import numpy and the interpreter,
+# or every command (a warm `zoo pull` included) pays ~0.2 s for them. tests/test_pull_trust.py keeps them equal.
+KERNELS = ("optimized", "reference")
+
+
 def add_kernels_option(parser: argparse.ArgumentParser, *, both: bool = False) -> None:
     """--kernels: which kernel set the interpreter runs (``zoo.runtime.KERNELS``; ``both`` compares them)."""
-    from zoo.runtime import KERNELS
-
     choices = (*KERNELS, "both") if both else KERNELS
     parser.add_argument("--kernels", choices=choices, default="optimized",
                         help="optimized: the runtime's default kernels (a host); reference: LiteRT's reference "

@@ -14,7 +14,7 @@ from zoo.errors import EXIT_FAILED
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pull", help="download a model's artifacts into the cache, verified by sha256 and size")
     p.add_argument("model_id", metavar="ID")
-    p.add_argument("--format", choices=("tflite", "keras", "all"), default="tflite", help="default: tflite")
+    add_format_option(p)
     p.add_argument("--to", metavar="DIR", type=Path, help="also copy the verified files into DIR")
     add_fetch_options(p)
     p.set_defaults(func=cmd_pull)
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("mirror", help="write <DIR>/<model id>/<file> from the cache, for --mirror elsewhere")
     p.add_argument("directory", metavar="DIR", type=Path)
     p.add_argument("model_ids", metavar="ID", nargs="*", help="models to include (default: all)")
-    p.add_argument("--format", choices=("tflite", "keras", "all"), default="all", help="default: all")
+    add_format_option(p)
     add_fetch_options(p)
     p.set_defaults(func=cmd_mirror)
 
@@ -40,19 +40,29 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=func)
 
 
-def _artifact_json(art, path: Path) -> dict[str, Any]:
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    """One --format for pull and mirror, so the same command line selects the same files."""
+    parser.add_argument("--format", choices=("tflite", "keras", "all"), default="tflite", help="default: tflite")
+
+
+def _artifact_json(art, path: Path, source: str | None) -> dict[str, Any]:
     return {"model": art.model_id, "file": art.file, "format": art.format, "size": art.size,
-            "sha256": art.sha256, "path": str(path)}
+            "sha256": art.sha256, "path": str(path), "source": source}
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
     from zoo.fetching import pull, select
 
+    from zoo.cache import Cache
+
     registry = load_registry_for(args)
     arts = select(registry.get(args.model_id), [args.format])
-    paths = pull(registry, args.model_id, formats=[args.format], to=args.to, **fetch_options(args))
+    options = fetch_options(args)
+    paths = pull(registry, args.model_id, formats=[args.format], to=args.to, **options)
     if args.json:
-        print_json({"model": args.model_id, "artifacts": [_artifact_json(a, p) for a, p in zip(arts, paths)]})
+        cache = Cache(options["settings"].cache_dir)
+        print_json({"model": args.model_id,
+                    "artifacts": [_artifact_json(a, p, cache.source(a.sha256)) for a, p in zip(arts, paths)]})
     else:
         print("\n".join(map(str, paths)))
     return 0

@@ -45,6 +45,8 @@ class Status(_Word):
 SCALE_RTOL = 1e-5  # cards print scales to ~9 significant digits; the file stores float32
 PARAMETER_RTOL = 0.01  # published counts are rounded ("0.197 M")
 LATENCY_RATIO_WARN = 1.5  # host timings are noisy: outside this factor of the recorded figure is a warning
+WEIGHTS_FLASH_RTOL = 0.01  # an MCU's weights flash is the file's constant buffers (+ alignment, a few bytes a tensor)
+WEIGHTS_FLASH_ERROR_RTOL = 0.05  # between 1 % and 5 % a warning (another tool's padding), beyond it an error
 TOLERANCE_PP = 1.0  # default accuracy tolerance in percentage points (re-measures on another CPU drift a little)
 
 
@@ -68,6 +70,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("records.resolution", Severity.ERROR, "a record's resolution is the file's input"),
     Rule("artifact.sha256", Severity.ERROR, "the fetched file has the registry's sha256 and size", True),
     Rule("artifact.readable", Severity.ERROR, "the file is a well-formed TFLite model", True),
+    Rule("artifact.runs", Severity.ERROR, "one inference runs in the TFLite runtime, tried in a child process", True),
     Rule("io.input.count", Severity.ERROR, "the card lists as many inputs as the file has", True),
     Rule("io.output.count", Severity.ERROR, "the card lists as many outputs as the file has", True),
     Rule("io.input.shape", Severity.ERROR, "declared input shape = the file's (symbolic: warning)", True),
@@ -83,6 +86,12 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("parameters.published", Severity.INFO, "the upstream parameter figure against the file's"),
     Rule("golden", Severity.ERROR, "golden inputs reproduce their stored outputs within one quantization step", True),
     Rule("accuracy", Severity.ERROR, "a claimed accuracy figure is reproduced within the tolerance"),
+    Rule("footprint.weights_flash", Severity.ERROR, f"MCU weights flash within {WEIGHTS_FLASH_RTOL:.0%} of the file's "
+         f"constant buffers (a warning up to {WEIGHTS_FLASH_ERROR_RTOL:.0%}); NPU weights flash at least them", True),
+    Rule("footprint.ram", Severity.ERROR, "internal + external RAM at least the activation lower bound", True),
+    Rule("footprint.arena", Severity.INFO, "the greedy arena plan and TFLM's head next to the claimed RAM", True),
+    Rule("footprint.time", Severity.ERROR, "a board time at least MACs / the target's peak (registry/targets.yaml)", True),
+    Rule("footprint.rate", Severity.ERROR, "a stored inferences/s at most the target's peak / MACs", True),
     Rule("latency.host", Severity.WARNING, f"host latency within x{LATENCY_RATIO_WARN} of the card's host record"),
 )}
 

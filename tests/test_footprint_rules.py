@@ -1,0 +1,159 @@
+"""Footprint rules: board memory and time claims against the file, on osnet_demo (every clone) and the real files."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from zoo.cards import Card, read_card
+from zoo.cli import main
+from zoo.footprint import compute_footprint
+from zoo.resources import data_dir
+from zoo.rules.base import Severity, Status
+from zoo.rules.footprint import footprint_checks
+from zoo.targets import load_targets
+
+DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
+H7 = {"kind": "board", "target": "MCU", "series": "STM32H7", "board": "STM32H747I-DISCO", "engine": "1 CPU",
+      "tool": "STEdgeAI Core", "tool_version": "3.0.0"}
+N6 = {**H7, "target": "NPU", "series": "STM32N6", "board": "STM32N6570-DK", "engine": "NPU/MCU"}
+
+
+def _board_record(variant: str, on: dict[str, Any], **values: tuple[float, str]) -> dict[str, Any]:
+    return {"variant": variant, "dataset": "synthetic_reid", "format": "int8", "origin": "published",
+            "measured_on": on, "values": {k: {"value": v, "unit": u} for k, (v, u) in values.items()}}
+
+
+def _with_records(card: Card, *records: dict[str, Any]) -> Card:
+    data = copy.deepcopy(card.data)
+    data["performance"] = list(records)
+    return dataclasses.replace(card, doc=dataclasses.replace(card.doc, data=data))
+
+
+def _demo_card(*records: dict[str, Any]) -> Card:
+    return _with_records(read_card(data_dir("model_cards") / "osnet_demo" / "card.yaml"), *records)
+
+
+def _one(checks, rule_id: str):
+    (found,) = [c for c in checks if c.id == rule_id]
+    return found
+
+
+def test_honest_figures_pass_and_the_estimates_are_information() -> None:
+    fp = compute_footprint(DEMO_FILE)
+    kib = round(fp.weights_bytes / 1024, 2)
+    ram = round(fp.activation_lower_bound_bytes / 1024 * 1.1, 2)
+    slow = round(fp.macs / 960e6 * 1000 * 5, 2)  # five times the Cortex-M7 bound
+    card = _demo_card(_board_record("osnet_demo", H7, weights_flash=(kib, "KiB"), internal_ram=(ram, "KiB"),
+                                    external_ram=(0, "KiB"), inference_time=(slow, "ms")),
+                      _board_record("osnet_demo", N6, weights_flash=(kib * 3, "KiB"), internal_ram=(ram, "KiB"),
+                                    inference_time=(1.5, "ms")))
+    checks = list(footprint_checks(card, "osnet_demo", fp, load_targets()))
+    assert [c.status for c in checks if c.severity is not Severity.INFO] == [Status.PASS] * 6, [c.message for c in checks]
+    arena = [c for c in checks if c.id == "footprint.arena"]
+    assert len(arena) == 2 and all(c.severity is Severity.INFO and "greedy plan" in c.message for c in arena)
+    timed = _one(checks[:4], "footprint.time")
+    assert timed.details["implied_macs_per_cycle"] == pytest.approx(0.4, rel=0.01)  # 2 MACs/cycle / 5
+
+
+def test_impossible_time_weights_and_ram_fail_naming_the_bound() -> None:
+    fp = compute_footprint(DEMO_FILE)
+    card = _demo_card(_board_record("osnet_demo", H7, weights_flash=(13.95, "KiB"), internal_ram=(10, "KiB"),
+                                    inference_time=(0.05, "ms")))
+    checks = list(footprint_checks(card, "osnet_demo", fp, load_targets()))
+    time, weights, ram = (_one(checks, r) for r in ("footprint.time", "footprint.weights_flash", "footprint.ram"))
+    assert all(c.status is Status.FAIL for c in (time, weights, ram))
+    least = fp.macs / 960e6 * 1000
+    assert f"below the physical bound {least:.3g} ms" in time.message and "480 MHz x 2 MACs/cycle" in time.message
+    assert f"{fp.weights_bytes:,} bytes" in weights.message and "should be" in weights.message
+    assert f"lower bound {fp.activation_lower_bound_bytes / 1024:,.2f} KiB" in ram.message
+
+
+@pytest.mark.parametrize("factor, status, severity", [(1.009, Status.PASS, Severity.ERROR),
+                                                      (1.03, Status.WARN, Severity.WARNING),
+                                                      (0.97, Status.WARN, Severity.WARNING),
+                                                      (1.06, Status.FAIL, Severity.ERROR)])
+def test_mcu_weights_flash_bands(factor: float, status: Status, severity: Severity) -> None:
+    fp = compute_footprint(DEMO_FILE)
+    card = _demo_card(_board_record("osnet_demo", H7, weights_flash=(round(fp.weights_bytes * factor / 1024, 2), "KiB")))
+    found = _one(footprint_checks(card, "osnet_demo", fp, load_targets()), "footprint.weights_flash")
+    assert (found.status, found.severity) == (status, severity)
+
+
+def test_npu_weights_may_be_larger_never_smaller_and_unknown_targets_are_not_checked() -> None:
+    fp = compute_footprint(DEMO_FILE)
+    small = round(fp.weights_bytes / 1024 * 0.9, 2)
+    unknown = {**H7, "series": "STM32L4", "board": "B-L475E-IOT01A"}
+    card = _demo_card(_board_record("osnet_demo", N6, weights_flash=(small, "KiB")),
+                      _board_record("osnet_demo", unknown, inference_time=(0.001, "ms"), inferences_per_second=(9e5, "inf/s")),
+                      _board_record("osnet_demo", {**N6, "target": "MCU"}, inference_time=(0.001, "ms")))
+    checks = list(footprint_checks(card, "osnet_demo", fp, load_targets()))
+    assert _one(checks, "footprint.weights_flash").status is Status.FAIL
+    unchecked = [c for c in checks if c.status is Status.NOT_CHECKED]
+    assert [c.id for c in unchecked] == ["footprint.time", "footprint.rate", "footprint.time"]
+    assert "B-L475E-IOT01A MCU is not in targets.yaml" in unchecked[0].message
+
+
+def test_a_stored_rate_beyond_the_peak_fails(tmp_path: Path) -> None:
+    fp = compute_footprint(DEMO_FILE)
+    most = 960e6 / fp.macs
+    card = _demo_card(_board_record("osnet_demo", H7, inferences_per_second=(round(most * 2, 1), "inf/s")),
+                      _board_record("osnet_demo", N6, inferences_per_second=(round(most, 1), "inf/s")))
+    rates = [c for c in footprint_checks(card, "osnet_demo", fp, load_targets()) if c.id == "footprint.rate"]
+    assert [c.status for c in rates] == [Status.FAIL, Status.PASS] and "exceeds the most" in rates[0].message
+
+
+def test_a_float_model_is_not_held_to_an_int8_peak(tmp_path: Path) -> None:
+    import numpy as np
+    import tflite_builder as tb
+
+    path = tb.write(tb.float_model("FULLY_CONNECTED", [1, 64], np.ones((32, 64)), [1, 32]), tmp_path / "f.tflite")
+    fp = compute_footprint(path)
+    card = _demo_card(_board_record("osnet_demo", H7, inference_time=(1e-6, "ms")))
+    (time,) = footprint_checks(card, "osnet_demo", fp, load_targets())
+    assert time.status is Status.NOT_CHECKED and "float32 model" in time.message
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, real_osnet: Path, real_mobilenetv2: Path) -> Path:
+    root = tmp_path / "mirror"
+    for model_id, path in (("osnet_a025", real_osnet), ("mobilenetv2_a100", real_mobilenetv2)):
+        (root / model_id).mkdir(parents=True)
+        (root / model_id / path.name).symlink_to(path)
+    return root
+
+
+def _verify(capsys, *args: str) -> tuple[int, list[dict[str, Any]]]:
+    code = main(["verify", *args, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    return code, [c for e in report["entries"] for c in e["checks"] if c["id"].startswith("footprint.")]
+
+
+def test_shipped_cards_raise_no_footprint_failure_on_the_real_files(mirror: Path, capsys) -> None:
+    code, checks = _verify(capsys, "osnet_a025", "mobilenetv2_a100", "--mirror", str(mirror), "--offline")
+    assert code == 0
+    ids = {c["id"] for c in checks}
+    assert {"footprint.weights_flash", "footprint.ram", "footprint.time"} <= ids
+    assert all(c["status"] == "pass" for c in checks), [c["message"] for c in checks if c["status"] != "pass"]
+
+
+@pytest.mark.parametrize("metric, value, bound", [("inference_time", 0.05, "physical bound 85.7 ms"),
+                                                  ("weights_flash", 13.95, "should be 139.52 KiB")])
+def test_published_osnet_card_with_an_impossible_h7_figure_fails(mirror: Path, tmp_path: Path, capsys, metric: str,
+                                                                  value: float, bound: str) -> None:
+    card = data_dir("model_cards") / "osnet" / "card.yaml"
+    text = card.read_text()
+    old = {"inference_time": "inference_time: {value: 495.13, unit: ms}",
+           "weights_flash": "weights_flash: {value: 139.52, unit: KiB}"}[metric]
+    assert old in text
+    edited = tmp_path / "card.yaml"
+    edited.write_text(text.replace(old, old.replace(old.split("value: ")[1].split(",")[0], str(value))))
+    (tmp_path / "README.md").write_text("# OSNet\n")
+    code, checks = _verify(capsys, str(edited), "--mirror", str(mirror), "--offline")
+    failed = [c for c in checks if c["status"] == "fail"]
+    assert code == 1 and len(failed) == 1 and bound in failed[0]["message"], failed

@@ -1,0 +1,53 @@
+"""``zoo footprint``: what a model needs on a microcontroller (weights, MACs, activation memory), from the file."""
+
+from __future__ import annotations
+
+import argparse
+
+from zoo.cli.common import add_fetch_options, print_json, resolve_target
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "footprint",
+        help="weights bytes, MACs and activation memory of a .tflite file (TFLM's arena with --tflm)",
+        description="FILE is a .tflite file; ID is a registry model id, pulled into the cache first. "
+        "Figures come from the file: weights = its constant buffers, MACs per op from the tensor shapes, "
+        "an activation lower bound, and a greedy-by-size arena plan like TFLM's.",
+    )
+    p.add_argument("target", metavar="FILE|ID")
+    p.add_argument("--tflm", action="store_true",
+                   help="also plan the arena with TensorFlow Lite for Microcontrollers (pip install 'zoo[mcu]')")
+    add_fetch_options(p)
+    p.set_defaults(func=cmd_footprint)
+
+
+def _kib(n: int | None) -> str:
+    return "-" if n is None else f"{n:,} bytes ({n / 1024:.2f} KiB)"
+
+
+def cmd_footprint(args: argparse.Namespace) -> int:
+    from zoo import tflm
+    from zoo.errors import RuntimeMissingError
+    from zoo.footprint import compute_footprint
+
+    if args.tflm and not tflm.available():  # before any download
+        raise RuntimeMissingError(tflm.INSTALL_HINT)
+    found = resolve_target(args, args.target)
+    fp = compute_footprint(found.path, tflm=args.tflm)
+    model_id = found.model.id if found.model else None
+    if args.json:
+        print_json({"model_id": model_id, **fp.to_json()})
+        return 0
+    print(f"{fp.path}" + (f"  ({model_id})" if model_id else ""))
+    by_dtype = " + ".join(f"{n:,} {d}" for d, n in fp.weights_bytes_by_dtype.items())
+    print(f"  weights      {_kib(fp.weights_bytes)}" + (f": {by_dtype}" if by_dtype else ""))
+    by_op = ", ".join(f"{n / 1e6:.2f} M {op}" for op, n in fp.macs_by_op.items())
+    print(f"  MACs         {fp.macs / 1e6:.2f} M" + (f" ({by_op})" if by_op else ""))
+    print(f"  activations  lower bound {_kib(fp.activation_lower_bound_bytes)}")
+    print(f"  arena        greedy plan {_kib(fp.arena_estimate_bytes)}")
+    if args.tflm:
+        print(f"  TFLM         head {_kib(fp.tflm_activation_bytes)}, total {_kib(fp.tflm_arena_bytes)}")
+    for note in fp.notes:
+        print(f"  note: {note}")
+    return 0
