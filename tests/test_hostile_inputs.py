@@ -92,3 +92,13 @@ def test_a_model_that_outputs_nan_is_refused_naming_the_image(tmp_path: Path) ->
     done = _evaluate(str(model), _dataset(tmp_path / "set"), "--card", str(DEMO_CARD))
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "not finite" in done.stderr and ".jpeg" in done.stderr
+
+
+def test_a_gallery_too_small_for_st_ranks_gives_map_only(tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    for split, name in (("query", "1_1_1.jpeg"), ("gallery", "1_1_2.jpeg")):
+        (root / "reid_test" / split).mkdir(parents=True)
+        (root / "reid_test" / split / name).write_bytes(_jpeg(128, 64, 1))
+    done = _evaluate("osnet_demo", root, "--protocol", "st-modelzoo")
+    assert done.returncode == 0, done.stderr
+    assert "mAP" in done.stdout and "rank-1" not in done.stdout  # ST ranks k = 1..gallery // 2: none here
