@@ -21,7 +21,7 @@ from zoo.inspection import ModelInfo
 from zoo.registry import Artifact, Registry
 from zoo.rules.accuracy import accuracy_claim_checks
 from zoo.rules.artifact import artifact_checks
-from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
+from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, guarded, not_checked
 from zoo.rules.card import record_checks
 from zoo.sandbox import ensure_runs
 from zoo.settings import Settings
@@ -147,11 +147,12 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
     if card is None:  # card.variant already says why; the file's own checks above still ran
         return
     checks += list(artifact_checks(card, artifact.model_id, info))
-    checks += _footprint_checks(card, artifact, path, registry)
+    checks += guarded(card.valid, "footprint.weights_flash", lambda: _footprint_checks(card, artifact, path, registry))
     if options.dataset is not None:
-        checks += _accuracy_checks(entry, artifact, path, card, options, info)
+        checks += guarded(card.valid, "accuracy", lambda: _accuracy_checks(entry, artifact, path, card, options, info))
     if options.latency:
-        checks += [_latency_check(entry, artifact, path, card, options, info, k) for k in options.kernel_sets]
+        checks += guarded(card.valid, "latency.host", lambda: [_latency_check(entry, artifact, path, card, options,
+                                                                             info, k) for k in options.kernel_sets])
 
 
 def _footprint_checks(card: Card, artifact: Artifact, path: Path, registry: Registry) -> list[Check]:
