@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from conftest import SHARED
-from zoo.cards import Card, file_problems, load_card
+from zoo.card_checks import file_problems
+from zoo.cards import Card, load_card
 from zoo.cli import main
 from zoo.markdown_tables import parse_tables
 from zoo.registry import load_registry

@@ -15,7 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zoo.cards import Card, card_problems, figure_number
+from zoo.card_checks import card_problems
+from zoo.cards import Card, figure_number
 from zoo.errors import IntegrityError, ZooError
 from zoo.inspection import ModelInfo
 from zoo.registry import Artifact, Registry
