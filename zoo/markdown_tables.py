@@ -1,7 +1,8 @@
 """Read the pipe tables of a markdown document, tolerantly, each with its position and nearest heading.
 
 Hand-written cards break GitHub's table rules in a few recurring ways: rows without a leading or trailing
-pipe, a separator row with one column more than the header, rows padded with extra empty cells, a header
+pipe, a separator row with one column more than the header, rows padded with extra empty cells, rows with
+fewer cells than the header (GitHub shows them padded with empty cells at the end, and so do we), a header
 missing a pipe, tabs and stray spaces, CRLF line ends. Each fault is repaired when there is one reading of it
 (and the repair is noted on the table), and reported with its line otherwise; nothing is dropped silently.
 Cells stay text here; ``zoo.table_cells`` reads them as figures.
@@ -9,6 +10,9 @@ Cells stay text here; ``zoo.table_cells`` reads them as figures.
 >>> tables, problems = parse_tables(["## Speed", "Model | ms", "---|---|---", "a | 1.5 |  |"])
 >>> tables[0].heading, tables[0].headers, tables[0].rows, problems
 ('Speed', ['Model', 'ms'], [['a', '1.5']], [])
+>>> tables, problems = parse_tables(["| Model | ms | MHz |", "|---|---|---|", "| a | 1.5 |"])
+>>> tables[0].rows, tables[0].repairs, problems
+([['a', '1.5', '']], ['3: row has 2 cells, its header 3; padded with empty cells at the end'], [])
 """
 
 from __future__ import annotations
@@ -76,7 +80,11 @@ def _fit(table: Table, rule_width: int) -> list[str]:
         width = rule_width
     problems = []
     for n, row in enumerate(rows):
-        if len(row) != width:
+        if len(row) < width:  # GitHub renders the missing cells as empty ones at the end
+            table.repairs.append(f"{table.row_line(n)}: row has {len(row)} cells, its header {width}; "
+                                 "padded with empty cells at the end")
+            rows[n] = row + [""] * (width - len(row))
+        elif len(row) > width:
             problems.append(f"{table.row_line(n)}: table row has {len(row)} cells, its header has {width}")
     table.rows = rows
     return problems
