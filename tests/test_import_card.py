@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import SHARED
+from zoo import synthetic
 from zoo.cards import Card, file_problems, load_card
 from zoo.cli import main
 from zoo.markdown_tables import parse_tables
@@ -19,6 +20,7 @@ from zoo.table_cells import clean_text, numbers_in
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
 ST_ZOO = SHARED / "cards" / "st-zoo"
+DEMO_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "osnet_demo" / "card.yaml"
 
 
 def _import(source: Path, folder: Path, capsys: pytest.CaptureFixture) -> tuple[Card, str]:
@@ -359,3 +361,43 @@ def test_seeded_mutations_never_traceback_and_never_lose_a_number(tmp_path: Path
             assert len([l for l in err.splitlines() if l.startswith("zoo: error:")]) >= 1
         else:
             assert_same_table_numbers(source, folder / "README.md")
+
+
+_REID = """# Tiny re-ID model
+
+## **Use case** : `Re-Identification`
+
+### Accuracy with synthetic_reid dataset
+
+| Model | Format | Resolution | mAP | rank-1 accuracy |
+|---|---|---|---|---|
+| [OSNet demo int8](./ST_pretrainedmodel_public_dataset/synthetic_reid/osnet_demo/osnet_demo_int8.tflite) | Int8 | 128x64x3 | 51.3 % | 62.5 % |
+
+{closing}
+"""
+
+
+@pytest.mark.parametrize(("closing", "protocol"), [
+    ("Please refer to the stm32ai-modelzoo-services GitHub to retrain it.", "st-modelzoo"),
+    ("Trained with torchreid.", None),
+])
+def test_st_zoo_reid_card_names_the_protocol_of_its_figures(closing: str, protocol: str | None, tmp_path: Path, capsys) -> None:
+    source = tmp_path / "source.md"
+    source.write_text(_REID.format(closing=closing))
+    card, _ = _import(source, tmp_path / "card", capsys)
+    assert card.evaluation.get("protocol") == protocol and card.protocol == (protocol or "market1501")
+    assert all("protocol" not in r for r in card.data["performance"])  # the card's own protocol, said once
+
+
+def test_verify_checks_an_imported_st_zoo_reid_card_under_the_st_protocol(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "source.md"
+    source.write_text(_REID.format(closing="Please refer to the stm32ai-modelzoo-services GitHub."))
+    card, _ = _import(source, tmp_path / "card", capsys)
+    data = yaml.safe_load(card.path.read_text())  # what the maintainer adds before verifying: the preprocessing
+    data["preprocessing"] = load_card(DEMO_CARD).data["preprocessing"]
+    card.path.write_text(yaml.safe_dump(data, sort_keys=False))
+    people = synthetic.write_test_set(tmp_path / "people", identities=8, gallery_per_identity=3).root
+    main(["verify", str(card.path), "--offline", "--dataset", str(people), "--dataset-id", "synthetic_reid", "--json"])
+    checks = [c for e in json.loads(capsys.readouterr().out)["entries"] for c in e["checks"] if c["id"].startswith("accuracy.")]
+    assert {c["id"] for c in checks} == {"accuracy.mAP", "accuracy.rank1"}
+    assert all(c["details"]["protocol"] == "st-modelzoo" for c in checks), checks
