@@ -401,3 +401,11 @@ def test_verify_checks_an_imported_st_zoo_reid_card_under_the_st_protocol(tmp_pa
     checks = [c for e in json.loads(capsys.readouterr().out)["entries"] for c in e["checks"] if c["id"].startswith("accuracy.")]
     assert {c["id"] for c in checks} == {"accuracy.mAP", "accuracy.rank1"}
     assert all(c["details"]["protocol"] == "st-modelzoo" for c in checks), checks
+
+
+def test_a_paper_that_is_neither_link_nor_arxiv_id_stays_a_network_row(tmp_path: Path, capsys) -> None:
+    table, _ = IRREGULAR["e notation"]
+    source = _fixture(table, tmp_path)
+    source.write_text(source.read_text().replace("| Provenance |", "| Paper | to be published |\n| Provenance |"))
+    card, _ = _import(source, tmp_path / "card", capsys)  # the card schema takes arXiv ids and URLs only
+    assert "paper" not in card.data and {"name": "Paper", "value": "to be published"} in card.data["network_details"]
