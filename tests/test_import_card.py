@@ -109,7 +109,6 @@ def test_detection_card_round_trips(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda t: t.replace("| STM32U5  |[x]|[]|", "| STM32U5  |[x]|[]| [x] |"), ":32: table row has 4 cells, its header has 3"),
         (lambda t: t.replace("| daisy | 0.91 | 0.88 |\n| tulips | 0.84 | 0.86 |\n", ""), ": table has a header but no rows"),
     ],
 )
@@ -240,6 +239,12 @@ IRREGULAR = {
         lambda r: r[0]["values"]["inference_time"] == {"value": 2.5, "unit": "ms"} and len(r) == 2
         and r[1]["resolution"] == "64x64x3" and r[1]["values"]["inference_time"] == {"text": "", "unit": "ms"},
     ),
+    "rows with more cells than the header": (
+        f"{_HEAD} Inference time (ms) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B-U585I | 2.5 |\n"
+        f"| {_LINK} | Int8 | 64x64x3 | B-U585I | 7.5 | | v2.1.0 |",
+        lambda r: r[1]["values"]["inference_time"] == {"value": 7.5, "unit": "ms"}
+        and r[1]["extra"] == {"column 7": {"text": "v2.1.0"}} and "extra" not in r[0],
+    ),
     "hyperparameter columns": (
         f"| Model | Format | Resolution | Epochs | Batch size | Learning rate | Top 1 Accuracy |\n|---|---|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | 200 | 64 | 1e-3 | 80.5 % |",
         lambda r: r[0]["extra"] == {"Epochs": {"value": 200}, "Batch size": {"value": 64}, "Learning rate": {"value": 0.001}},
@@ -277,6 +282,14 @@ def test_a_short_row_is_padded_like_github_and_warned_with_its_line(tmp_path: Pa
     assert f"zoo: warning: {source}:29: row has 5 cells, its header 6; padded with empty cells at the end" in err
 
 
+def test_a_long_row_keeps_its_extra_cells_under_unnamed_columns_with_a_warning(tmp_path: Path, capsys) -> None:
+    source = _fixture(IRREGULAR["rows with more cells than the header"][0], tmp_path)
+    assert main(["import-card", str(source), "-o", str(tmp_path / "out" / "card.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert f"zoo: warning: {source}:29: row has 7 cells, its header 5; unnamed columns added" in err
+    assert "padded" not in err  # the other rows are not short: only the header grew
+
+
 def test_crlf_card_imports_like_its_lf_twin(tmp_path: Path, capsys) -> None:
     table, _ = IRREGULAR["units and tabs inside cells"]
     lf, crlf = _fixture(table, tmp_path, "lf.md"), _fixture(table, tmp_path, "crlf.md", "\r\n")
@@ -289,11 +302,11 @@ def test_crlf_card_imports_like_its_lf_twin(tmp_path: Path, capsys) -> None:
 def test_a_folder_of_cards_reports_each_and_goes_on_after_a_bad_one(tmp_path: Path, capsys) -> None:
     good = _fixture(IRREGULAR["e notation"][0], tmp_path, "good.md")
     bad = tmp_path / "bad.md"
-    bad.write_text("| Model | Format |\n|---|---|\n| a | b | c |\n")
+    bad.write_text("| Model | Format |\n|---|---|\n\nNo rows.\n")
     assert main(["import-card", str(good), str(bad), "-o", str(tmp_path / "out"), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["failed"] == 1 and report["cards"][0]["card"] == str(tmp_path / "out" / "good" / "card.yaml")
-    assert report["cards"][1]["error"] == [f"{bad}:3: table row has 3 cells, its header has 2"]
+    assert report["cards"][1]["error"] == [f"{bad}:1: table has a header but no rows"]
     assert not (tmp_path / "out" / "bad").exists()
 
 
