@@ -2,9 +2,9 @@
 
 Hand-written cards break GitHub's table rules in a few recurring ways: rows without a leading or trailing
 pipe, a separator row with one column more than the header, rows padded with extra empty cells, rows with
-fewer cells than the header (GitHub shows them padded with empty cells at the end, and so do we), a header
-missing a pipe, tabs and stray spaces, CRLF line ends. Each fault is repaired when there is one reading of it
-(and the repair is noted on the table), and reported with its line otherwise; nothing is dropped silently.
+fewer cells than the header (GitHub shows them padded with empty cells at the end, and so do we), rows with
+more (GitHub hides the extra cells; we keep them under unnamed columns), a header missing a pipe, tabs and
+stray spaces, CRLF line ends. Each repair is noted on the table with its line; nothing is dropped silently.
 Cells stay text here; ``zoo.table_cells`` reads them as figures.
 
 >>> tables, problems = parse_tables(["## Speed", "Model | ms", "---|---|---", "a | 1.5 |  |"])
