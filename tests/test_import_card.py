@@ -219,7 +219,8 @@ IRREGULAR = {
     ),
     "e notation": (
         f"| Model | Format | Resolution | PESQ | Waveform MSE |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 257x40 | 2.480 | 1.136e-4 |",
-        lambda r: r[0]["values"]["PESQ"] == {"value": 2.48, "unit": "1"} and r[0]["extra"]["Waveform MSE"] == {"value": 1.136e-4},
+        lambda r: r[0]["values"]["PESQ"] == {"value": 2.48, "digits": 3, "unit": "1"}
+        and r[0]["extra"]["Waveform MSE"] == {"value": 1.136e-4},
     ),
     "percent with or without a space": (
         f"| Model | Format | Resolution | Clip-level Accuracy | mIoU |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 64x50x1 | 90.0% | 61.2 % |",
@@ -238,6 +239,11 @@ IRREGULAR = {
         f"| {_LINK} | Int8 | 64x64x3 | B-U585I | 160 MHz",
         lambda r: r[0]["values"]["inference_time"] == {"value": 2.5, "unit": "ms"} and len(r) == 2
         and r[1]["resolution"] == "64x64x3" and r[1]["values"]["inference_time"] == {"text": "", "unit": "ms"},
+    ),
+    "figures written with trailing zeros": (
+        f"| Model | Format | Resolution | AP | Weights Flash (KiB) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 256x256x3 | 56.90 % | 1,008.00 |",
+        lambda r: r[0]["values"]["AP"] == {"value": 56.9, "digits": 2, "unit": "%"}
+        and r[0]["values"]["weights_flash"] == {"value": 1008.0, "digits": 2, "unit": "KiB"},
     ),
     "rows with more cells than the header": (
         f"{_HEAD} Inference time (ms) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B-U585I | 2.5 |\n"
@@ -280,6 +286,12 @@ def test_a_short_row_is_padded_like_github_and_warned_with_its_line(tmp_path: Pa
     assert main(["import-card", str(source), "-o", str(tmp_path / "out" / "card.yaml")]) == 0
     err = capsys.readouterr().err
     assert f"zoo: warning: {source}:29: row has 5 cells, its header 6; padded with empty cells at the end" in err
+
+
+def test_figures_come_back_with_the_decimals_they_were_published_with(tmp_path: Path, capsys) -> None:
+    card, _ = _import(_fixture(IRREGULAR["figures written with trailing zeros"][0], tmp_path), tmp_path / "card", capsys)
+    row = next(line for line in (card.path.parent / "README.md").read_text().splitlines() if "256x256x3" in line)
+    assert "| 56.90 % |" in row and "| 1008.00 " in row, row  # not 56.9 and 1008.0
 
 
 def test_a_long_row_keeps_its_extra_cells_under_unnamed_columns_with_a_warning(tmp_path: Path, capsys) -> None:
