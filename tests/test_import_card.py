@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import SHARED
+from zoo import synthetic
 from zoo.card_checks import file_problems
 from zoo.cards import Card, load_card
 from zoo.cli import main
@@ -20,6 +21,7 @@ from zoo.table_cells import clean_text, numbers_in
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
 ST_ZOO = SHARED / "cards" / "st-zoo"
+DEMO_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "osnet_demo" / "card.yaml"
 
 
 def _import(source: Path, folder: Path, capsys: pytest.CaptureFixture) -> tuple[Card, str]:
@@ -108,7 +110,6 @@ def test_detection_card_round_trips(tmp_path: Path, capsys) -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda t: t.replace("| STM32U5  |[x]|[]|", "| STM32U5  |[x]|"), ":32: table row has 2 cells, its header has 3"),
         (lambda t: t.replace("| daisy | 0.91 | 0.88 |\n| tulips | 0.84 | 0.86 |\n", ""), ": table has a header but no rows"),
     ],
 )
@@ -219,7 +220,8 @@ IRREGULAR = {
     ),
     "e notation": (
         f"| Model | Format | Resolution | PESQ | Waveform MSE |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 257x40 | 2.480 | 1.136e-4 |",
-        lambda r: r[0]["values"]["PESQ"] == {"value": 2.48, "unit": "1"} and r[0]["extra"]["Waveform MSE"] == {"value": 1.136e-4},
+        lambda r: r[0]["values"]["PESQ"] == {"value": 2.48, "digits": 3, "unit": "1"}
+        and r[0]["extra"]["Waveform MSE"] == {"value": 1.136e-4},
     ),
     "percent with or without a space": (
         f"| Model | Format | Resolution | Clip-level Accuracy | mIoU |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 64x50x1 | 90.0% | 61.2 % |",
@@ -232,6 +234,23 @@ IRREGULAR = {
     "rows without outer pipes, separator one column wider, extra empty cells": (
         f"Model | Format | Resolution | Board | Inference time (ms)\n---|---|---|---|---|---\n{_LINK} | Int8 | 32x32x3 | B-U585I | 3.4 | | |",
         lambda r: r[0]["values"]["inference_time"] == {"value": 3.4, "unit": "ms"},
+    ),
+    "rows with fewer cells than the header": (
+        f"{_HEAD} Frequency | Inference time (ms) |\n|---|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B-U585I | 160 MHz | 2.5 |\n"
+        f"| {_LINK} | Int8 | 64x64x3 | B-U585I | 160 MHz",
+        lambda r: r[0]["values"]["inference_time"] == {"value": 2.5, "unit": "ms"} and len(r) == 2
+        and r[1]["resolution"] == "64x64x3" and r[1]["values"]["inference_time"] == {"text": "", "unit": "ms"},
+    ),
+    "figures written with trailing zeros": (
+        f"| Model | Format | Resolution | AP | Weights Flash (KiB) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 256x256x3 | 56.90 % | 1,008.00 |",
+        lambda r: r[0]["values"]["AP"] == {"value": 56.9, "digits": 2, "unit": "%"}
+        and r[0]["values"]["weights_flash"] == {"value": 1008.0, "digits": 2, "unit": "KiB"},
+    ),
+    "rows with more cells than the header": (
+        f"{_HEAD} Inference time (ms) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B-U585I | 2.5 |\n"
+        f"| {_LINK} | Int8 | 64x64x3 | B-U585I | 7.5 | | v2.1.0 |",
+        lambda r: r[1]["values"]["inference_time"] == {"value": 7.5, "unit": "ms"}
+        and r[1]["extra"] == {"column 7": {"text": "v2.1.0"}} and "extra" not in r[0],
     ),
     "hyperparameter columns": (
         f"| Model | Format | Resolution | Epochs | Batch size | Learning rate | Top 1 Accuracy |\n|---|---|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | 200 | 64 | 1e-3 | 80.5 % |",
@@ -263,6 +282,27 @@ def test_cells_kept_as_text_are_warnings_with_their_line(tmp_path: Path, capsys)
     assert out.out.endswith("README.md (2 note(s) of cells kept as text)\n")
 
 
+def test_a_short_row_is_padded_like_github_and_warned_with_its_line(tmp_path: Path, capsys) -> None:
+    source = _fixture(IRREGULAR["rows with fewer cells than the header"][0], tmp_path)
+    assert main(["import-card", str(source), "-o", str(tmp_path / "out" / "card.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert f"zoo: warning: {source}:29: row has 5 cells, its header 6; padded with empty cells at the end" in err
+
+
+def test_figures_come_back_with_the_decimals_they_were_published_with(tmp_path: Path, capsys) -> None:
+    card, _ = _import(_fixture(IRREGULAR["figures written with trailing zeros"][0], tmp_path), tmp_path / "card", capsys)
+    row = next(line for line in (card.path.parent / "README.md").read_text().splitlines() if "256x256x3" in line)
+    assert "| 56.90 % |" in row and "| 1008.00 " in row, row  # not 56.9 and 1008.0
+
+
+def test_a_long_row_keeps_its_extra_cells_under_unnamed_columns_with_a_warning(tmp_path: Path, capsys) -> None:
+    source = _fixture(IRREGULAR["rows with more cells than the header"][0], tmp_path)
+    assert main(["import-card", str(source), "-o", str(tmp_path / "out" / "card.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert f"zoo: warning: {source}:29: row has 7 cells, its header 5; unnamed columns added" in err
+    assert "padded" not in err  # the other rows are not short: only the header grew
+
+
 def test_crlf_card_imports_like_its_lf_twin(tmp_path: Path, capsys) -> None:
     table, _ = IRREGULAR["units and tabs inside cells"]
     lf, crlf = _fixture(table, tmp_path, "lf.md"), _fixture(table, tmp_path, "crlf.md", "\r\n")
@@ -275,11 +315,11 @@ def test_crlf_card_imports_like_its_lf_twin(tmp_path: Path, capsys) -> None:
 def test_a_folder_of_cards_reports_each_and_goes_on_after_a_bad_one(tmp_path: Path, capsys) -> None:
     good = _fixture(IRREGULAR["e notation"][0], tmp_path, "good.md")
     bad = tmp_path / "bad.md"
-    bad.write_text("| Model | Format |\n|---|---|\n| a |\n")
+    bad.write_text("| Model | Format |\n|---|---|\n\nNo rows.\n")
     assert main(["import-card", str(good), str(bad), "-o", str(tmp_path / "out"), "--json"]) == 2
     report = json.loads(capsys.readouterr().out)
     assert report["failed"] == 1 and report["cards"][0]["card"] == str(tmp_path / "out" / "good" / "card.yaml")
-    assert report["cards"][1]["error"] == [f"{bad}:3: table row has 1 cells, its header has 2"]
+    assert report["cards"][1]["error"] == [f"{bad}:1: table has a header but no rows"]
     assert not (tmp_path / "out" / "bad").exists()
 
 
@@ -347,3 +387,51 @@ def test_seeded_mutations_never_traceback_and_never_lose_a_number(tmp_path: Path
             assert len([l for l in err.splitlines() if l.startswith("zoo: error:")]) >= 1
         else:
             assert_same_table_numbers(source, folder / "README.md")
+
+
+_REID = """# Tiny re-ID model
+
+## **Use case** : `Re-Identification`
+
+### Accuracy with synthetic_reid dataset
+
+| Model | Format | Resolution | mAP | rank-1 accuracy |
+|---|---|---|---|---|
+| [OSNet demo int8](./ST_pretrainedmodel_public_dataset/synthetic_reid/osnet_demo/osnet_demo_int8.tflite) | Int8 | 128x64x3 | 51.3 % | 62.5 % |
+
+{closing}
+"""
+
+
+@pytest.mark.parametrize(("closing", "protocol"), [
+    ("Please refer to the stm32ai-modelzoo-services GitHub to retrain it.", "st-modelzoo"),
+    ("Trained with torchreid.", None),
+])
+def test_st_zoo_reid_card_names_the_protocol_of_its_figures(closing: str, protocol: str | None, tmp_path: Path, capsys) -> None:
+    source = tmp_path / "source.md"
+    source.write_text(_REID.format(closing=closing))
+    card, _ = _import(source, tmp_path / "card", capsys)
+    assert card.evaluation.get("protocol") == protocol and card.protocol == (protocol or "market1501")
+    assert all("protocol" not in r for r in card.data["performance"])  # the card's own protocol, said once
+
+
+def test_verify_checks_an_imported_st_zoo_reid_card_under_the_st_protocol(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "source.md"
+    source.write_text(_REID.format(closing="Please refer to the stm32ai-modelzoo-services GitHub."))
+    card, _ = _import(source, tmp_path / "card", capsys)
+    data = yaml.safe_load(card.path.read_text())  # what the maintainer adds before verifying: the preprocessing
+    data["preprocessing"] = load_card(DEMO_CARD).data["preprocessing"]
+    card.path.write_text(yaml.safe_dump(data, sort_keys=False))
+    people = synthetic.write_test_set(tmp_path / "people", identities=8, gallery_per_identity=3).root
+    main(["verify", str(card.path), "--offline", "--dataset", str(people), "--dataset-id", "synthetic_reid", "--json"])
+    checks = [c for e in json.loads(capsys.readouterr().out)["entries"] for c in e["checks"] if c["id"].startswith("accuracy.")]
+    assert {c["id"] for c in checks} == {"accuracy.mAP", "accuracy.rank1"}
+    assert all(c["details"]["protocol"] == "st-modelzoo" for c in checks), checks
+
+
+def test_a_paper_that_is_neither_link_nor_arxiv_id_stays_a_network_row(tmp_path: Path, capsys) -> None:
+    table, _ = IRREGULAR["e notation"]
+    source = _fixture(table, tmp_path)
+    source.write_text(source.read_text().replace("| Provenance |", "| Paper | to be published |\n| Provenance |"))
+    card, _ = _import(source, tmp_path / "card", capsys)  # the card schema takes arXiv ids and URLs only
+    assert "paper" not in card.data and {"name": "Paper", "value": "to be published"} in card.data["network_details"]

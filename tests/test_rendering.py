@@ -81,6 +81,19 @@ def test_crlf_readme_is_not_stale_and_keeps_its_newlines(osnet: Path) -> None:
     assert b"| 481 " in raw and raw.count(b"\r\n") == raw.count(b"\n")
 
 
+def test_readme_with_a_bom_keeps_one_front_matter_and_its_bom(osnet: Path) -> None:
+    readme = osnet / "README.md"
+    readme.write_bytes(b"\xef\xbb\xbf" + readme.read_bytes())  # as some Windows editors save it
+    assert main(["render-card", "--check", str(osnet)]) == 0  # the BOM is not a change of content
+    card = osnet / "card.yaml"
+    card.write_text(card.read_text().replace("{value: 480, unit: KiB}", "{value: 481, unit: KiB}", 1))
+    assert main(["render-card", str(osnet)]) == 0
+    raw = readme.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf---\n") and raw.count(b"\xef\xbb\xbf") == 1 and b"| 481 " in raw
+    assert raw.decode("utf-8-sig").count("\nlicense:") == 1  # one front matter, not a second one above the first
+    assert main(["render-card", "--check", str(osnet)]) == 0
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [

@@ -43,6 +43,14 @@ def dataset_details(line: str, dataset: dict[str, Any]) -> tuple[dict[str, Any],
     return dataset, +want
 
 
+_PAPER = re.compile(r"^(arXiv:\S+|https?://\S+)$")  # the card schema's paper
+
+
+def _link_url(value: str) -> str:
+    link = LINK.fullmatch(value)
+    return link.group("url") if link else value
+
+
 def network(table: Table) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Known rows of a network-information table as card fields, and every other row (label, value) as is."""
     fields: dict[str, Any] = {}
@@ -54,10 +62,11 @@ def network(table: Table) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             fields["framework"] = value
         elif low == "quantization" and value.lower() in _PRECISIONS and "quantization" not in fields:
             fields["quantization"] = {"precision": value.lower()}
-        elif low in ("provenance", "paper") and low not in fields and value:
-            link = LINK.fullmatch(value)
-            fields[low] = link.group("url") if link and low == "paper" else value
-        else:
+        elif low == "provenance" and low not in fields and value:
+            fields[low] = value  # free text as well as links
+        elif low == "paper" and low not in fields and _PAPER.match(paper := _link_url(value)):
+            fields[low] = paper
+        else:  # a paper that is neither a link nor an arXiv id ("TO DO") stays a row as written
             others.append((key, value))
     return fields, others
 

@@ -18,6 +18,7 @@ from typing import Any
 from zoo.markdown_tables import Table
 from zoo.metrics_catalog import (METRICS, QUALITY, UNITS, Metric, format_rate, inferences_per_second, metric_for_label,
                                  quantity_of_unit, unit_in_header)
+from zoo.protocols import PROTOCOLS
 from zoo.table_cells import clean_text, is_text, parse_cell
 
 LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<url>[^)\s]+)\)")
@@ -47,7 +48,8 @@ class Column:
 
     index: int
     header: str
-    role: str  # model, dataset, format, resolution, split, series, board, engine, frequency, tool, metric, derived, extra
+    role: str  # model, dataset, format, resolution, split, series, board, engine, frequency, tool, protocol, metric,
+    # derived, extra
     metric: Metric | None = None
     unit: str = ""
 
@@ -102,6 +104,8 @@ def columns(table: Table) -> list[Column]:
     for i, header in enumerate(table.headers):
         key = header_key(header)
         role = _STRUCTURE.get(key) or ("model" if key.startswith("model") else None)  # "Models Description"
+        if key == "protocol" and all(clean_text(r[i]) in PROTOCOLS for r in table.rows):
+            role = "protocol"  # zoo renders one when the card names its protocol; any other stays an extra column
         if role and role not in roles:
             col = Column(i, header, role)
         elif i == tool:
@@ -215,6 +219,8 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
         if split and re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", split):
             record["split"] = split
         record |= {"origin": "published", "table": region}
+        if protocol := clean_text(cell("protocol")):
+            record["protocol"] = protocol
         if link:
             record["link"] = link
         if where := measurement(table, cols, row, quality):

@@ -29,6 +29,7 @@ from zoo.markdown_tables import Table, parse_tables
 from zoo.markers import MARKER
 from zoo.metrics_catalog import QUALITY
 from zoo.performance_tables import dataset_sentence
+from zoo.protocols import published_protocol
 from zoo.registry import Registry
 from zoo.rendering import render_text
 from zoo.table_cells import clean_text, numbers_in
@@ -97,7 +98,9 @@ class _Card:
             vid = next((m.id for m in self.registry.models.values() for a in m.artifacts if a.file == name), None)
         vid = vid or read.slug(label)
         entry = self.variants.setdefault(vid, {"id": vid, "label": label})
-        if url and "link" not in entry and not (self.registry and vid in self.registry.models):
+        model = self.registry.models.get(vid) if self.registry else None
+        linked = model is not None and any("://" in s for a in model.artifacts for s in a.sources)
+        if url and "link" not in entry and not linked:  # the registry's link is rendered when it has one
             entry["link"] = url
         return vid, url if url and "link" in entry and url != entry["link"] else None
 
@@ -232,14 +235,26 @@ def _card_data(acc: _Card) -> dict[str, Any]:
             out[key] = fields[key]
     if details := _published_parameters(acc, variants):
         out["network_details"] = details
+    records = acc.records
+    if protocol := _protocol(source, records):
+        out["evaluation"] = {"protocol": protocol}  # so zoo verify checks the figures the way they were made
+        records = [{k: v for k, v in r.items() if (k, v) != ("protocol", protocol)} for r in records]
     out["variants"] = variants or [{"id": read.slug(source.title), "label": source.title}]
     if acc.datasets:
         out["datasets"] = list(acc.datasets.values())
-    if acc.records:
-        out["performance"] = acc.records
+    if records:
+        out["performance"] = records
     if acc.generic:
         out["tables"] = acc.generic
     return out
+
+
+def _protocol(source: Source, records: list[dict[str, Any]]) -> str | None:
+    """The protocol of the card's figures: its publisher's (``zoo.protocols``), else the one every record's
+    Protocol column names (a README zoo rendered)."""
+    named = {r["protocol"] for r in records if "protocol" in r}
+    published = published_protocol(source.use_case, "\n".join(source.lines))
+    return published or (named.pop() if len(named) == 1 else None)
 
 
 def _published_parameters(acc: _Card, variants: list[dict[str, Any]]) -> list[dict[str, str]]:

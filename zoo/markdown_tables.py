@@ -1,14 +1,18 @@
 """Read the pipe tables of a markdown document, tolerantly, each with its position and nearest heading.
 
 Hand-written cards break GitHub's table rules in a few recurring ways: rows without a leading or trailing
-pipe, a separator row with one column more than the header, rows padded with extra empty cells, a header
-missing a pipe, tabs and stray spaces, CRLF line ends. Each fault is repaired when there is one reading of it
-(and the repair is noted on the table), and reported with its line otherwise; nothing is dropped silently.
+pipe, a separator row with one column more than the header, rows padded with extra empty cells, rows with
+fewer cells than the header (GitHub shows them padded with empty cells at the end, and so do we), rows with
+more (GitHub hides the extra cells; we keep them under unnamed columns), a header missing a pipe, tabs and
+stray spaces, CRLF line ends. Each repair is noted on the table with its line; nothing is dropped silently.
 Cells stay text here; ``zoo.table_cells`` reads them as figures.
 
 >>> tables, problems = parse_tables(["## Speed", "Model | ms", "---|---|---", "a | 1.5 |  |"])
 >>> tables[0].heading, tables[0].headers, tables[0].rows, problems
 ('Speed', ['Model', 'ms'], [['a', '1.5']], [])
+>>> tables, problems = parse_tables(["| Model | ms | MHz |", "|---|---|---|", "| a | 1.5 |"])
+>>> tables[0].rows, tables[0].repairs, problems
+([['a', '1.5', '']], ['3: row has 2 cells, its header 3; padded with empty cells at the end'], [])
 """
 
 from __future__ import annotations
@@ -62,29 +66,35 @@ def _trim(row: list[str], width: int) -> list[str]:
     return row
 
 
-def _fit(table: Table, rule_width: int) -> list[str]:
-    """Make every row as wide as the header, or say why not (``line: message``)."""
-    width = len(table.headers)
+def _fit(table: Table, rule_width: int) -> None:
+    """Make every row as wide as the header (``line: what was repaired`` on the table). GitHub pads a short row
+    with empty cells and hides the cells of a long one; we pad too, but keep every cell of a long row under
+    unnamed columns added to the header, so no figure is lost."""
+    declared = width = len(table.headers)
     rows = [_trim(r, width) for r in table.rows]
     if any(len(r) != len(o) for r, o in zip(rows, table.rows)):
         table.repairs.append(f"{table.start + 1}: rows with extra empty cells trimmed to the header's {width}")
     longer = {len(r) for r in rows if len(r) > width}
-    if longer and longer == {rule_width} and rule_width > width:
+    if longer and longer == {rule_width}:
         table.repairs.append(f"{table.start + 1}: the header has {width} cells, the separator and rows {rule_width}; "
                              "unnamed columns added to the header")
-        table.headers += [""] * (rule_width - width)
-        width = rule_width
-    problems = []
+    elif longer:
+        table.repairs += [f"{table.row_line(n)}: row has {len(r)} cells, its header {width}; unnamed columns added "
+                          "to the header for the extra cells" for n, r in enumerate(rows) if len(r) > width]
+    if longer:
+        table.headers += [""] * (max(longer) - width)
+        width = max(longer)
     for n, row in enumerate(rows):
-        if len(row) != width:
-            problems.append(f"{table.row_line(n)}: table row has {len(row)} cells, its header has {width}")
+        if len(row) < declared:  # GitHub renders the missing cells as empty ones at the end
+            table.repairs.append(f"{table.row_line(n)}: row has {len(row)} cells, its header {declared}; "
+                                 "padded with empty cells at the end")
+        rows[n] = row + [""] * (width - len(row))
     table.rows = rows
-    return problems
 
 
 def parse_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
-    """Every pipe table with its nearest heading; rows that cannot be aligned and empty tables are problems
-    (``line: message``); repaired faults are listed on each table."""
+    """Every pipe table with its nearest heading; empty tables are problems (``line: message``); repaired
+    faults are listed on each table."""
     tables, problems, heading, i, fenced = [], [], "", 0, False
     while i < len(lines):
         line = lines[i].rstrip("\r")
@@ -105,7 +115,7 @@ def parse_tables(lines: list[str]) -> tuple[list[Table], list[str]]:
             rows.append(_cells(lines[end].rstrip("\r")))
             end += 1
         table = Table(i, end, heading, headers, rows)
-        problems += _fit(table, rule_width)
+        _fit(table, rule_width)
         if not rows:
             problems.append(f"{i + 1}: table has a header but no rows")
         tables.append(table)

@@ -97,6 +97,8 @@ PROTOCOLS: dict[str, Protocol] = {
     )
 }
 DEFAULT_PROTOCOL = "market1501"  # what a card without evaluation.protocol means: the literature's protocol
+# Publishers whose re-ID cards' figures were made by one protocol, and the words by which their cards name them.
+PUBLISHERS: dict[str, tuple[str, ...]] = {"st-modelzoo": ("stm32ai-modelzoo", "stedgeai", "stm32cube.ai")}
 
 
 def get_protocol(name: str) -> Protocol:
@@ -105,6 +107,21 @@ def get_protocol(name: str) -> Protocol:
         return PROTOCOLS[name]
     except KeyError:
         raise UsageError(f"unknown evaluation protocol {name!r} (choose from {', '.join(PROTOCOLS)})") from None
+
+
+def published_protocol(use_case: str, text: str) -> str | None:
+    """The protocol of the figures of an imported re-ID card, from the publisher its text names (the ST
+    model zoo's were made by its services' host evaluation); None for other use cases or unknown publishers.
+
+    >>> published_protocol("re_identification", "Please refer to the stm32ai-modelzoo-services GitHub")
+    'st-modelzoo'
+    >>> published_protocol("image_classification", "stm32ai-modelzoo"), published_protocol("re_identification", "")
+    (None, None)
+    """
+    if use_case != "re_identification":
+        return None
+    lowered = text.lower()
+    return next((name for name, words in PUBLISHERS.items() if any(w in lowered for w in words)), None)
 
 
 def record_protocol(evaluation: Mapping[str, Any], record: Mapping[str, Any]) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoo.card_tables import regions
 from zoo.cards import Card
 from zoo.errors import InvalidDataError
-from zoo.files import write_atomic
+from zoo.files import read_text, write_atomic
 from zoo.hub_front_matter import dump_front_matter, front_matter
 from zoo.markers import find_regions, splice
 from zoo.registry import Registry
@@ -75,11 +75,9 @@ def render_card(card: Card, registry: Registry | None, readme: Path | None = Non
     """What the README next to ``card`` (or ``readme``) should contain; nothing is written."""
     readme = readme or card.path.parent / "README.md"
     try:
-        raw = readme.read_bytes().decode("utf-8")
+        raw, _ = read_text(readme)  # without its BOM, else a second front matter; write_atomic keeps the BOM
     except FileNotFoundError:
         raise InvalidDataError(["no README.md next to the card (write one with zoo:begin/zoo:end markers)"], path=readme) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidDataError([f"cannot read: {exc}"], path=readme) from None
     expected = render_text(raw, card, registry, path=readme, extra=extra)
     return Rendering(card=card.path, readme=readme, current=raw, expected=expected, crlf="\r\n" in raw)
 

@@ -4,12 +4,16 @@ Published cards write figures every way a person types them: ``1.46  ms``, ``96 
 ``725,061``, ``130 K``, ``90.0%``, ``17.21 KiB KiB``, ``3.2e-3``, ``NA``, ``64 %*`` (with a footnote mark).
 ``parse_cell`` keeps every one of them: as figures where the text is a figure, as text otherwise, so that
 ``format_cell`` gives the same numbers back. A cell is stored in a card as a small mapping:
-``{value, unit?, qualifier?, note?}``, ``{low, high, unit?, qualifier?, note?}`` or ``{text}``.
+``{value, digits?, unit?, qualifier?, note?}``, ``{low, high, unit?, qualifier?, note?}`` or ``{text}``;
+``digits`` keeps the decimals a published figure was written with when the number alone would lose them
+(``56.90`` stays 56.90, not 56.9).
 
 >>> parse_cell("~1.49–3.72 ms")
 {'low': 1.49, 'high': 3.72, 'unit': 'ms', 'qualifier': '~'}
 >>> format_cell(parse_cell("725,061")), format_cell(parse_cell("17.21 KiB KiB")), format_cell(parse_cell("90.0%"))
 ('725061', '17.21 KiB', '90.0 %')
+>>> parse_cell("56.90 %"), format_cell(parse_cell("56.90 %")), format_cell(parse_cell("1,008.00"))
+({'value': 56.9, 'digits': 2, 'unit': '%'}, '56.90 %', '1008.00')
 >>> parse_cell("TensorFlowLite 2.18.0"), parse_cell("N/A")
 ({'text': 'TensorFlowLite 2.18.0'}, {'text': 'N/A'})
 """
@@ -61,6 +65,8 @@ def parse_cell(text: str) -> dict[str, Any]:
     if found is None or low is None or (found.group("high") and high is None):
         return {"text": cleaned}
     cell: dict[str, Any] = {"low": low, "high": high} if high is not None else {"value": low}
+    if high is None and (digits := _trailing_zero_digits(found.group("low"), low)):
+        cell["digits"] = digits
     if unit := found.group("unit"):
         cell["unit"] = UNIT_SPELLINGS.get(unit, unit)
     for key in ("qualifier", "note"):
@@ -69,20 +75,30 @@ def parse_cell(text: str) -> dict[str, Any]:
     return cell
 
 
+def _trailing_zero_digits(written: str, value: int | float) -> int | None:
+    """The decimals of ``written`` when printing ``value`` would drop some of them (``0.70``, ``8.00``)."""
+    plain = written.replace(",", "")
+    if "." not in plain or "e" in plain.lower() or figure_text(value) == plain:
+        return None
+    digits = len(plain.split(".")[1])
+    return digits if f"{value:.{digits}f}" == plain.lstrip("+") else None
+
+
 def is_text(cell: dict[str, Any]) -> bool:
     return "text" in cell
 
 
-def figure_text(value: Any) -> str:
-    """A stored number as the cards print it: 480 stays 480, 1024.0 stays 1024.0."""
-    return str(value)
+def figure_text(value: Any, digits: int | None = None) -> str:
+    """A stored number as the cards print it: 480 stays 480, 1024.0 stays 1024.0, 56.9 with 2 digits 56.90."""
+    return f"{value:.{digits}f}" if digits and isinstance(value, (int, float)) else str(value)
 
 
 def format_cell(cell: dict[str, Any], *, unit: bool = True) -> str:
     """The cell as table text; ``unit=False`` when the column header carries the unit."""
     if "text" in cell:
         return str(cell["text"])
-    body = (f"{figure_text(cell['low'])}–{figure_text(cell['high'])}" if "low" in cell else figure_text(cell["value"]))
+    body = (f"{figure_text(cell['low'])}–{figure_text(cell['high'])}" if "low" in cell
+            else figure_text(cell["value"], cell.get("digits")))
     shown = cell.get("unit") if unit else None
     return cell.get("qualifier", "") + body + (f" {shown}" if shown and shown != "1" else "") + cell.get("note", "")
 
