@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from zoo.cards import arxiv_problem, file_problems, default_card_paths, load_card
+from zoo.card_checks import arxiv_problem, file_problems
+from zoo.cards import default_card_paths, load_card
 from zoo.errors import InvalidDataError
 from zoo.registry import load_registry
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zoo.cards import Card, file_problems, load_card
+from zoo.card_checks import file_problems
+from zoo.cards import Card, load_card
 from zoo.cli import main
 from zoo.markdown_tables import parse_tables
 from zoo.table_cells import clean_text, numbers_in

@@ -28,7 +28,8 @@ from test_kernels import assert_reference_equals_micro, golden_like_inputs
 from test_protocols import BLOCK, IN_SCALE, IN_ZERO, st_input_tf
 from test_pull_cli import cache_files, zoo
 from test_rules import _all_checks, _by_id, _card
-from zoo.cards import file_problems, load_card, read_card
+from zoo.card_checks import file_problems
+from zoo.cards import load_card, read_card
 from zoo.cli import main
 from zoo.datasets import load_dataset
 from zoo.documents import load_yaml

@@ -74,6 +74,13 @@ def test_ties_are_broken_by_gallery_index():
     assert one_query([0.2, 0.2], g_pids=[1, 1], g_cams=[0, 1]).mAP == 1.0
 
 
+def test_integer_distances_rank_like_floats():
+    dist = np.array([[3, 1, 2, 1]])
+    as_int = evaluate_rank(dist, [1], [1, 1, 2, 1], [0], [1, 1, 1, 0])
+    assert_same(as_int, evaluate_rank(dist.astype(float), [1], [1, 1, 2, 1], [0], [1, 1, 1, 0]))
+    assert as_int.mAP == pytest.approx((1 / 1 + 2 / 3) / 2)  # the same-camera match (index 3) is removed
+
+
 def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="shape"):
         evaluate_rank(np.zeros((2, 3)), [1], [1, 2, 3], [0], [1, 1, 1])
@@ -320,3 +327,23 @@ def test_st_protocol_from_features_equals_tensorflow(tf, num_q, num_g, dim, num_
     assume(not gaps.size or gaps.min() > 1e-6)
     ours = evaluate_features(q, g, q_labels, g_labels, None, None, metric=metric, protocol="st-modelzoo")
     assert_st_figures_equal(ours, st_tensorflow_figures(tf, tf_dist, q_labels, g_labels))
+
+
+def test_streaming_never_holds_the_query_by_gallery_matrix():
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    num_q, num_g, dim = 1500, 40000, 16
+    centres = rng.standard_normal((300, dim), dtype=np.float32)
+    q_pids, g_pids = rng.integers(0, 300, num_q), rng.integers(0, 300, num_g)
+    q = centres[q_pids] + rng.standard_normal((num_q, dim), dtype=np.float32)
+    g = centres[g_pids] + rng.standard_normal((num_g, dim), dtype=np.float32)
+    cams = rng.integers(0, 4, num_q), rng.integers(0, 4, num_g)
+    tracemalloc.start()
+    try:
+        result = evaluate_features(q, g, q_pids, g_pids, *cams, workers=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.num_valid_queries > 0
+    assert peak < num_q * num_g * 4 / 2  # the float32 matrix alone would take 240 MB

@@ -116,3 +116,20 @@ def test_every_rule_has_one_catalog_entry_and_json_keeps_its_strings() -> None:
         rule("no.such.rule")
     doc = checks[0].to_json()
     assert type(doc["status"]) is str and doc["status"] in {"pass", "fail", "warn", "not_checked"}
+
+
+def test_ranges_and_text_figures_are_compared_or_skipped_never_crash() -> None:
+    def figures(data: dict) -> None:
+        record = data["performance"][0]
+        record["values"]["mAP"] = {"low": 85.0, "high": 90.0, "unit": "%"}
+        record["values"]["rank1"] = {"text": "N/A", "unit": "%"}
+        data["performance"].append({"variant": "osnet_demo", "dataset": "synthetic_reid", "format": "int8",
+                                    "measured_on": {"kind": "board", "target": "MCU"},
+                                    "values": {"inference_time": {"text": "N/A", "unit": "ms"},
+                                               "fps": {"value": 2.02, "unit": "inf/s"}}})
+    card = _edited(_card("osnet_demo"), figures)
+    checks = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 88.9, "rank1": 50.0}, 0.0)
+    assert [(c.id, c.status) for c in checks] == [("accuracy.mAP", Status.PASS)]  # inside the range; N/A skipped
+    outside = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 91.5}, 1.0)
+    assert [c.status for c in outside] == [Status.FAIL]
+    assert "records.derived" not in _by_id(record_checks(card, load_registry()))

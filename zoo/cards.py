@@ -1,8 +1,8 @@
 """Model cards as data: load a ``card.yaml``, validate it, and read it through a small typed API.
 
 The card is the source of truth for every figure a README shows; ``zoo render-card`` draws the tables
-from it and ``zoo verify`` checks its claims against the artifacts. Problems come back all at once, one
-per line, as ``file:line: /json/pointer: message``.
+from it and ``zoo verify`` checks its claims against the artifacts (``zoo.card_checks`` checks a card on
+its own).
 
 >>> card = load_card(data_dir("model_cards") / "osnet_demo" / "card.yaml")
 >>> card.outputs("osnet_demo")[0]["meaning"], card.distance
@@ -12,23 +12,14 @@ per line, as ``file:line: /json/pointer: message``.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from zoo.documents import Document, load_yaml, schema_problems
-from zoo.errors import ConfigError, InvalidDataError, UsageError
-from zoo.metrics_catalog import quantity_of, unit_problem
+from zoo.errors import InvalidDataError, UsageError
 from zoo.protocols import record_protocol
-from zoo.registry import Registry
 from zoo.resources import data_dir, load_schema
-
-# New-style arXiv ids: YYMM.NNNN until 2014, YYMM.NNNNN from 2015 (1501) on; optional version.
-_ARXIV_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})(v\d+)?$")
-_ARXIV_URL = re.compile(r"^https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/(?P<id>[^?#]+?)(?:\.pdf)?/?$")
-
 
 # What a tensor is, from the words of its description; first match wins. The schema's ``meaning`` enum names
 # the same things; rules compare the file's head with this, the importer reads upstream prose with it.
@@ -83,6 +74,16 @@ def record_key(record: dict[str, Any]) -> str:
     metrics = sorted(values) if isinstance(values, dict) else []
     rest = {k: v for k, v in record.items() if k != "values"}
     return json.dumps({**rest, "values": metrics}, sort_keys=True, default=str)
+
+
+def figure_number(figure: Any) -> float | None:
+    """The number of a performance figure, or None when it holds a range or text (``~1.49-3.72``, ``N/A``).
+
+    >>> figure_number({"value": 2.02, "unit": "ms"}), figure_number({"low": 1.49, "high": 3.72, "unit": "ms"})
+    (2.02, None)
+    """
+    value = figure.get("value") if isinstance(figure, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def _mapping(value: Any) -> dict[str, Any]:
@@ -225,93 +226,6 @@ def load_card(path: str | Path, *, text: str | None = None) -> Card:
     return card
 
 
-def card_problems(card: Card, registry: Registry | None) -> list[str]:
-    """Every schema and consistency problem of ``card``, each as ``file:line: pointer: message``.
-
-    Consistency is checked on schema-valid cards only; it needs the registry for variant ids (None skips that).
-    """
-    if card.problems:
-        return InvalidDataError(list(card.problems), path=card.path).lines()
-    return InvalidDataError(list(_consistency(card, registry)), path=card.path).lines()
-
-
-def file_problems(path: str | Path, registry: Registry | None) -> list[str]:
-    """``card_problems`` of the card at ``path``; an unreadable card is its own problem, not an exception."""
-    try:
-        card = read_card(path)
-    except ConfigError as exc:
-        return exc.lines()
-    return card_problems(card, registry)
-
-
 def default_card_paths() -> list[Path]:
     """Every ``card.yaml`` shipped under ``model_cards/``."""
     return sorted(data_dir("model_cards").glob("*/card.yaml"))
-
-
-def arxiv_problem(paper: str) -> str | None:
-    """Why ``paper`` (``arXiv:ID`` or an arxiv.org URL) is not a well-formed arXiv reference; None if fine."""
-    if paper.startswith("arXiv:"):
-        ident = paper[len("arXiv:") :]
-    else:
-        url = _ARXIV_URL.match(paper)
-        if not url:
-            return "not an arXiv id" if "arxiv.org" in paper else None
-        ident = url.group("id")
-    found = _ARXIV_ID.match(ident)
-    if found and 1 <= int(found.group("mm")) <= 12:
-        five_digits = int(found.group("yy") + found.group("mm")) >= 1501
-        if len(found.group("num")) == (5 if five_digits else 4):
-            return None
-    return f"malformed arXiv id {ident!r} (expected YYMM.NNNNN, or YYMM.NNNN before 2015)"
-
-
-def _duplicates(doc: Document, items: list[Any], where: tuple[Any, ...], key: Any, what: str) -> Iterator[str]:
-    seen: dict[Any, int] = {}
-    for i, item in enumerate(items):
-        k = key(item)
-        if k in seen:
-            yield doc.problem(where + (i,), f"duplicate {what} (same as item {seen[k]})")
-        else:
-            seen[k] = i
-
-
-def _consistency(card: Card, registry: Registry | None) -> Iterator[str]:
-    doc, data = card.doc, card.data
-    if "paper" in data and (why := arxiv_problem(data["paper"])):
-        yield doc.problem(("paper",), why)
-    variants = data["variants"]
-    yield from _duplicates(doc, variants, ("variants",), lambda v: v["id"], "variant id")
-    for i, v in enumerate(variants):
-        model = registry.models.get(v["id"]) if registry else None
-        if registry and model is None:
-            yield doc.problem(("variants", i, "id"), f"variant {v['id']!r} is not a model of registry {registry.path}")
-        elif model is not None and model.family != card.family:
-            yield doc.problem(("variants", i, "id"), f"registry puts {v['id']!r} in family {model.family!r}")
-        if not card.inputs(v["id"]) or not card.outputs(v["id"]):
-            yield doc.problem(("variants", i), "no inputs or no outputs (give them per variant or for the card)")
-    datasets = data.get("datasets", [])
-    yield from _duplicates(doc, datasets, ("datasets",), lambda d: d["id"], "dataset id")
-    yield from _duplicates(doc, data.get("platforms", []), ("platforms",), lambda p: p["name"], "platform")
-    records = card.performance
-    yield from _duplicates(doc, records, ("performance",), record_key, "performance record")
-    dataset_ids = {d["id"] for d in datasets}
-    for i, record in enumerate(records):
-        where = ("performance", i)
-        if record["variant"] not in card.variant_ids:
-            yield doc.problem(where + ("variant",), f"record for unknown variant {record['variant']!r}")
-        if record["dataset"] not in dataset_ids:
-            yield doc.problem(where + ("dataset",), f"record for unknown dataset {record['dataset']!r}")
-        for metric, value in record["values"].items():
-            if why := unit_problem(metric, value["unit"]):
-                yield doc.problem(where + ("values", metric, "unit"), why)
-            elif quantity_of(metric, value["unit"]) in ("memory", "time") and "measured_on" not in record:
-                yield doc.problem(where + ("values", metric), "memory and time figures need measured_on (where they were measured)")
-    tables = data.get("tables", [])
-    yield from _duplicates(doc, tables, ("tables",), lambda t: t["name"], "table name")
-    for i, table in enumerate(tables):
-        for j, row in enumerate(table["rows"]):
-            if len(row) != len(table["headers"]):
-                yield doc.problem(
-                    ("tables", i, "rows", j), f"row has {len(row)} cells, the header has {len(table['headers'])}"
-                )

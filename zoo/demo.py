@@ -97,7 +97,7 @@ class _Demo:
                      "mirror": self.settings.mirrors[0], "offline": True})
 
     def validate_card(self) -> Step:
-        from zoo.cards import card_problems
+        from zoo.card_checks import card_problems
 
         problems = card_problems(self.card, self.registry)
         summary = f"{self.card_path} follows the card schema and is consistent" if not problems else problems[0]

@@ -86,6 +86,8 @@ def _limit_problem(text: str) -> str | None:
     'nested deeper than 64 levels'
     >>> _limit_problem("a: &a [1, 2]\\nb: [*a, *a]") is None
     True
+    >>> _limit_problem("a: &a [1, *a]")
+    'alias *a refers to a collection that contains it (a recursive value)'
     >>> _limit_problem("n: " + "9" * 200)
     'an integer of more than 100 digits'
     """
@@ -117,6 +119,8 @@ def _event_problem(text: str) -> str | None:
             if isinstance(event, yaml.CollectionEndEvent):
                 anchor, count = stack.pop()
             elif isinstance(event, yaml.AliasEvent):
+                if any(open_anchor == event.anchor for open_anchor, _ in stack):
+                    return f"alias *{event.anchor} refers to a collection that contains it (a recursive value)"
                 anchor, count = None, sizes.get(event.anchor, 1)
             elif isinstance(event, yaml.ScalarEvent):
                 if event.implicit[0] and _BIG_INT.fullmatch(event.value):
@@ -163,6 +167,8 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> Document:
         raise InvalidDataError([f"{where}invalid YAML: {exc.problem or exc.context}"], path=path) from None
     except yaml.YAMLError as exc:
         raise InvalidDataError([f"invalid YAML: {exc}"], path=path) from None
+    except (ValueError, TypeError, OverflowError) as exc:  # a scalar its constructor refuses: date 2026-13-45
+        raise InvalidDataError([f"invalid YAML value: {exc}"], path=path) from None
     lines: dict[str, int] = {}
     dups: list[str] = []
     if node is not None:

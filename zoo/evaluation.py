@@ -55,8 +55,9 @@ class EvaluationResult:
         return self.num_queries - self.num_valid_queries
 
     def rank(self, k: int) -> float:
-        """CMC at rank ``k`` (a gallery smaller than ``k`` ranks every match within it)."""
-        return float(self.cmc[min(k, len(self.cmc)) - 1])
+        """CMC at rank ``k`` (a gallery smaller than ``k`` ranks every match within it; NaN when the protocol
+        ranks nothing, as st-modelzoo on a gallery of fewer than two images)."""
+        return float(self.cmc[min(k, len(self.cmc)) - 1]) if len(self.cmc) else math.nan
 
     @property
     def rank1(self) -> float:
@@ -77,7 +78,7 @@ class EvaluationResult:
         ``ndigits``; mINP only where the protocol defines it.
         """
         cmc = self.percent["cmc"]
-        values = {"mAP": self.percent["mAP"], **{f"rank{k}": cmc[min(k, len(cmc)) - 1] for k in RANKS}}
+        values = {"mAP": self.percent["mAP"], **{f"rank{k}": cmc[min(k, len(cmc)) - 1] for k in RANKS if cmc}}
         if not math.isnan(self.percent["mINP"]):
             values["mINP"] = self.percent["mINP"]
         return {key: round(v, ndigits) if ndigits is not None else v for key, v in values.items()}
@@ -86,7 +87,7 @@ class EvaluationResult:
         """A stable, JSON-ready shape (fractions, counts, and the settings used; no NaN: null)."""
         return {
             "mAP": self.mAP,
-            **{f"rank{k}": self.rank(k) for k in RANKS},
+            **{f"rank{k}": None if math.isnan(self.rank(k)) else self.rank(k) for k in RANKS},
             "mINP": None if math.isnan(self.mINP) else self.mINP,
             "percent": self.as_percent(),
             "cmc": [float(v) for v in self.cmc],

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.errors import ConfigError
+from zoo.errors import ConfigError, ModelFileError
 from zoo.preprocessing import Preprocessing
 from zoo.protocols import DEFAULT_PROTOCOL, Protocol, get_protocol
 from zoo.runtime import LoadedModel, load_model
@@ -79,9 +79,10 @@ def extract_features(
         array = preprocessing.model_input(path, info.dtype, info.scale, info.zero_point,
                                           requantize=protocol.requantize_input)
         raw = model.invoke(array)[0]
-        if not protocol.dequantize_output:
-            return raw.astype(np.float32).reshape(-1)
-        return model.outputs[0].dequantize(raw).reshape(-1)
+        row = (raw.astype(np.float32) if not protocol.dequantize_output else model.outputs[0].dequantize(raw)).reshape(-1)
+        if not np.isfinite(row).all():  # a NaN would rank silently anywhere: refuse the model, naming the image
+            raise ModelFileError(f"the model's output for {path} is not finite (NaN or infinity)", path=model.path)
+        return row
 
     workers = workers or os.cpu_count() or 1
     rows = []

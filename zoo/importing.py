@@ -20,7 +20,8 @@ import yaml
 from zoo import import_sections as sections
 from zoo import import_tables as read
 from zoo.card_tables import regions as render_regions
-from zoo.cards import Card, arxiv_problem, load_card
+from zoo.card_checks import arxiv_problem
+from zoo.cards import Card, load_card
 from zoo.documents import Document
 from zoo.errors import InvalidDataError, UsageError
 from zoo.files import write_atomic

@@ -35,6 +35,7 @@ from zoo.errors import ConfigError, DatasetError
 INTERPOLATIONS = ("nearest", "bilinear")
 ASPECT_RATIOS = ("fit", "crop", "pad")
 COLOR_MODES = ("rgb", "bgr", "grayscale")
+MAX_PIXELS = 40_000_000  # 40 megapixels: far above any person crop or camera frame, far below a bomb's gigapixels
 
 
 @dataclass(frozen=True)
@@ -136,22 +137,32 @@ def decode(path: Path, color_mode: str) -> np.ndarray:
     what ``tf.io.decode_image`` uses by default: Pillow's accurate DCT changes most pixels by a few
     levels, enough to move the CUHK03 sample's rank-1 by a point. Other formats are lossless; Pillow.
     """
+    from PIL import Image
+
     try:
         if path.suffix.lower() in (".jpg", ".jpeg"):
             import simplejpeg
 
+            data = path.read_bytes()
+            _check_pixels(path, *simplejpeg.decode_jpeg_header(data)[:2])
             colorspace = "GRAY" if color_mode == "grayscale" else "RGB"
-            pixels = simplejpeg.decode_jpeg(path.read_bytes(), colorspace=colorspace, fastdct=True, fastupsample=False)
+            pixels = simplejpeg.decode_jpeg(data, colorspace=colorspace, fastdct=True, fastupsample=False)
         else:
-            from PIL import Image
-
-            with Image.open(path) as im:
+            with Image.open(path) as im:  # reads the header only: the size is known before any pixel
+                _check_pixels(path, im.height, im.width)
                 pixels = np.asarray(im.convert("L" if color_mode == "grayscale" else "RGB"))
-    except (OSError, ValueError) as exc:  # Pillow's UnidentifiedImageError is an OSError
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
         raise DatasetError([f"cannot decode image: {exc}"], path=path) from None
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     return pixels[:, :, ::-1] if color_mode == "bgr" else pixels
+
+
+def _check_pixels(path: Path, height: int, width: int) -> None:
+    """Refuse an image whose header promises more pixels than any crop needs (a decompression bomb)."""
+    if height * width > MAX_PIXELS:
+        raise DatasetError([f"image of {width}x{height} pixels is larger than the {MAX_PIXELS:,} zoo decodes "
+                            "(a decompression bomb?)"], path=path)
 
 
 @lru_cache(maxsize=64)

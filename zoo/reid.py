@@ -69,6 +69,8 @@ def evaluate_rank(
 
     def block(rows: slice) -> np.ndarray:
         dist = distmat[rows]
+        if not np.issubdtype(dist.dtype, np.floating):
+            dist = dist.astype(np.float64)  # integer distances: exact in float64, and +inf can mark removals
         if np.isnan(dist).any():
             raise ValueError("distmat contains NaN")
         return dist
@@ -114,7 +116,8 @@ def evaluate_features(
 
     def block(rows: slice) -> np.ndarray:
         stop = min(rows.stop, len(q))
-        return normalized_distance(q, rows.start, stop, g, metric, sqrt_epsilon=strategy.sqrt_epsilon, g_squared=g_squared)
+        epsilon = strategy.sqrt_epsilon
+        return normalized_distance(q, rows.start, stop, g, metric, sqrt_epsilon=epsilon, g_squared=g_squared)
 
     return _stream(strategy, block, ids, max_rank, workers, block_rows)
 

@@ -63,7 +63,8 @@ def normalized_distance(
     q = q[start:stop]
     inner = _chunked_inner(q, start, g)
     if metric == "cosine":
-        return np.clip(1.0 - inner, 0.0, 2.0, out=inner)
+        np.subtract(np.float32(1.0), inner, out=inner)
+        return np.clip(inner, 0.0, 2.0, out=inner)
     if g_squared is None:
         g_squared = np.sum(g * g, axis=1)
     squared = np.sum(q * q, axis=1)[:, None] - 2.0 * inner + g_squared[None, :]

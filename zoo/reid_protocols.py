@@ -44,7 +44,12 @@ class RankResult:
     protocol: str = "market1501"
 
     def percent(self) -> dict[str, float | list[float]]:
-        """``{"mAP", "cmc", "mINP"}`` in %, rounded as the protocol rounds its published figures."""
+        """``{"mAP", "cmc", "mINP"}`` in %, rounded as the protocol rounds its published figures.
+
+        >>> r = RankResult(2 / 3, np.array([1 / 3, 2 / 3]), float("nan"), 3, 0, "st-modelzoo")
+        >>> r.percent()["mAP"], r.percent()["cmc"]
+        (66.67, [33.33, 66.67])
+        """
         return PROTOCOLS[self.protocol].percent(self)
 
 
@@ -88,11 +93,12 @@ class Protocol:
 
     def finish(self, blocks: list[BlockFigures], num_gallery: int, max_rank: int) -> RankResult:
         """Figures from the blocks' per-query values (exact sums: independent of the block size)."""
-        ap, inp, first = (np.concatenate([np.zeros(0)] + [getattr(b, key) for b in blocks]) for key in ("ap", "inp", "first"))
+        ap, inp, first = (np.concatenate([np.zeros(0), *(getattr(b, k) for b in blocks)]) for k in ("ap", "inp", "first"))
         num_q = sum(b.num_queries for b in blocks)
         num_valid = len(ap)
         length = self.cmc_length(num_gallery, max_rank)
-        hits = np.cumsum(np.bincount(np.minimum(first.astype(np.int64), length + 1), minlength=length + 2)[1 : length + 1])
+        first_at = np.bincount(np.minimum(first.astype(np.int64), length + 1), minlength=length + 2)
+        hits = np.cumsum(first_at[1 : length + 1])  # queries whose first match is within the top k
         counted = num_q if self.cmc_over_all_queries else num_valid
         cmc = hits / counted if counted else np.full(length, np.nan)
         mean = (lambda v: math.fsum(v) / num_valid) if num_valid else (lambda v: float("nan"))

@@ -2,10 +2,11 @@
 
 A true match's rank is 1 + the number of kept gallery items closer than it, ties going to the smaller
 gallery index (the order of a stable argsort: numpy's ``kind="stable"``, ``tf.argsort``). So no row is
-argsorted: each row is sorted by value only (numpy's SIMD sort, several times faster than argsort) and
-the few matches of every query are located in their sorted rows by one binary search run for all of
-them at once. Matches and removed items come from a gallery index by person id, so no query x gallery
-boolean matrix is ever built.
+argsorted: only the items that can be closer than a match (those no farther than the row's farthest
+match) are sorted, by value only (numpy's SIMD sort, several times faster than argsort), and the few
+matches of every query are located among them by one binary search run for all of them at once.
+Matches and removed items come from a gallery index by person id, so no query x gallery boolean matrix
+of ids is ever built.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ def match_ranks(
     per_row = np.add.reduce(candidate.view(np.uint8), axis=1, dtype=np.int64)
     dense = per_row > dist.shape[1] // _DENSE_SHARE
     at_most = closer.copy()
-    for table, table_rows, of_table in (_sparse_table(dist, candidate, per_row, dense), _dense_table(dist, dense, removed_rows, removed_cols)):
+    tables = (_sparse_table(dist, candidate, per_row, dense), _dense_table(dist, dense, removed_rows, removed_cols))
+    for table, table_rows, of_table in tables:
         picked = of_table[rows]
         closer[picked] = _count_before(table, table_rows[rows[picked]], values[picked], strict=True)
         at_most[picked] = _count_before(table, table_rows[rows[picked]], values[picked], strict=False)

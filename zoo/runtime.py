@@ -14,6 +14,7 @@ Two kernel sets (``KERNELS``), because the host and a microcontroller do not com
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo.errors import ModelFileError, RuntimeMissingError, UsageError
+from zoo.errors import ModelFileError, RuntimeMissingError, UsageError, ZooError
 from zoo.tensors import TensorInfo
 
 _CANDIDATES = (
@@ -181,3 +182,21 @@ def synthetic_input(info: TensorInfo, seed: str) -> np.ndarray:
     else:
         values = raw.astype(np.float64) / 32768.0 - 1.0
     return values.astype(dtype).reshape(info.shape)
+
+
+def _probe(path: str, kernels: str) -> int:
+    """``python -m zoo.runtime PATH KERNELS``, the child of ``zoo.sandbox``: load, allocate, invoke once.
+
+    A refusal is one line on stderr and exit 3; a native crash kills only this child.
+    """
+    try:
+        model = LoadedModel(path, kernels=kernels)
+        model.invoke(*(synthetic_input(t, "zoo.sandbox") for t in model.inputs))
+    except ZooError as exc:
+        print(exc.message, file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_probe(sys.argv[1], sys.argv[2]))

@@ -22,7 +22,6 @@ from pathlib import Path
 from zoo.errors import ModelFileError
 
 PROBE_TIMEOUT_S = 300.0  # reference kernels on a large model take seconds; a hang is a failure too
-_EXIT_REFUSED = 3  # the child ran but the runtime refused the file (its message is on stderr)
 _probed: set[tuple[str, int, int, str]] = set()
 _lock = threading.Lock()
 
@@ -35,7 +34,7 @@ def ensure_runs(path: str | Path, kernels: str = "optimized") -> None:
     with _lock:
         if key in _probed:
             return
-    done = run_python(["-m", "zoo.sandbox", str(path), kernels], PROBE_TIMEOUT_S)
+    done = run_python(["-m", "zoo.runtime", str(path), kernels], PROBE_TIMEOUT_S)  # zoo.runtime's probe
     if done is None:
         raise ModelFileError(f"the TFLite runtime did not finish one inference in {PROBE_TIMEOUT_S:g} s", path=path)
     if done.returncode < 0:
@@ -68,21 +67,3 @@ def signal_name(returncode: int) -> str:
         return signal.Signals(-returncode).name
     except ValueError:
         return f"signal {-returncode}"
-
-
-def _probe(path: str, kernels: str) -> int:
-    """The child's side: load, allocate, invoke once; a refusal is one line on stderr and exit 3."""
-    from zoo.errors import ZooError
-    from zoo.runtime import LoadedModel, synthetic_input
-
-    try:
-        model = LoadedModel(path, kernels=kernels)
-        model.invoke(*(synthetic_input(t, "zoo.sandbox") for t in model.inputs))
-    except ZooError as exc:  # the runtime's own refusals, already one line (zoo.runtime)
-        print(exc.message, file=sys.stderr)
-        return _EXIT_REFUSED
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(_probe(sys.argv[1], sys.argv[2]))

@@ -15,13 +15,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zoo.cards import Card, card_problems
+from zoo.card_checks import card_problems
+from zoo.cards import Card, figure_number
 from zoo.errors import IntegrityError, ZooError
 from zoo.inspection import ModelInfo
 from zoo.registry import Artifact, Registry
 from zoo.rules.accuracy import accuracy_claim_checks
 from zoo.rules.artifact import artifact_checks
-from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, not_checked
+from zoo.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, guarded, not_checked
 from zoo.rules.card import record_checks
 from zoo.sandbox import ensure_runs
 from zoo.settings import Settings
@@ -147,11 +148,12 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
     if card is None:  # card.variant already says why; the file's own checks above still ran
         return
     checks += list(artifact_checks(card, artifact.model_id, info))
-    checks += _footprint_checks(card, artifact, path, registry)
+    checks += guarded(card.valid, "footprint.weights_flash", lambda: _footprint_checks(card, artifact, path, registry))
     if options.dataset is not None:
-        checks += _accuracy_checks(entry, artifact, path, card, options, info)
+        checks += guarded(card.valid, "accuracy", lambda: _accuracy_checks(entry, artifact, path, card, options, info))
     if options.latency:
-        checks += [_latency_check(entry, artifact, path, card, options, info, k) for k in options.kernel_sets]
+        checks += guarded(card.valid, "latency.host", lambda: [_latency_check(entry, artifact, path, card, options,
+                                                                             info, k) for k in options.kernel_sets])
 
 
 def _footprint_checks(card: Card, artifact: Artifact, path: Path, registry: Registry) -> list[Check]:
@@ -272,14 +274,14 @@ def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, opt
     same = [r for r in card.records(artifact.model_id, kind="host")
             if r["measured_on"].get("cpu") == host["cpu"] and r["measured_on"].get("threads") == options.threads
             and r["measured_on"].get("kernels", "optimized") == kernels
-            and "inference_time" in (r.get("values") or {})]
+            and figure_number((r.get("values") or {}).get("inference_time"))]
     measured = (f"{result.mean_ms:.2f} ms mean over {result.count} runs ({host['cpu']}, {options.threads} thread(s), "
                 f"{kernels} kernels)")
     if not same:
         return check("latency.host", True, f"{measured}; the card has no host record for this CPU, thread count and "
                      "kernel set",
                      severity=Severity.INFO, **result.to_json())
-    recorded = float(same[-1]["values"]["inference_time"]["value"])
+    recorded = figure_number(same[-1]["values"]["inference_time"])
     ratio = result.mean_ms / recorded
     ok = 1 / LATENCY_RATIO_WARN <= ratio <= LATENCY_RATIO_WARN
     return check("latency.host", ok, f"{measured}, card records {recorded} ms (x{ratio:.2f})"

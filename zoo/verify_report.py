@@ -14,6 +14,7 @@ from zoo.rules.base import Check, Severity, Status
 from zoo.verification import Entry
 
 REPORT_VERSION = 1
+_MEASURED = ("accuracy", "latency", "kernels")  # rule families that report a figure measured here
 _MARK = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.NOT_CHECKED: "n/c"}
 
 
@@ -54,7 +55,8 @@ def to_json(entries: list[Entry], *, strict: bool = False) -> dict[str, Any]:
 
 
 def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
-    """One line per card or model; the checks that need attention underneath (all of them with ``verbose``)."""
+    """One line per card or model; underneath, the checks that need attention and every figure measured on
+    this host (with its protocol and kernels); all checks with ``verbose``."""
     out = []
     for e in entries:
         counts = Counter(_tally(c) for c in e.checks)
@@ -65,8 +67,9 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
         for c in e.checks:
             if c.status is Status.NOT_CHECKED:
                 skipped.setdefault(c.message, []).append(c.id)
-            elif verbose or c.status is not Status.PASS:
-                out.append(f"     {_MARK[c.status]:<4} {c.id}: {c.message}")
+            elif verbose or c.status is not Status.PASS or c.id.split(".")[0] in _MEASURED:
+                mark = "info" if _tally(c) == "info" else _MARK[c.status]
+                out.append(f"     {mark:<4} {c.id}: {c.message}")
         out += [f"     {_MARK[Status.NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
     t = totals(entries)
     out.append(f"{'FAILED' if t['fail'] else 'PASSED'}: {t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, "

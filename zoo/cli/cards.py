@@ -53,7 +53,7 @@ def _card_paths(paths: list[str]) -> list[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from zoo.cards import file_problems
+    from zoo.card_checks import file_problems
     from zoo.errors import ConfigError, InvalidDataError
     from zoo.targets import load_targets, targets_path
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from zoo.cards import Card
+from typing import Any
+
+from zoo.cards import Card, figure_number
 from zoo.protocols import record_protocol
 from zoo.rules.base import Check, check
 
@@ -30,12 +32,16 @@ def accuracy_claim_checks(card: Card, variant_id: str, dataset_id: str, measured
         for metric, value in (record.get("values") or {}).items():
             if metric not in measured or not isinstance(value, dict):
                 continue
-            diff = measured[metric] - float(value["value"])
-            ok = abs(diff) <= tolerance_pp + _half_step(value["value"])
-            checks.append(check(f"accuracy.{metric}", ok, f"performance[{i}]: {metric} claimed {value['value']} %, "
+            low, high = _claimed_interval(value)
+            if low is None:
+                continue  # text ("N/A"): no figure to compare
+            diff = measured[metric] - (low if measured[metric] < low else high if measured[metric] > high else
+                                       measured[metric])
+            ok = abs(diff) <= tolerance_pp + _half_step(value.get("value", high))
+            checks.append(check(f"accuracy.{metric}", ok, f"performance[{i}]: {metric} claimed {_claim_text(value)} %, "
                                 f"measured {measured[metric]:.2f} % ({diff:+.2f} pp, tolerance {tolerance_pp} pp; "
                                 f"{under} protocol, {kernels} kernels)" + ("" if ok else "; correct the claim or the file"),
-                                claimed=value["value"], measured=round(measured[metric], 4), protocol=under,
+                                claimed=value.get("value", [low, high]), measured=round(measured[metric], 4), protocol=under,
                                 kernels=kernels, record=i))
     return checks
 
@@ -49,3 +55,18 @@ def _half_step(claimed: float) -> float:
     text = repr(float(claimed))
     digits = 0 if "e" in text else len(text.split(".")[1])
     return round(0.5 * 10.0 ** -digits, digits + 1)
+
+
+def _claimed_interval(value: dict[str, Any]) -> tuple[float | None, float | None]:
+    """What a claim allows: its number as a one-point interval, a ``low``..``high`` range, or nothing (text)."""
+    number = figure_number(value)
+    if number is not None:
+        return number, number
+    if isinstance(value.get("low"), (int, float)) and isinstance(value.get("high"), (int, float)):
+        return float(value["low"]), float(value["high"])
+    return None, None
+
+
+def _claim_text(value: dict[str, Any]) -> str:
+    return str(value["value"]) if "value" in value else f"{value.get('low')}-{value.get('high')}"
+

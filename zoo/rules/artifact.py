@@ -8,23 +8,32 @@ from typing import Any
 
 from zoo.cards import Card, declared_meaning
 from zoo.inspection import ModelInfo
-from zoo.rules.base import PARAMETER_RTOL, SCALE_RTOL, Check, Severity, check, parse_resolution
+from zoo.rules.base import PARAMETER_RTOL, SCALE_RTOL, Check, Severity, check, guarded, parse_resolution
 from zoo.tensors import TensorInfo
 
 
 def artifact_checks(card: Card, variant_id: str, info: ModelInfo) -> Iterator[Check]:
     """Every rule that compares what the card declares for ``variant_id`` with the file's facts."""
-    for kind, found in (("input", info.inputs), ("output", info.outputs)):
-        declared = card.inputs(variant_id) if kind == "input" else card.outputs(variant_id)
-        if len(declared) != len(found):
-            yield check(f"io.{kind}.count", False, f"card declares {len(declared)} {kind}(s), the file has "
-                        f"{len(found)}; list each {kind} of the file", declared=len(declared), found=len(found))
-        for j, (want, got) in enumerate(zip(declared, found)):
-            yield from _tensor_checks(kind, j, want, got, info)
-    yield from quantization_checks(card, info)
-    yield from rescale_checks(card, info)
-    yield from parameter_checks(card, variant_id, info)
-    yield from resolution_checks(card, variant_id, info)
+    for rule_id, run in (
+        ("io.input.count", lambda: io_checks(card, variant_id, info, "input")),
+        ("io.output.count", lambda: io_checks(card, variant_id, info, "output")),
+        ("quantization.precision", lambda: quantization_checks(card, info)),
+        ("preprocessing.rescale", lambda: rescale_checks(card, info)),
+        ("parameters.count", lambda: parameter_checks(card, variant_id, info)),
+        ("records.resolution", lambda: resolution_checks(card, variant_id, info)),
+    ):
+        yield from guarded(card.valid, rule_id, run)
+
+
+def io_checks(card: Card, variant_id: str, info: ModelInfo, kind: str) -> Iterator[Check]:
+    """The card's inputs (or outputs) against the file's: how many, then each one's shape, dtype, quantization."""
+    found = info.inputs if kind == "input" else info.outputs
+    declared = card.inputs(variant_id) if kind == "input" else card.outputs(variant_id)
+    if len(declared) != len(found):
+        yield check(f"io.{kind}.count", False, f"card declares {len(declared)} {kind}(s), the file has "
+                    f"{len(found)}; list each {kind} of the file", declared=len(declared), found=len(found))
+    for j, (want, got) in enumerate(zip(declared, found)):
+        yield from _tensor_checks(kind, j, want, got, info)
 
 
 def _tensor_checks(kind: str, j: int, want: dict[str, Any], got: TensorInfo, info: ModelInfo) -> Iterator[Check]:

@@ -13,6 +13,7 @@ strings the JSON report has always carried).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -138,6 +139,21 @@ def check(rule_id: str, ok: bool, message: str, *, severity: Severity | None = N
 
 def not_checked(rule_id: str, reason: str, *, severity: Severity | None = None) -> Check:
     return Check(rule_id, severity or rule(rule_id).severity, Status.NOT_CHECKED, reason)
+
+
+def guarded(card_valid: bool, rule_id: str, run: Callable[[], Iterable[Check]]) -> list[Check]:
+    """The checks ``run`` makes; on a card that breaks its schema, a value of the wrong type there makes the
+    rule not checked (``card.schema`` already fails and says where) instead of a traceback.
+
+    On a valid card nothing is caught: a rule that fails there is a bug to see.
+    """
+    if card_valid:
+        return list(run())
+    try:
+        return list(run())
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
+        return [not_checked(rule_id, f"the card breaks its schema where this rule reads it ({type(exc).__name__}); "
+                            "zoo validate says where")]
 
 
 def parse_resolution(text: Any) -> tuple[int, ...] | None:

@@ -6,11 +6,17 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 from zoo.metrics_catalog import inferences_per_second, quantity_of_unit
 from zoo.registry import Registry
-from zoo.cards import Card
-from zoo.rules.base import Check, check, decimals
+from zoo.cards import Card, figure_number
+from zoo.rules.base import Check, check, decimals, guarded
 
 def record_checks(card: Card, registry: Registry) -> Iterator[Check]:
-    """Every performance record names a card variant that the registry knows, and links a registry file."""
+    """Every performance record names a card variant that the registry knows, and links a registry file;
+    stored inferences/s agree with their times."""
+    yield from guarded(card.valid, "records.variant", lambda: _record_links(card, registry))
+    yield from guarded(card.valid, "records.derived", lambda: derived_checks(card))
+
+
+def _record_links(card: Card, registry: Registry) -> Iterator[Check]:
     variants = set(card.variant_ids)
     datasets = {d.get("id") for d in card.datasets}
     for i, record in enumerate(card.performance):
@@ -32,17 +38,16 @@ def record_checks(card: Card, registry: Registry) -> Iterator[Check]:
                         f"{where}: links {name}" + ("" if name in files else
                         f", which is not an artifact of {vid} in the registry ({', '.join(sorted(files))})"),
                         record=i, link=str(link))
-    yield from derived_checks(card)
 
 
 def derived_checks(card: Card) -> Iterator[Check]:
     """A stored inferences-per-second figure must equal 1000 / inference time (ms) at its printed precision."""
     for i, record in enumerate(card.performance):
         values = record.get("values") or {}
-        time = next((v for v in values.values() if isinstance(v, dict) and quantity_of_unit(v.get("unit")) == "time"),
-                    None)
+        time = next((v for v in values.values() if isinstance(v, dict) and quantity_of_unit(v.get("unit")) == "time"
+                     and figure_number(v)), None)  # a range or text time derives nothing
         for name, v in values.items():
-            if not isinstance(v, dict) or v.get("unit") != "inf/s" or not time or not time["value"]:
+            if not isinstance(v, dict) or v.get("unit") != "inf/s" or not time or figure_number(v) is None:
                 continue
             ms = f"{time['value']} {time['unit']}"
             expected = inferences_per_second(float(time["value"]), time["unit"])

@@ -1,0 +1,104 @@
+"""Hostile inputs to evaluation: decompression bombs and a model whose output is NaN end in one line, exit 2."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import simplejpeg
+
+from zoo.errors import DatasetError
+from zoo.preprocessing import MAX_PIXELS, decode
+from zoo.resources import data_dir
+
+DEMO_CARD = data_dir("model_cards") / "osnet_demo" / "card.yaml"
+
+
+def _jpeg(height: int, width: int, seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    return simplejpeg.encode_jpeg(pixels, quality=90)
+
+
+def _jpeg_claiming(height: int, width: int) -> bytes:
+    """A real small JPEG whose frame header (SOF0) claims ``height`` x ``width``."""
+    data = bytearray(_jpeg(16, 16, 0))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
+def _png_claiming(height: int, width: int) -> bytes:
+    """A PNG whose header (with a correct CRC) claims ``height`` x ``width`` and holds one row of data."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    chunk = lambda kind, body: struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * (3 * 16 + 1)))
+            + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize(("name", "data", "why"), [
+    ("bomb.jpeg", _jpeg_claiming(60000, 60000), f"{MAX_PIXELS:,}"),
+    ("bomb.png", _png_claiming(8000, 8000), f"{MAX_PIXELS:,}"),  # under Pillow's own limit: ours refuses it
+    ("huge.png", _png_claiming(100000, 100000), "decompression bomb"),  # Pillow's limit, one line too
+])
+def test_decompression_bombs_are_refused_before_decoding(name: str, data: bytes, why: str, tmp_path: Path) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(DatasetError) as refused:
+        decode(path, "rgb")
+    (line,) = refused.value.lines()
+    assert line.startswith(str(path)) and why in line
+
+
+def _dataset(root: Path) -> Path:
+    """A tiny DeepSportradar-layout set: 2 identities, 1 query and 2 gallery images each."""
+    for split, frames in (("query", (1,)), ("gallery", (2, 3))):
+        folder = root / "reid_test" / split
+        folder.mkdir(parents=True)
+        for pid in (1, 2):
+            for frame in frames:
+                (folder / f"{pid}_1_{frame}.jpeg").write_bytes(_jpeg(128, 64, pid * 10 + frame))
+    return root
+
+
+def _evaluate(model: str, dataset: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "zoo", "evaluate", model, "--dataset", str(dataset), *extra],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_bomb_inside_a_dataset_stops_evaluate_in_one_line(tmp_path: Path) -> None:
+    dataset = _dataset(tmp_path / "set")
+    assert _evaluate("osnet_demo", dataset).returncode == 0
+    bomb = dataset / "reid_test" / "gallery" / "2_1_3.jpeg"
+    bomb.write_bytes(_jpeg_claiming(60000, 60000))
+    done = _evaluate("osnet_demo", dataset)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and str(bomb) in done.stderr
+
+
+def test_a_model_that_outputs_nan_is_refused_naming_the_image(tmp_path: Path) -> None:
+    tf = pytest.importorskip("tensorflow")
+
+    @tf.function(input_signature=[tf.TensorSpec([1, 128, 64, 3], tf.float32)])
+    def embed(image):  # log of a negative mean: NaN for every image
+        return tf.math.log(tf.reduce_mean(image, axis=[1, 2]) - 1000.0)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([embed.get_concrete_function()], embed)
+    model = tmp_path / "nan.tflite"
+    model.write_bytes(converter.convert())
+    done = _evaluate(str(model), _dataset(tmp_path / "set"), "--card", str(DEMO_CARD))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "not finite" in done.stderr and ".jpeg" in done.stderr
+
+
+def test_a_gallery_too_small_for_st_ranks_gives_map_only(tmp_path: Path) -> None:
+    root = tmp_path / "tiny"
+    for split, name in (("query", "1_1_1.jpeg"), ("gallery", "1_1_2.jpeg")):
+        (root / "reid_test" / split).mkdir(parents=True)
+        (root / "reid_test" / split / name).write_bytes(_jpeg(128, 64, 1))
+    done = _evaluate("osnet_demo", root, "--protocol", "st-modelzoo")
+    assert done.returncode == 0, done.stderr
+    assert "mAP" in done.stdout and "rank-1" not in done.stdout  # ST ranks k = 1..gallery // 2: none here
