@@ -1,4 +1,7 @@
-"""Shared fixtures. Real data from ../shared is used when present and skipped cleanly when absent."""
+"""Shared fixtures. Real data from ../shared is used when present and skipped cleanly when absent.
+
+Only tests/test_real_artifacts.py takes the real inputs (one scenario per input); every other test runs on the
+bundled osnet_demo or on data it makes, so a plain clone tests every rule and mechanism."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ REAL_OSNET_A025 = REAL_ARTIFACTS / "osnet_a025_256_128_tfs_int8.tflite"
 REAL_MOBILENETV2_A100 = REAL_ARTIFACTS / "mobilenetv2_a100_256_128_fft_int8.tflite"
 CUHK03_SAMPLE = SHARED / "datasets" / "cuhk03-reid-sample"
 PUBLISHED_OSNET_CARD = SHARED / "cards" / "osnet-published-card.md"
+ST_ZOO_CARDS = SHARED / "cards" / "st-zoo"
 
 
 def need(path: Path) -> Path:
@@ -43,6 +47,11 @@ def cuhk03_sample() -> Path:
 @pytest.fixture
 def published_osnet_card() -> Path:
     return need(PUBLISHED_OSNET_CARD)
+
+
+@pytest.fixture
+def st_zoo_cards() -> Path:
+    return need(ST_ZOO_CARDS)
 
 
 @pytest.fixture(autouse=True)

@@ -56,16 +56,6 @@ def test_manifest_wins_and_carries_the_true_cameras(tmp_path):
     assert [(i.pid, i.camid) for i in load_dataset(tmp_path, "deepsportradar").gallery] == [(1, 1)]
 
 
-def test_the_real_sample_detects_the_manifest(cuhk03_sample):
-    data = load_dataset(cuhk03_sample)
-    assert data.layout == "manifest"
-    assert (len(data.query), len(data.gallery)) == (200, 200)
-    assert {i.camid for i in data.query} == {1} and {i.camid for i in data.gallery} == {2}
-    assert len({i.pid for i in data.query}) == 40
-    by_name = load_dataset(cuhk03_sample, "deepsportradar")
-    assert [(i.path, i.pid) for i in by_name.query] == [(i.path, i.pid) for i in data.query]
-
-
 @pytest.mark.parametrize(
     "setup, layout, message",
     [

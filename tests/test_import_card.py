@@ -10,17 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import SHARED
 from zoo import synthetic
 from zoo.card_checks import file_problems
 from zoo.cards import Card, load_card
 from zoo.cli import main
 from zoo.markdown_tables import parse_tables
-from zoo.registry import load_registry
 from zoo.table_cells import clean_text, numbers_in
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
-ST_ZOO = SHARED / "cards" / "st-zoo"
 DEMO_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "osnet_demo" / "card.yaml"
 
 
@@ -59,31 +56,6 @@ def assert_same_table_numbers(source: Path, rendered: Path) -> None:
         want = Counter(n for row in old.rows for cell in row for n in numbers_in(clean_text(cell)))
         have = Counter(n for row in new.rows for cell in row for n in numbers_in(clean_text(cell)))
         assert not want - have, (old.headers, want - have)
-
-
-def test_published_osnet_card_round_trips_and_keeps_its_claims(published_osnet_card: Path, tmp_path: Path, capsys) -> None:
-    card, warnings = _import(published_osnet_card, tmp_path / "osnet", capsys)
-    assert card.family == "osnet" and card.use_case == "re_identification"
-    assert card.variant_ids == ["osnet_a025", "osnet_a100"]  # mapped through the artifact file names
-    # The card's false claims are kept as data, for zoo verify to flag.
-    assert card.outputs("osnet_a025") == [
-        {"shape": [1, "P"], "dtype": "float32", "meaning": "class_scores", "description": "Per-class confidence for P classes in FLOAT32"}
-    ]
-    assert card.inputs("osnet_a100")[0]["shape"] == [1, "N", "M", 3]
-    assert card.variant("osnet_a025")["parameters"]["published"]["value"] == 197000
-    # ... and so is its malformed paper link, which validation reports.
-    assert "malformed arXiv id '1905.0095'" in warnings
-    problems = file_problems(card.path, load_registry())
-    assert len(problems) == 1 and "/paper: malformed arXiv id" in problems[0]
-    memory, time = [r for r in card.records("osnet_a025", kind="board") if r["measured_on"]["target"] == "NPU"]
-    # One record per published row, each saying which README table it is a row of.
-    assert memory["table"] == "memory-npu" and memory["measured_on"] == {
-        "kind": "board", "target": "NPU", "series": "STM32N6", "tool": "STEdgeAI Core", "tool_version": "3.0.0"}
-    assert time["table"] == "time-npu" and time["measured_on"] == {
-        "kind": "board", "target": "NPU", "board": "STM32N6570-DK", "engine": "NPU/MCU", "tool": "STEdgeAI Core",
-        "tool_version": "3.0.0"}
-    assert time["values"] == {"inference_time": {"value": 3.53, "unit": "ms"}}
-    assert card.dataset("deepsportradar")["splits"]["test_gallery"] == {"images": 910}
 
 
 def test_classification_card_round_trips_and_keeps_unknown_tables(tmp_path: Path, capsys) -> None:
@@ -335,14 +307,6 @@ def test_import_does_not_replace_another_readme_without_force(tmp_path: Path, ca
     assert (target / "README.md").read_text() == "my own README\n" and not (target / "card.yaml").exists()
     assert main(["import-card", str(source), "-o", str(target / "card.yaml"), "--force"]) == 0
     assert "<!-- zoo:begin name=network -->" in (target / "README.md").read_text()
-
-
-@pytest.mark.skipif(not ST_ZOO.is_dir(), reason=f"{ST_ZOO} is not available")
-@pytest.mark.parametrize("source", sorted(ST_ZOO.glob("*__*.md")) if ST_ZOO.is_dir() else [], ids=lambda p: p.stem)
-def test_st_zoo_cards_round_trip(source: Path, tmp_path: Path, capsys) -> None:
-    card, warnings = _import(source, tmp_path / source.stem, capsys)
-    assert "kept verbatim" not in warnings or "is not understood" in warnings
-    assert card.performance, "every published card has performance tables"
 
 
 def test_a_tensor_table_with_a_header_missing_a_pipe_keeps_its_descriptions(tmp_path: Path, capsys) -> None:

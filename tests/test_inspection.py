@@ -1,41 +1,60 @@
+"""zoo inspect: a file's tensors, ops and parameters, on osnet_demo against LiteRT and the flatbuffer read directly.
+
+The real files' published figures: tests/test_real_artifacts.py.
+"""
+
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
+import tflite_builder as tb
+from ai_edge_litert import schema_py_generated as schema
 
+from zoo.cards import load_card
 from zoo.cli import main
 from zoo.errors import ModelFileError
 from zoo.inspection import inspect_model
 from zoo.registry import load_registry
+from zoo.resources import data_dir
+
+DEMO = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 
 
-def test_real_osnet_reports_its_true_tensors_ops_and_parameters(real_osnet: Path, capsys) -> None:
-    assert main(["inspect", str(real_osnet), "--json"]) == 0
+def test_demo_reports_the_tensors_ops_and_parameters_the_file_holds(capsys) -> None:
+    """Each figure against another reader of the same file: LiteRT's interpreter and the raw schema bindings."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    assert main(["inspect", str(DEMO), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    (inp,), (out,) = info["inputs"], info["outputs"]
-    assert (inp["shape"], inp["dtype"], inp["zero_point"]) == ([1, 256, 128, 3], "uint8", 127)
-    assert inp["scale"] == pytest.approx(1 / 127.5, rel=1e-6)
-    assert (out["shape"], out["dtype"], out["zero_point"], out["per_channel"]) == ([1, 128], "int8", -128, False)
-    assert out["scale"] == pytest.approx(0.019770296, rel=1e-6)
-    assert (out["producer"], out["meaning"]) == ("MEAN", "embedding")
-    assert info["parameters"] == 133_938
-    assert info["parameters_by_dtype"] == {"int8": 129_136, "int32": 4_802}
-    assert info["op_count"] == 288  # counted in the flatbuffer; ../shared/REFERENCE.md's 291 does not add up
-    assert {k: info["ops"][k] for k in ("CONV_2D", "DEPTHWISE_CONV_2D", "MEAN", "LOGISTIC", "MUL", "ADD")} == {
-        "CONV_2D": 127, "DEPTHWISE_CONV_2D": 60, "MEAN": 25, "LOGISTIC": 24, "MUL": 24, "ADD": 24}
-    assert info["artifact"] == {"model_id": "osnet_a025", "file": real_osnet.name, "format": "tflite"}
-    assert (info["size"], info["sha256"][:8]) == (377_504, "e9713dbb")
-
-
-def test_real_mobilenetv2_counts_and_text_output(real_mobilenetv2: Path, capsys) -> None:
-    info = inspect_model(real_mobilenetv2, load_registry())
-    assert (info.parameters, info.op_count, info.outputs[0].shape) == (2_206_818, 64, (1, 1280))
-    assert info.output_meaning(0) == "embedding" and info.artifact.model_id == "mobilenetv2_a100"
-    assert main(["inspect", str(real_mobilenetv2)]) == 0
+    litert = Interpreter(model_path=str(DEMO))
+    for ours, theirs in ((info["inputs"], litert.get_input_details()), (info["outputs"], litert.get_output_details())):
+        assert len(ours) == len(theirs) == 1
+        assert ours[0]["shape"] == theirs[0]["shape"].tolist() and ours[0]["dtype"] == theirs[0]["dtype"].__name__
+        assert (ours[0]["scale"], ours[0]["zero_point"]) == pytest.approx(theirs[0]["quantization"], rel=1e-6)
+    model = tb.read(DEMO)
+    graph = model.subgraphs[0]
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    ops = Counter(names[max(model.operatorCodes[op.opcodeIndex].builtinCode,
+                            model.operatorCodes[op.opcodeIndex].deprecatedBuiltinCode)] for op in graph.operators)
+    assert info["op_count"] == len(graph.operators) and info["ops"] == dict(ops)
+    dtypes = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    constant = Counter()
+    for t in graph.tensors:
+        if model.buffers[t.buffer].data is not None and len(model.buffers[t.buffer].data):
+            constant[dtypes[t.type]] += int(np.prod(t.shape))
+    assert info["parameters_by_dtype"] == dict(constant) and info["parameters"] == sum(constant.values())
+    assert info["parameters"] == load_card(load_registry().get("osnet_demo").card).variant("osnet_demo")["parameters"]["count"]
+    assert (info["outputs"][0]["producer"], info["outputs"][0]["meaning"]) == ("MEAN", "embedding")
+    assert info["artifact"] == {"model_id": "osnet_demo", "file": DEMO.name, "format": "tflite"}
+    assert (info["size"], info["sha256"]) == (DEMO.stat().st_size, hashlib.sha256(DEMO.read_bytes()).hexdigest())
+    assert main(["inspect", str(DEMO)]) == 0
     text = capsys.readouterr().out
-    assert "2,206,818" in text and "mobilenetv2_a100" in text and "1x1280" in text
+    assert f"{info['parameters']:,}" in text and "osnet_demo" in text and "1x64" in text
 
 
 def _damaged(real: Path, tmp_path: Path) -> list[Path]:
@@ -51,8 +70,8 @@ def _damaged(real: Path, tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_malformed_files_are_one_line_errors_never_crashes(real_osnet: Path, tmp_path: Path, capsys) -> None:
-    for path in _damaged(real_osnet, tmp_path) + [tmp_path / "missing.tflite"]:
+def test_malformed_files_are_one_line_errors_never_crashes(tmp_path: Path, capsys) -> None:
+    for path in _damaged(DEMO, tmp_path) + [tmp_path / "missing.tflite"]:
         with pytest.raises(ModelFileError):
             inspect_model(path)
         for command in ("inspect", "bench"):

@@ -1,7 +1,7 @@
 """Kernel sets: ``reference`` computes bit for bit what TensorFlow Lite Micro (an MCU's runtime) computes.
 
 The TFLM comparisons run when ``tflite-micro`` is installed (``pip install 'zoo[mcu]'``) and are skipped
-otherwise; osnet_demo runs in a plain clone, the real osnet_a025 when ../shared is there.
+otherwise; on osnet_demo (the real osnet_a025 on CUHK03 crops: test_real_artifacts.py).
 """
 
 from __future__ import annotations
@@ -65,14 +65,6 @@ def golden_like_inputs(path: Path, count: int) -> list[np.ndarray]:
 
 def test_reference_kernels_are_bit_exact_with_tflm_on_the_demo(tflm, demo_model):
     assert_reference_equals_micro(tflm, demo_model, golden_like_inputs(demo_model, 4))
-
-
-def test_reference_kernels_are_bit_exact_with_tflm_on_osnet_a025(tflm, real_osnet, cuhk03_sample):
-    prep = Preprocessing.from_card(load_card(load_registry().get("osnet_a025").card).preprocessing)
-    (info,) = load_model(real_osnet).inputs
-    crops = [prep.model_input(p, info.dtype, info.scale, info.zero_point, requantize=True)
-             for p in sorted(cuhk03_sample.rglob("*.jpg"))[:2]]
-    assert_reference_equals_micro(tflm, real_osnet, golden_like_inputs(real_osnet, 2) + crops)
 
 
 def test_reference_features_are_what_the_mcu_computes(tflm, demo_model, tmp_path):

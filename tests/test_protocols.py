@@ -99,16 +99,6 @@ def test_st_input_equals_tensorflow_on_made_images(tf, tmp_path, interpolation):
             np.testing.assert_array_equal(ours, st_input_tf(tf, path, block, IN_SCALE, zero, dtype))
 
 
-def test_st_input_equals_tensorflow_on_real_crops(tf, cuhk03_sample):
-    prep = Preprocessing.from_card(BLOCK)
-    changed = 0
-    for path in sorted((cuhk03_sample / "reid_test" / "gallery").glob("*.jpg"))[:25]:
-        ours = prep.model_input(path, "uint8", IN_SCALE, IN_ZERO, requantize=True)[0]
-        np.testing.assert_array_equal(ours, st_input_tf(tf, path, BLOCK, IN_SCALE, IN_ZERO))
-        changed += np.count_nonzero(ours != prep.model_input(path, "uint8", IN_SCALE, IN_ZERO)[0])
-    assert changed > 0  # the two protocols really feed different inputs
-
-
 def test_file_name_labels_follow_the_query_folder():
     q, g = file_name_labels(["b/12_1_0.jpg", "b/5_1_3.jpg", "b/12_1_9.jpg"], ["5_2_1.jpg", "012_2_0.jpg", "x.jpg"])
     assert q == [0, 1, 0]  # "12" < "5" as text

@@ -8,6 +8,7 @@ import json
 import os
 import pty
 import select
+import shutil
 import struct
 import subprocess
 import sys
@@ -17,9 +18,11 @@ from pathlib import Path
 import pytest
 from httpserver import generated, write_registry
 
+from zoo.registry import load_registry
+from zoo.resources import data_dir
+
 pytestmark = pytest.mark.usefixtures("no_internet")
 
-OSNET_SHA = "e9713dbba5f843477a0dd639bb35bae88cfe51b8d8b15bc9e0f1133ff2a26375"
 DATA = generated(200_000, seed=3)
 
 
@@ -33,27 +36,38 @@ def cache_files(cache: Path) -> list[Path]:
     return [p for d in ("blobs", "models", "partial") for p in (cache / d).rglob("*") if not p.is_dir()]
 
 
-def test_pull_from_a_loopback_mirror_then_from_the_cache_with_the_server_stopped(http_server, real_osnet):
-    http_server.add(f"osnet_a025/{real_osnet.name}", real_osnet.read_bytes())
-    first = zoo("pull", "osnet_a025", "--mirror", http_server.url)
+def _demo_registry(tmp_path: Path) -> tuple[Path, bytes, str]:
+    """A copy of the shipped registry without its bundled mirror folder: osnet_demo can only come from a mirror."""
+    root = tmp_path / "release"
+    shutil.copytree(data_dir("registry"), root / "registry", ignore=shutil.ignore_patterns("mirror"))
+    shutil.copytree(data_dir("model_cards"), root / "model_cards")
+    artifact = load_registry().get("osnet_demo").artifact("tflite")
+    return root / "registry" / "registry.yaml", (data_dir("registry") / artifact.sources[0]).read_bytes(), artifact.file
+
+
+def test_pull_from_a_loopback_mirror_then_from_the_cache_with_the_server_stopped(http_server, tmp_path):
+    registry, data, file = _demo_registry(tmp_path)
+    http_server.add(f"osnet_demo/{file}", data)
+    first = zoo("pull", "osnet_demo", "--registry", str(registry), "--mirror", http_server.url)
     assert first.returncode == 0, first.stderr
     assert first.stderr == ""  # not a terminal: no progress bar
     (line,) = first.stdout.splitlines()
-    assert hashlib.sha256(Path(line).read_bytes()).hexdigest() == OSNET_SHA
+    assert Path(line).read_bytes() == data and len(http_server.gets(f"osnet_demo/{file}")) == 1
     http_server.stop()
-    second = zoo("pull", "osnet_a025", "--mirror", http_server.url)
+    second = zoo("pull", "osnet_demo", "--registry", str(registry), "--mirror", http_server.url)
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
 
 
-def test_pull_from_a_corrupted_mirror_fails_and_leaves_nothing_in_the_cache(http_server, real_osnet):
-    corrupted = bytearray(real_osnet.read_bytes())
+def test_pull_from_a_corrupted_mirror_fails_and_leaves_nothing_in_the_cache(http_server, tmp_path):
+    registry, data, file = _demo_registry(tmp_path)
+    corrupted = bytearray(data)
     corrupted[1000] ^= 0xFF
-    http_server.add(f"osnet_a025/{real_osnet.name}", bytes(corrupted))
-    result = zoo("pull", "osnet_a025", "--mirror", http_server.url)
-    assert result.returncode == 1  # integrity failure, even though the upstream sources were unreachable too
+    http_server.add(f"osnet_demo/{file}", bytes(corrupted))
+    result = zoo("pull", "osnet_demo", "--registry", str(registry), "--mirror", http_server.url)
+    assert result.returncode == 1  # integrity failure, though the registry's own source is missing too
     (message,) = result.stderr.splitlines()
-    assert f"expected {OSNET_SHA}, got {hashlib.sha256(corrupted).hexdigest()}" in message
+    assert f"expected {hashlib.sha256(data).hexdigest()}, got {hashlib.sha256(corrupted).hexdigest()}" in message
     assert cache_files(Path(os.environ["ZOO_CACHE_DIR"])) == []
 
 

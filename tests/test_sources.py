@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from httpserver import generated
 from zoo.cache import Cache
 from zoo.errors import IntegrityError, OfflineError, SourceUnavailableError, UsageError
 from zoo.fetching import fetch
-from zoo.registry import Artifact
+from zoo.registry import Artifact, load_registry
+from zoo.resources import data_dir
 from zoo.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("no_internet")
@@ -40,14 +42,12 @@ def test_download_is_verified_cached_and_served_warm_without_requests(http_serve
     assert len(http_server.log) == requests_before  # warm cache: not a single request
 
 
-def test_real_artifact_from_a_loopback_mirror(http_server, real_osnet):
-    http_server.add(f"osnet_a025/{real_osnet.name}", real_osnet.read_bytes())
-    art = Artifact(
-        "osnet_a025", real_osnet.name, "tflite", "int8", 377504,
-        "e9713dbba5f843477a0dd639bb35bae88cfe51b8d8b15bc9e0f1133ff2a26375", (),
-    )
-    path = fetch(art, mirrors=[http_server.url])
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == art.sha256
+def test_a_registry_artifact_from_a_loopback_mirror(http_server):
+    demo = load_registry().get("osnet_demo").artifact("tflite")
+    data = (data_dir("registry") / demo.sources[0]).read_bytes()
+    http_server.add(f"osnet_demo/{demo.file}", data)
+    path = fetch(dataclasses.replace(demo, sources=()), mirrors=[http_server.url])
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == demo.sha256 and path.stat().st_size == demo.size
 
 
 def test_wrong_bytes_are_refused_and_the_next_source_is_tried(http_server):
