@@ -32,6 +32,26 @@ def zoo(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+def on_a_terminal(*args: str) -> bytes:
+    """What ``zoo ARGS`` shows on stderr when stderr is a terminal (a pty 100 columns wide)."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    with subprocess.Popen([sys.executable, "-m", "zoo", *args], stdout=subprocess.PIPE, stderr=follower) as proc:
+        os.close(follower)
+        proc.communicate(timeout=60)
+    shown = b""
+    while select.select([leader], [], [], 1)[0]:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    return shown
+
+
 def cache_files(cache: Path) -> list[Path]:
     return [p for d in ("blobs", "models", "partial") for p in (cache / d).rglob("*") if not p.is_dir()]
 
@@ -146,22 +166,7 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     src = tmp_path / "g.tflite"
     src.write_bytes(DATA)
     registry = write_registry(tmp_path / "r.yaml", {"gen": [{"file": "g.tflite", "data": DATA, "sources": [str(src)]}]})
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
-    with subprocess.Popen([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
-                          stdout=subprocess.PIPE, stderr=follower) as proc:
-        os.close(follower)
-        proc.communicate(timeout=60)
-    shown = b""
-    while select.select([leader], [], [], 1)[0]:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closed
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
+    shown = on_a_terminal("pull", "gen", "--registry", str(registry))
     assert b"g.tflite" in shown and b"%" in shown
 
 

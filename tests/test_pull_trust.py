@@ -323,29 +323,10 @@ def test_building_the_cli_imports_no_interpreter_nor_numpy():
 
 
 def test_on_a_terminal_pull_says_which_source_delivered(tmp_path):
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
+    from test_pull_cli import on_a_terminal
 
     registry = local_registry(tmp_path)
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    with subprocess.Popen([sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry)],
-                          stdout=subprocess.PIPE, stderr=follower) as proc:
-        os.close(follower)
-        proc.communicate(timeout=60)
-    shown = b""
-    while select.select([leader], [], [], 1)[0]:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
+    shown = on_a_terminal("pull", "gen", "--registry", str(registry))
     assert f"gen/g.tflite: {len(DATA):,} bytes from {tmp_path / 'upstream' / 'g.tflite'}".encode() in shown
 
 
