@@ -70,11 +70,16 @@ def _damaged(real: Path, tmp_path: Path) -> list[Path]:
     return paths
 
 
-def test_malformed_files_are_one_line_errors_never_crashes(tmp_path: Path, capsys) -> None:
-    for path in _damaged(DEMO, tmp_path) + [tmp_path / "missing.tflite"]:
+def assert_damaged_copies_are_one_line_errors(model: Path, folder: Path, capsys) -> None:
+    """Truncated and corrupted copies of ``model`` (and a missing file): ModelFileError, one line, exit 2."""
+    for path in _damaged(model, folder) + [folder / "missing.tflite"]:
         with pytest.raises(ModelFileError):
             inspect_model(path)
         for command in ("inspect", "bench"):
             assert main([command, str(path)]) == 2, path
             err = capsys.readouterr().err.strip().splitlines()
             assert len(err) == 1 and err[0].startswith(f"zoo: error: {path}: "), err
+
+
+def test_malformed_files_are_one_line_errors_never_crashes(tmp_path: Path, capsys) -> None:
+    assert_damaged_copies_are_one_line_errors(DEMO, tmp_path, capsys)

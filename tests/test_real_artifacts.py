@@ -23,7 +23,7 @@ import pytest
 import tf_protocols
 from test_evaluate import recipe_figure
 from test_import_card import _import
-from test_inspection import _damaged
+from test_inspection import assert_damaged_copies_are_one_line_errors
 from test_kernels import assert_reference_equals_micro, golden_like_inputs
 from test_protocols import BLOCK, IN_SCALE, IN_ZERO, st_input_tf
 from test_pull_cli import cache_files, zoo
@@ -33,7 +33,7 @@ from zoo.cards import load_card, read_card
 from zoo.cli import main
 from zoo.datasets import load_dataset
 from zoo.documents import load_yaml
-from zoo.errors import ConfigError, ModelFileError
+from zoo.errors import ConfigError
 from zoo.evaluation import evaluate
 from zoo.features import extract_features
 from zoo.fetching import fetch
@@ -156,13 +156,7 @@ def test_real_osnet_a025(real_osnet: Path, tmp_path: Path, capsys, monkeypatch, 
 
     # damaged copies of it are one-line errors, never crashes
     (tmp_path / "damaged").mkdir()
-    for path in _damaged(real_osnet, tmp_path / "damaged") + [tmp_path / "missing.tflite"]:
-        with pytest.raises(ModelFileError):
-            inspect_model(path)
-        for command in ("inspect", "bench"):
-            assert main([command, str(path)]) == 2, path
-            err = capsys.readouterr().err.strip().splitlines()
-            assert len(err) == 1 and err[0].startswith(f"zoo: error: {path}: "), err
+    assert_damaged_copies_are_one_line_errors(real_osnet, tmp_path / "damaged", capsys)
 
     # footprint: the weights are the published MCU flash, the MACs the published count, TFLM's head as measured
     fp = compute_footprint(real_osnet, tflm=tflm_available())
