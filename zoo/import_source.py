@@ -8,6 +8,7 @@ from pathlib import Path
 
 from zoo import import_tables as read
 from zoo.errors import InvalidDataError
+from zoo.files import read_text
 from zoo.markdown_tables import Table, parse_tables
 from zoo.table_cells import clean_text
 
@@ -26,9 +27,9 @@ class Source:
 def parse(source: Path) -> Source:
     """Read ``source``; tables whose rows cannot be aligned are refused (``InvalidDataError``, with lines)."""
     try:
-        text = source.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidDataError([f"cannot read: {exc}"], path=source) from None
+        text, _ = read_text(source)
+    except FileNotFoundError:
+        raise InvalidDataError(["cannot read: no such file"], path=source) from None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     tables, problems = parse_tables(lines)
     if problems:

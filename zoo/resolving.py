@@ -5,7 +5,7 @@ renamed copy of a released file still finds its card. ``inspect``, ``bench``, ``
 all start here.
 
 >>> from zoo.registry import load_registry
->>> found = resolve("osnet_demo", load_registry(), fetch=lambda artifact: Path(artifact.file))
+>>> found = resolve("osnet_demo", load_registry(), fetch=lambda artifact: Path(artifact.file), need_card=True)
 >>> found.label, found.path.name, found.card.family
 ('osnet_demo', 'osnet_demo_int8.tflite', 'osnet_demo')
 """
@@ -29,15 +29,16 @@ class Resolved:
     label: str  # the model id, else the file's name
     path: Path
     model: Model | None
-    card: Card | None
+    card: Card | None  # read only when the command needs it (``need_card``)
 
 
 def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path], card: str | Path | None = None,
             need_card: bool = False) -> Resolved:
     """Resolve ``target`` (a .tflite path or a model id); ``fetch`` turns the id's tflite artifact into a path.
 
-    ``card`` overrides the registry's card; with ``need_card`` a file the registry does not know must come
-    with one (a usage error says so), since its preprocessing cannot be guessed.
+    ``card`` overrides the registry's card. Only with ``need_card`` is the card read (inspect, bench and
+    footprint look at the file alone, so a broken card does not stop them), and a file the registry does not
+    know must then come with one (a usage error says so), since its preprocessing cannot be guessed.
     """
     path = Path(target)
     if path.exists():
@@ -54,4 +55,5 @@ def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path
     if card_path is None and need_card:
         why = "is not in the registry" if model is None else f"({model.id}) has no card in the registry"
         raise UsageError(f"{target} {why}: pass --card CARD.yaml to say how to preprocess its images")
-    return Resolved(model.id if model else path.name, path, model, load_card(card_path) if card_path else None)
+    loaded = load_card(card_path) if need_card and card_path else None
+    return Resolved(model.id if model else path.name, path, model, loaded)

@@ -99,8 +99,10 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
         checks += [not_checked(rule, f"{model_id} has no tflite artifact") for rule in NEEDS_FILE]
         return entry
     artifact = tflite[0]
+    from zoo.fetching import fetch  # only a run that reaches a file needs the download code
+
     try:
-        path = _fetch(artifact, settings)
+        path = fetch(artifact, settings=settings)
     except IntegrityError as exc:
         checks.append(check("artifact.sha256", False, exc.message + "; the released bytes differ from the registry"))
         return entry
@@ -111,12 +113,6 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
     entry.file = str(path)
     _artifact_entry(entry, artifact, path, card, registry, options)
     return entry
-
-
-def _fetch(artifact: Artifact, settings: Settings) -> Path:
-    from zoo.fetching import fetch
-
-    return fetch(artifact, settings=settings)
 
 
 def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | None, registry: Registry,

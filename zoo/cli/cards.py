@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from zoo.cli.common import (add_json_option, add_registry_option, add_source_options, load_registry_for, print_json,
-                            settings_for)
+from zoo.cli.common import (add_json_option, add_registry_option, add_source_options, fetch_options, load_registry_for,
+                            print_json)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -112,8 +112,7 @@ def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str]
     from zoo.fetching import fetch
     from zoo.footprint_table import footprint_region
 
-    settings = settings_for(args)
-    text, warnings = footprint_region(card, registry, lambda artifact: fetch(artifact, settings=settings))
+    text, warnings = footprint_region(card, registry, lambda artifact: fetch(artifact, **fetch_options(args)))
     for warning in warnings:
         print(f"zoo: warning: {warning}", file=sys.stderr)
     return {"footprint": text}

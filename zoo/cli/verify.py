@@ -40,6 +40,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.card_writing import write_records
     from zoo.cards import read_card
     from zoo.errors import UsageError
+    from zoo.files import write_atomic
     from zoo.verification import measured_by_card, verify
     from zoo.verify_options import Options
     from zoo.verify_report import ci_notice, to_json, to_junit, to_text
@@ -58,7 +59,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             write_records(read_card(card), records)
             print(f"recorded {len(records)} measured record(s) in {card}", file=sys.stderr)
     if args.junit:
-        args.junit.write_bytes(to_junit(entries))
+        write_atomic(args.junit, to_junit(entries))
     if args.json:
         print_json(to_json(entries, strict=args.settings.strict))
     else:
