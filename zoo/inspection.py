@@ -198,11 +198,35 @@ class ParsedModel:
         return _dtype(self.schema, tensor.type)
 
 
+_PARSED: dict[tuple[str, int, int, int], ParsedModel] = {}  # verify reads one file for rules, footprint, each protocol
+_PARSED_MAX = 8
+
+
 def read_model(path: str | Path) -> ParsedModel:
-    """Read and validate ``path``; raise ``ModelFileError`` (one line) for anything an interpreter should not see."""
+    """Read and validate ``path``; raise ``ModelFileError`` (one line) for anything an interpreter should not see.
+
+    A file read before in this process, unchanged since (same size, mtime and inode), is not parsed again.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ModelFileError("no such file", path=path) from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    parsed = _PARSED.get(key)
+    if parsed is None or parsed.path != path:
+        parsed = _parse(path)
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = parsed
+    return parsed
+
+
+def _parse(path: Path) -> ParsedModel:
     from zoo.model_validation import validate_model
 
-    path = Path(path)
     try:
         data = bytearray(path.read_bytes())
     except FileNotFoundError:
