@@ -109,6 +109,15 @@ def compute_footprint(path: str | Path, *, tflm: bool = False) -> Footprint:
     )
 
 
+def kib(n: float | None) -> str:
+    """Bytes as the cards print memory: KiB with two decimals (``-`` for a figure not computed).
+
+    >>> kib(142872), kib(None)
+    ('139.52 KiB', '-')
+    """
+    return "-" if n is None else f"{n / 1024:,.2f} KiB"
+
+
 def weights_by_dtype(parsed: ParsedModel) -> dict[str, int]:
     """Bytes of every constant buffer a tensor references (once each), by the dtype of its first tensor."""
     model, seen, out = parsed.model, set(), Counter()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zoo.cards import Card
 from zoo.errors import ZooError
-from zoo.footprint import Footprint, compute_footprint
+from zoo.footprint import Footprint, compute_footprint, kib
 from zoo.registry import Artifact, Registry
 from zoo.table_layout import markdown_table
 
@@ -23,16 +23,12 @@ NOTE = ("Computed by `zoo footprint` from the released int8 files: weights are t
         "TensorFlow Lite for Microcontrollers makes it.")
 
 
-def _kib(n: int | None) -> str:
-    return "-" if n is None else f"{n / 1024:,.2f} KiB"
-
-
 def footprint_row(label: str, fp: Footprint | None) -> list[str]:
     """One table row; ``fp`` None means the file could not be had."""
     if fp is None:
         return [label, "not available", "-", "-", "-"]
-    return [label, f"{fp.macs / 1e6:.2f} M", _kib(fp.weights_bytes), _kib(fp.activation_lower_bound_bytes),
-            _kib(fp.arena_estimate_bytes)]
+    return [label, f"{fp.macs / 1e6:.2f} M", kib(fp.weights_bytes), kib(fp.activation_lower_bound_bytes),
+            kib(fp.arena_estimate_bytes)]
 
 
 def footprint_region(card: Card, registry: Registry, fetch: Callable[[Artifact], Path]) -> tuple[str, list[str]]:

@@ -18,17 +18,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from zoo.cards import Card
-from zoo.footprint import Footprint
+from zoo.footprint import Footprint, kib
 from zoo.metrics_catalog import UNITS, quantity_of_unit
 from zoo.rules.base import (WEIGHTS_FLASH_ERROR_RTOL, WEIGHTS_FLASH_RTOL, Check, Severity, check, decimals,
                              not_checked)
 from zoo.targets import Targets
 
 CPU_TARGETS = frozenset({"MCU", "CPU", "MPU"})  # the weights live in flash (or memory) as the file stores them
-
-
-def _kib(n: float) -> str:
-    return f"{n / 1024:,.2f} KiB"
 
 
 def _value(values: dict[str, Any], metric: str, quantity: str) -> tuple[float, float] | None:
@@ -73,16 +69,16 @@ def weights_flash_check(where: str, on: dict[str, Any], figure: tuple[float, flo
     if str(on.get("target")) not in CPU_TARGETS:
         ok = claimed + slack * 1024 >= weights
         yield check("footprint.weights_flash", ok, f"{where}: weights flash {claimed_kib:g} KiB "
-                    + (f"holds the file's constant buffers ({_kib(weights)}; an NPU layout may be larger)" if ok else
-                       f"is below the file's constant buffers, {_kib(weights)} ({weights:,} bytes): the bound for "
+                    + (f"holds the file's constant buffers ({kib(weights)}; an NPU layout may be larger)" if ok else
+                       f"is below the file's constant buffers, {kib(weights)} ({weights:,} bytes): the bound for "
                        "any layout; correct the figure"), **facts)
         return
     diff = (claimed - weights) / weights
     ok = abs(diff) <= WEIGHTS_FLASH_RTOL
     severity = None if ok or abs(diff) > WEIGHTS_FLASH_ERROR_RTOL else Severity.WARNING
     yield check("footprint.weights_flash", ok, f"{where}: weights flash {claimed_kib:g} KiB, the file's constant "
-                f"buffers are {_kib(weights)} ({weights:,} bytes, claim {diff:+.2%})"
-                + ("" if ok else f"; an MCU keeps exactly these bytes in flash: the figure should be {_kib(weights)} "
+                f"buffers are {kib(weights)} ({weights:,} bytes, claim {diff:+.2%})"
+                + ("" if ok else f"; an MCU keeps exactly these bytes in flash: the figure should be {kib(weights)} "
                    f"within {WEIGHTS_FLASH_RTOL:.0%}"), severity=severity, relative_difference=round(diff, 4), **facts)
 
 
@@ -91,19 +87,19 @@ def ram_checks(where: str, values: dict[str, Any], fp: Footprint) -> Iterator[Ch
     if not parts:
         return
     claimed, slack = sum(p[0] for p in parts) * 1024, sum(p[1] for p in parts) * 1024
-    said = f"{where}: internal + external RAM {_kib(claimed)}"
+    said = f"{where}: internal + external RAM {kib(claimed)}"
     if fp.activation_lower_bound_bytes is None:
         yield not_checked("footprint.ram", f"{said}; the file's activation sizes are unknown ({'; '.join(fp.notes)})")
         return
     bound = fp.activation_lower_bound_bytes
     ok = claimed + slack >= bound
     yield check("footprint.ram", ok, f"{said} " + ("holds" if ok else "is below") + f" the activation lower bound "
-                f"{_kib(bound)} ({bound:,} bytes)" + ("" if ok else ": no runtime can run the file's op order in less; "
+                f"{kib(bound)} ({bound:,} bytes)" + ("" if ok else ": no runtime can run the file's op order in less; "
                 "correct the figure"), claimed_bytes=round(claimed), lower_bound_bytes=bound)
     estimates = [(name, n) for name, n in (("greedy plan", fp.arena_estimate_bytes),
                                            ("TFLM head", fp.tflm_activation_bytes)) if n]
     if estimates and claimed:
-        yield check("footprint.arena", True, f"{said}; " + ", ".join(f"{name} {_kib(n)} (x{n / claimed:.2f})"
+        yield check("footprint.arena", True, f"{said}; " + ", ".join(f"{name} {kib(n)} (x{n / claimed:.2f})"
                     for name, n in estimates), severity=Severity.INFO, claimed_bytes=round(claimed),
                     **{name.replace(" ", "_") + "_bytes": n for name, n in estimates})
 
