@@ -322,6 +322,27 @@ def test_building_the_cli_imports_no_interpreter_nor_numpy():
     assert KERNELS == RUNTIME_KERNELS
 
 
+def test_a_command_builds_only_its_own_group_and_every_group_is_listed():
+    """`zoo pull` imports and builds only the fetch group; `zoo --help` still lists every command."""
+    import argparse
+
+    import zoo.cli
+
+    def commands(parser: argparse.ArgumentParser) -> set[str]:
+        return {name for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+                for name in action.choices}
+
+    assert commands(zoo.cli.build_parser()) == set(zoo.cli.COMMANDS)
+    for command, group in zoo.cli.COMMANDS.items():
+        assert command in commands(zoo.cli.build_parser(command)), (command, group)
+    code = ("import sys, zoo.cli; zoo.cli.build_parser('pull'); "
+            "print(sorted(m for m in ('zoo.protocols', 'zoo.cli.reid', 'zoo.cli.verify') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+    shown = subprocess.run([sys.executable, "-m", "zoo", "--help"], capture_output=True, text=True, timeout=60).stdout
+    assert all(command in shown for command in zoo.cli.COMMANDS), shown
+
+
 def test_on_a_terminal_pull_says_which_source_delivered(tmp_path):
     from test_pull_cli import on_a_terminal
 

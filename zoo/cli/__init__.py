@@ -1,24 +1,36 @@
 """The ``zoo`` command: parse arguments, call the library, print. Nothing else lives here.
 
-Each command group registers its subcommands from its own module; heavy libraries are imported inside
-the handlers so that ``zoo --help`` and a warm ``zoo pull`` start fast. This is the one place where
-``ZooError`` becomes an exit code and a one-line message.
+Each command group registers its subcommands from its own module, and only the group of the command
+being run is imported and built (``COMMANDS``); heavy libraries are imported inside the handlers, so
+that a warm ``zoo pull`` starts fast. This is the one place where ``ZooError`` becomes an exit code and
+a one-line message.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from zoo import __version__
-from zoo.cli import cards, catalog, demo, fetch, footprint, inspect, reid, verify
 from zoo.cli.common import settings_for
 from zoo.errors import EXIT_USAGE, ZooError
 
-GROUPS = (catalog, fetch, cards, inspect, footprint, verify, reid, demo)
+# Which module of zoo.cli registers each command, in the order ``zoo --help`` lists them. A command line
+# names one command, so only its module is imported: ``zoo pull`` never builds ``evaluate``'s options.
+COMMANDS = {
+    "list": "catalog", "info": "catalog",
+    "pull": "fetch", "mirror": "fetch", "cache": "fetch",
+    "validate": "cards", "render-card": "cards", "import-card": "cards",
+    "inspect": "inspect", "bench": "inspect",
+    "footprint": "footprint",
+    "verify": "verify",
+    "evaluate": "reid",
+    "demo": "demo",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,20 +40,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"zoo: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for ``command`` (every command when it is None or unknown: help and errors list them all).
+
+    >>> build_parser("pull").parse_args(["pull", "osnet_a025"]).model_id
+    'osnet_a025'
+    """
     parser = _Parser(
         prog="zoo",
         description="Pull verified model-zoo artifacts and keep model cards true to the files they link.",
     )
     parser.add_argument("--version", action="version", version=f"zoo {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for group in GROUPS:
-        group.register(sub)
+    groups = [COMMANDS[command]] if command in COMMANDS else dict.fromkeys(COMMANDS.values())
+    for group in groups:
+        importlib.import_module(f"zoo.cli.{group}").register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         args.settings = settings_for(args)  # built once; every command reads it from here
