@@ -108,3 +108,33 @@ def test_progress_is_what_the_caller_passes_not_a_bar_of_the_cache(tmp_path):
     assert (bar.desc, bar.n, bar.total, bar.closed) == ("p.tflite", art.size, art.size, True)
     fetch(art, progress=Recorder)  # warm: nothing to show
     assert len(Recorder.made) == 1
+
+
+def test_clean_leaves_a_download_another_process_holds_and_a_killed_holder_frees_it(tmp_path):
+    """The lock is held across processes: `cache clean` skips what a running pull holds, and a pull killed
+    mid-download (no chance to unlock) does not block the next one."""
+    import subprocess
+    import sys
+
+    cache = Cache(tmp_path / "cache")
+    part = cache.root / "partial" / f"{'a' * 64}.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(b"half a download")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from zoo.cache import Cache\n"
+         f"with Cache(Path({str(cache.root)!r})).lock({'a' * 64!r}):\n"
+         "    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with cache.lock("a" * 64, wait=False) as free:
+            assert not free
+        cache.clean()
+        assert part.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with cache.lock("a" * 64, wait=False) as free:
+        assert free
+    cache.clean()
+    assert not part.exists()

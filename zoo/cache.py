@@ -19,6 +19,7 @@ everything. Sources are recorded without credentials.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -69,23 +70,26 @@ class Cache:
         """Held while one process downloads an artifact; the others wait, then find it cached.
 
         With ``wait=False`` it yields False at once when another process holds it (``clean`` then
-        leaves that artifact alone instead of pulling a download from under it).
+        leaves that artifact alone instead of pulling a download from under it). The lock is the
+        kernel's ``flock`` on ``locks/<sha256>.lock``: a waiter wakes the moment it is released, and a
+        killed holder releases it with its last descriptor.
         """
-        from filelock import FileLock, Timeout
-
         path = self.root / "locks" / f"{sha256}.lock"
         with os_errors(path):
             path.parent.mkdir(parents=True, exist_ok=True)
-            lock = FileLock(path, timeout=-1 if wait else 0)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
-                lock.acquire()
-            except Timeout:
-                yield False
-                return
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+            except BlockingIOError:
+                held = False
+            except BaseException:
+                os.close(fd)
+                raise
         try:
-            yield True
+            yield held
         finally:
-            lock.release()
+            os.close(fd)  # closing the descriptor releases the lock
 
     def partial(self, artifact: Artifact, *, progress: Progress | None = None) -> PartialFile:
         """The download in progress for ``artifact``, holding whatever an earlier run left to resume."""
