@@ -9,10 +9,14 @@
    fresh cache also validates the registry once: printed on its own line).
 3. The same with each side's start-up taken out (zoo: a warm pull; curl: fetching a one-byte file), so
    the download loop itself is compared with curl's.
+4. The floor for any Python pull on this machine: a bare interpreter that imports only http.client and
+   ``zoo.partial`` and pours the same body through zoo's own receive/hash/write loop (no CLI, registry,
+   cache bookkeeping or requests). ``zoo over floor`` is what everything else a real pull needs costs.
 
-zoo runs from compiled bytecode, as an installed package does (pip compiles it): the script compiles
-zoo's ``__pycache__`` first, because an environment with PYTHONDONTWRITEBYTECODE set would otherwise
-measure recompiling zoo's ~30 modules on every run (~25 ms of each start-up).
+zoo runs as a user runs it: the ``zoo`` command pip installed beside this interpreter (``python -m zoo``
+only where there is none, which also pays for runpy), from compiled bytecode, as an installed package
+does (pip compiles it). The script compiles zoo's ``__pycache__`` first, because an environment with
+PYTHONDONTWRITEBYTECODE set would otherwise measure recompiling zoo's modules on every run (~25 ms).
 
 Run: python benchmarks/bench_pull.py [--size-mb 200] [--runs 3]. Nothing but zoo's own ``__pycache__``
 is written outside a temp dir.
@@ -43,6 +47,25 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+FLOOR = """
+import http.client, sys, types
+from pathlib import Path
+from zoo.partial import PartialFile
+host, port, path, size, sha256, out = sys.argv[1:]
+conn = http.client.HTTPConnection(host, int(port))
+conn.request("GET", path, headers={"Accept-Encoding": "identity"})
+part = PartialFile(Path(out), types.SimpleNamespace(file="floor", size=int(size), sha256=sha256))
+part.pour(conn.getresponse().readinto)
+part.check()
+"""
+
+
+def zoo_command() -> list[str]:
+    """The installed ``zoo`` entry point of this interpreter's environment, else ``python -m zoo``."""
+    script = Path(sys.executable).with_name("zoo")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "zoo"]
 
 
 def write_artifact(folder: Path, size: int) -> tuple[Path, str]:
@@ -99,10 +122,12 @@ def main() -> None:
         url = f"http://127.0.0.1:{server.server_address[1]}/gen/gen_int8.tflite"
         registry = write_registry(tmp, url, size, sha256)
         env = {**os.environ, "ZOO_CACHE_DIR": str(tmp / "cache"), "NO_PROXY": "127.0.0.1"}
-        pull = [sys.executable, "-m", "zoo", "pull", "gen", "--registry", str(registry), "--quiet"]
+        pull = [*zoo_command(), "pull", "gen", "--registry", str(registry), "--quiet"]
 
         curl_cmd = ["curl", "-sf", "--noproxy", "127.0.0.1", "-o", str(tmp / "curl.out")]
-        cold, curl, fresh = [], [], []
+        floor_cmd = [sys.executable, "-c", FLOOR, "127.0.0.1", str(server.server_address[1]), "/gen/gen_int8.tflite",
+                     str(size), sha256, str(tmp / "floor.out")]
+        cold, curl, fresh, floor = [], [], [], []
         for _ in range(args.runs):  # interleaved, so all see the same machine
             shutil.rmtree(tmp / "cache", ignore_errors=True)
             fresh.append(timed(pull, env))
@@ -111,6 +136,8 @@ def main() -> None:
             cold.append(timed(pull, env))
             (tmp / "curl.out").unlink(missing_ok=True)
             curl.append(timed([*curl_cmd, url], env))
+            (tmp / "floor.out").unlink(missing_ok=True)
+            floor.append(timed(floor_cmd, env))
         warm = [timed(pull, env) for _ in range(args.runs * 4)]
         bare = [timed([sys.executable, "-c", "pass"], env) for _ in range(args.runs * 4)]
         curl_start = [timed([*curl_cmd, url.replace("gen/gen_int8.tflite", "one-byte")], env)
@@ -120,6 +147,7 @@ def main() -> None:
     mb = size / (1 << 20)
     warm_s, bare_s = statistics.median(warm), statistics.median(bare)
     zoo_rate, curl_rate = mb / min(cold), mb / min(curl)
+    print(f"zoo command         {' '.join(pull[:-5])}")
     print(f"warm pull           {warm_s * 1000:7.1f} ms   (median of {len(warm)})")
     print(f"python -c pass      {bare_s * 1000:7.1f} ms   (median of {len(bare)})")
     print(f"warm / bare         {warm_s / bare_s:7.2f} x")
@@ -132,6 +160,10 @@ def main() -> None:
     print(f"download only       {zoo_loop:7.0f} MB/s vs curl's {curl_loop:.0f} MB/s (start-ups of "
           f"{min(warm) * 1000:.0f} and {min(curl_start) * 1000:.0f} ms taken out)")
     print(f"zoo / curl (loop)   {zoo_loop / curl_loop:7.2f} x throughput")
+    print(f"floor {mb:.0f} MB        {mb / min(floor):7.0f} MB/s (best of {len(floor)}: bare python, http.client and "
+          "zoo's loop)")
+    print(f"floor / curl        {mb / min(floor) / curl_rate:7.2f} x throughput")
+    print(f"zoo over floor      {(min(cold) - min(floor)) * 1000:7.0f} ms (CLI, registry, cache and requests)")
 
 
 if __name__ == "__main__":
