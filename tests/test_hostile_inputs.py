@@ -102,3 +102,50 @@ def test_a_gallery_too_small_for_st_ranks_gives_map_only(tmp_path: Path) -> None
     done = _evaluate("osnet_demo", root, "--protocol", "st-modelzoo")
     assert done.returncode == 0, done.stderr
     assert "mAP" in done.stdout and "rank-1" not in done.stdout  # ST ranks k = 1..gallery // 2: none here
+
+
+def _zoo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**__import__("os").environ, "ZOO_CACHE_DIR": str(cwd / "cache")}
+    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=120,
+                          cwd=cwd, env=env)
+
+
+@pytest.mark.parametrize("args", [
+    ("list", "--registry", "{special}"),
+    ("validate", "{special}"),
+    ("import-card", "{special}", "-o", "out"),
+    ("render-card", "--check", "{special}"),
+])
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_a_fifo_or_device_named_as_a_card_or_registry_is_refused_not_read_forever(args, special, tmp_path):
+    """A pull request can name any path: reading a FIFO would hang CI, /dev/zero would fill memory."""
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    result = _zoo(*(a.format(special=special) for a in args), cwd=tmp_path)
+    assert result.returncode in (1, 2), result.stderr
+    assert "not a regular file" in result.stdout + result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_oversized_card_is_refused_from_its_size_without_reading_it(tmp_path):
+    big = tmp_path / "card.yaml"
+    with open(big, "wb") as fh:  # sparse: 6 GiB on paper, nothing on disk
+        fh.truncate(6 << 30)
+    result = _zoo("validate", str(big), cwd=tmp_path)
+    assert result.returncode == 1 and "larger than 4 MiB" in result.stdout + result.stderr, result
+
+
+def test_demo_keep_onto_a_file_fails_its_step_in_one_line(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a folder")
+    result = _zoo("demo", "--keep", "taken", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot write: Not a directory" in result.stdout
+
+
+def test_a_golden_path_that_names_a_device_is_refused(tmp_path):
+    from zoo.errors import ConfigError
+    from zoo.goldens import load_golden
+
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_golden("/dev/zero")

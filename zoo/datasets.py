@@ -17,12 +17,14 @@ Images are listed in sorted path order: that order is the gallery index that bre
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.errors import DatasetError
+from zoo.errors import DatasetError, FileAccessError
+from zoo.files import open_regular
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp"})
 MANIFEST = "manifest.csv"
@@ -105,12 +107,14 @@ def _market1501(root: Path) -> tuple[tuple[Image, ...], tuple[Image, ...]]:
 def _manifest(root: Path) -> tuple[tuple[Image, ...], tuple[Image, ...]]:
     path = root / MANIFEST
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with io.TextIOWrapper(open_regular(path), encoding="utf-8", newline="") as fh:  # a FIFO would hang
             reader = csv.DictReader(fh)
             missing = {"path", "pid", "camid", "split"} - set(reader.fieldnames or ())
             if missing:
                 raise DatasetError([f"1: missing column(s) {', '.join(sorted(missing))}"], path=path)
             rows = list(reader)
+    except FileAccessError as exc:
+        raise DatasetError([exc.message], path=path) from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise DatasetError([f"cannot read: {exc}"], path=path) from None
     splits: dict[str, list[Image]] = {"query": [], "gallery": []}

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from zoo.errors import ConfigError, InvalidDataError
+from zoo.errors import ConfigError, FileAccessError, InvalidDataError
+from zoo.files import read_text
 
 try:  # libyaml is several times faster; the pure-Python loader behaves the same.
     _Loader: type = yaml.CSafeLoader
@@ -141,17 +142,23 @@ def _event_problem(text: str) -> str | None:
     return None
 
 
+def read_yaml_text(path: Path) -> str:
+    """The text of a YAML file, through the file layer: a FIFO, a folder or a file over ``MAX_BYTES`` is
+    refused before it is read, each as one error naming the file."""
+    try:
+        return read_text(path, limit=MAX_BYTES)[0]
+    except FileNotFoundError:
+        raise ConfigError("no such file", path=path) from None
+    except FileAccessError as exc:
+        raise ConfigError(exc.message, path=path) from None
+
+
 def load_yaml(path: str | Path, *, text: str | None = None) -> Document:
     """Parse a YAML file safely. Syntax errors, duplicate keys and documents beyond the limits above (too big,
     too deep, too many values once aliases expand, huge integers) raise one error naming the file."""
     path = Path(path)
     if text is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError("no such file", path=path) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read: {exc}", path=path) from None
+        text = read_yaml_text(path)
     if why := _limit_problem(text):
         raise InvalidDataError([f"refused: {why}"], path=path)
     try:

@@ -75,8 +75,11 @@ def open_regular(path: Path) -> BinaryIO:
         raise  # the caller knows what a missing file means
     except OSError as exc:
         raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
         os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise FileAccessError("is a folder, expected a file", path=path)
         raise FileAccessError("not a regular file (a FIFO, device or socket is refused)", path=path)
     if hasattr(os, "set_blocking"):
         os.set_blocking(fd, True)
@@ -95,18 +98,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_text(path: str | Path) -> tuple[str, bool]:
-    """A UTF-8 file's text without its BOM, and whether it had one (so a rewrite can keep it).
+def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
+    """A regular file's bytes. A FIFO or device is refused instead of read forever, and a file of more than
+    ``limit`` bytes is refused before any of it is read (a 10 GB "card" never reaches memory).
 
     Raises ``FileNotFoundError`` (callers say what a missing file means) and ``FileAccessError``.
     """
     path = Path(path)
+    with open_regular(path) as fh:
+        try:
+            if limit is not None and os.fstat(fh.fileno()).st_size > limit:
+                raise FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path)
+            return fh.read()
+        except OSError as exc:
+            raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
+
+
+def read_text(path: str | Path, *, limit: int | None = None) -> tuple[str, bool]:
+    """A UTF-8 file's text without its BOM, and whether it had one (so a rewrite can keep it).
+
+    Read as ``read_bytes`` reads, with the same ``limit``; raises ``FileNotFoundError`` and ``FileAccessError``.
+    """
     try:
-        raw = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
+        raw = read_bytes(path, limit=limit).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise FileAccessError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path=path) from None
     return (raw[1:], True) if raw.startswith(BOM) else (raw, False)

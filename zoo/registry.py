@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from zoo.documents import load_yaml, schema_problems
+from zoo.documents import load_yaml, read_yaml_text, schema_problems
 from zoo.errors import InvalidDataError, UsageError
 from zoo.resources import data_dir, load_schema
 
@@ -111,9 +111,10 @@ def _resolve_source(source: str, base: Path) -> str:
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
-def _verdict_stamp(verdicts: Path, path: Path) -> Path:
-    """A file whose existence says: these registry bytes passed this schema already."""
-    digest = hashlib.sha256(path.read_bytes())
+def _verdict_stamp(verdicts: Path, text: str) -> Path:
+    """A file whose existence says: this registry text passed this schema already. It names the text that
+    was parsed, not the file read again later, so a file changed in between is never stamped unchecked."""
+    digest = hashlib.sha256(text.encode("utf-8"))
     digest.update(json.dumps(load_schema("registry"), sort_keys=True).encode())
     return verdicts / f"registry-{digest.hexdigest()}.ok"
 
@@ -128,8 +129,9 @@ def load_registry(path: str | Path | None = None, *, verdicts: Path | None = Non
     path = Path(path) if path is not None else default_registry_path()
     if path.is_dir():
         path = path / "registry.yaml"
-    doc = load_yaml(path)
-    stamp = _verdict_stamp(verdicts, path) if verdicts is not None else None
+    text = read_yaml_text(path)
+    doc = load_yaml(path, text=text)
+    stamp = _verdict_stamp(verdicts, text) if verdicts is not None else None
     problems = [] if stamp is not None and stamp.exists() else schema_problems(doc, load_schema("registry"))
     if not problems:
         for mid, entry in doc.data["models"].items():

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from zoo.files import os_errors
+
 DEFAULT_SEED = 2024
 DEFAULT_SIZE = (128, 64)  # height, width
 TRAIN_FIRST_PID = 10_000
@@ -253,13 +255,14 @@ def write_test_set(
     """
     root = Path(root)
     split = root / "reid_test"
-    for name in ("query", "gallery"):
-        (split / name).mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng([seed, 2])
-    for pid in range(1, identities + 1):
-        who = identity(pid, seed)
-        for frame in range(1, gallery_per_identity + 2):
-            folder = split / ("query" if frame == 1 else "gallery")
-            image = render(who, 0 if frame == 1 else 1, rng, size)
-            Image.fromarray(image).save(folder / f"{pid:04d}_00_{frame}.jpeg", quality=95)
+    with os_errors(split):  # --keep may name a file, a read-only folder or a full disk: one line, not a traceback
+        for name in ("query", "gallery"):
+            (split / name).mkdir(parents=True, exist_ok=True)
+        for pid in range(1, identities + 1):
+            who = identity(pid, seed)
+            for frame in range(1, gallery_per_identity + 2):
+                folder = split / ("query" if frame == 1 else "gallery")
+                image = render(who, 0 if frame == 1 else 1, rng, size)
+                Image.fromarray(image).save(folder / f"{pid:04d}_00_{frame}.jpeg", quality=95)
     return TestSet(root=root, identities=identities, gallery_per_identity=gallery_per_identity, seed=seed, size=size)
