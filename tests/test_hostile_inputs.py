@@ -149,3 +149,14 @@ def test_a_golden_path_that_names_a_device_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="not a regular file"):
         load_golden("/dev/zero")
+
+
+def test_import_card_into_a_file_and_verify_on_a_file_are_one_line_usage_errors(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# A card\n\n| Model | Format | Resolution |\n|---|---|---|\n| m | Int8 | 256x128x3 |\n")
+    (tmp_path / "taken").write_text("a file, not a folder")
+    imported = _zoo("import-card", str(readme), "-o", "taken", cwd=tmp_path)
+    assert imported.returncode == 2 and imported.stderr.count("\n") == 1, imported.stderr
+    assert "Not a directory" in imported.stderr and (tmp_path / "taken").read_text() == "a file, not a folder"
+    verified = _zoo("verify", "osnet_demo", "--dataset", "taken", cwd=tmp_path)
+    assert verified.returncode == 2 and "--dataset taken: not a folder" in verified.stderr

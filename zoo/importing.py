@@ -55,8 +55,7 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
     if assembly.card["license"]["id"] == "NOASSERTION":
         warnings.append(f"{source}: the card states no model licence; recorded as NOASSERTION")
     rendered = render_text(assembly.readme, loaded, registry, path=readme_path)
-    card_path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(card_path, text)
+    write_atomic(card_path, text)  # makes the folder; an -o that is a file is one line, not a traceback
     write_atomic(readme_path, rendered)
     return ImportResult(card_path, readme_path, warnings, assembly.kept_as_text)
 

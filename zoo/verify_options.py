@@ -84,7 +84,8 @@ def check_dataset_options(targets: Sequence[Target], options: Options) -> None:
     if options.dataset is None:
         return
     if not options.dataset.is_dir():
-        raise UsageError(f"--dataset {options.dataset}: no such folder")
+        what = "not a folder" if options.dataset.exists() else "no such folder"
+        raise UsageError(f"--dataset {options.dataset}: {what}")
     cards = [(t, t.card) for t in targets if t.card is not None and t.model_id]
     known = sorted({str(d.get("id")) for _, card in cards for d in card.datasets})
     matched = [(t, card, dataset_id_for(card, options)) for t, card in cards]
