@@ -56,6 +56,15 @@ def test_manifest_wins_and_carries_the_true_cameras(tmp_path):
     assert [(i.pid, i.camid) for i in load_dataset(tmp_path, "deepsportradar").gallery] == [(1, 1)]
 
 
+def test_a_manifest_saved_by_a_spreadsheet_with_a_bom_reads_the_same(tmp_path):
+    write_images(tmp_path / "q", ["a.jpg"])
+    write_images(tmp_path / "g", ["b.jpg"])
+    rows = "path,pid,camid,split\r\nq/a.jpg,1,1,query\r\ng/b.jpg,1,2,gallery\r\n"
+    (tmp_path / "manifest.csv").write_bytes(b"\xef\xbb\xbf" + rows.encode())  # Excel's "CSV UTF-8"
+    data = load_dataset(tmp_path)
+    assert [(i.path.name, i.pid, i.camid) for i in data.query + data.gallery] == [("a.jpg", 1, 1), ("b.jpg", 1, 2)]
+
+
 @pytest.mark.parametrize(
     "setup, layout, message",
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import subprocess
 import sys
@@ -104,26 +105,30 @@ def test_a_gallery_too_small_for_st_ranks_gives_map_only(tmp_path: Path) -> None
     assert "mAP" in done.stdout and "rank-1" not in done.stdout  # ST ranks k = 1..gallery // 2: none here
 
 
-def _zoo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**__import__("os").environ, "ZOO_CACHE_DIR": str(cwd / "cache")}
+def _zoo(*args: str, cwd: Path, memory: int | None = None) -> subprocess.CompletedProcess[str]:
+    """Run zoo in ``cwd``; ``memory`` caps its address space, so reading a huge file would fail the run."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    env = {**os.environ, "ZOO_CACHE_DIR": str(cwd / "cache")}
     return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, env=env)
+                          cwd=cwd, env=env, preexec_fn=cap if memory else None)
 
 
-@pytest.mark.parametrize("args", [
-    ("list", "--registry", "{special}"),
-    ("validate", "{special}"),
-    ("import-card", "{special}", "-o", "out"),
-    ("render-card", "--check", "{special}"),
+@pytest.mark.parametrize(("args", "code"), [
+    (("list", "--registry", "{special}"), 2),
+    (("validate", "{special}"), 1),  # validate reports every file's problems, then exits 1
+    (("import-card", "{special}", "-o", "out"), 2),
+    (("render-card", "--check", "{special}"), 2),
 ])
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
-def test_a_fifo_or_device_named_as_a_card_or_registry_is_refused_not_read_forever(args, special, tmp_path):
+def test_a_fifo_or_device_named_as_a_card_or_registry_is_refused_not_read_forever(args, code, special, tmp_path):
     """A pull request can name any path: reading a FIFO would hang CI, /dev/zero would fill memory."""
-    import os
-
     os.mkfifo(tmp_path / "fifo")
     result = _zoo(*(a.format(special=special) for a in args), cwd=tmp_path)
-    assert result.returncode in (1, 2), result.stderr
+    assert result.returncode == code, result.stderr
     assert "not a regular file" in result.stdout + result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -132,8 +137,18 @@ def test_an_oversized_card_is_refused_from_its_size_without_reading_it(tmp_path)
     big = tmp_path / "card.yaml"
     with open(big, "wb") as fh:  # sparse: 6 GiB on paper, nothing on disk
         fh.truncate(6 << 30)
-    result = _zoo("validate", str(big), cwd=tmp_path)
+    result = _zoo("validate", str(big), cwd=tmp_path, memory=2 << 30)  # reading it would need 6 GiB
     assert result.returncode == 1 and "larger than 4 MiB" in result.stdout + result.stderr, result
+
+
+def test_a_file_that_reports_no_size_is_still_held_to_the_limit():
+    """/proc files say st_size 0 whatever they hold: the limit is also applied to what a read brings."""
+    from zoo.errors import FileAccessError
+    from zoo.files import read_bytes
+
+    assert read_bytes("/proc/self/status", limit=1 << 20).startswith(b"Name:")
+    with pytest.raises(FileAccessError, match="larger than"):
+        read_bytes("/proc/self/status", limit=64)
 
 
 def test_demo_keep_onto_a_file_fails_its_step_in_one_line(tmp_path):
@@ -149,6 +164,16 @@ def test_a_golden_path_that_names_a_device_is_refused(tmp_path):
 
     with pytest.raises(ConfigError, match="not a regular file"):
         load_golden("/dev/zero")
+
+
+def test_a_golden_nested_too_deeply_is_one_error_not_a_recursion_traceback(tmp_path):
+    from zoo.errors import ConfigError
+    from zoo.goldens import load_golden
+
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_golden(deep)
 
 
 def test_import_card_into_a_file_and_verify_on_a_file_are_one_line_usage_errors(tmp_path):

@@ -77,7 +77,8 @@ class Cache:
         path = self.root / "locks" / f"{sha256}.lock"
         with os_errors(path):
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            # Read-only is all flock needs: a shared cache's lock file made by another user still locks.
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
                 held = True

@@ -107,12 +107,15 @@ def _market1501(root: Path) -> tuple[tuple[Image, ...], tuple[Image, ...]]:
 def _manifest(root: Path) -> tuple[tuple[Image, ...], tuple[Image, ...]]:
     path = root / MANIFEST
     try:
-        with io.TextIOWrapper(open_regular(path), encoding="utf-8", newline="") as fh:  # a FIFO would hang
+        # utf-8-sig: spreadsheets save "CSV UTF-8" with a BOM, which would otherwise rename the first column
+        with io.TextIOWrapper(open_regular(path), encoding="utf-8-sig", newline="") as fh:  # a FIFO would hang
             reader = csv.DictReader(fh)
             missing = {"path", "pid", "camid", "split"} - set(reader.fieldnames or ())
             if missing:
                 raise DatasetError([f"1: missing column(s) {', '.join(sorted(missing))}"], path=path)
             rows = list(reader)
+    except FileNotFoundError:
+        raise DatasetError(["no such file"], path=path) from None
     except FileAccessError as exc:
         raise DatasetError([exc.message], path=path) from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

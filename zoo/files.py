@@ -21,6 +21,7 @@ from zoo.errors import FileAccessError, IntegrityError, UsageError
 
 CHUNK = 1 << 20
 BOM = "\ufeff"
+MAX_TEXT = 16 << 20  # a card, README or golden zoo reads whole; a pull request may name a larger file
 
 
 def safe_name(name: str, what: str = "file name") -> str:
@@ -100,24 +101,30 @@ def sha256_file(path: Path) -> str:
 
 def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
     """A regular file's bytes. A FIFO or device is refused instead of read forever, and a file of more than
-    ``limit`` bytes is refused before any of it is read (a 10 GB "card" never reaches memory).
+    ``limit`` bytes is refused: from its size before any of it is read (a 10 GB "card" never reaches
+    memory), and by what a read brings for files that report no size (``/proc``).
 
     Raises ``FileNotFoundError`` (callers say what a missing file means) and ``FileAccessError``.
     """
     path = Path(path)
+    too_big = FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path) if limit else None
     with open_regular(path) as fh:
         try:
             if limit is not None and os.fstat(fh.fileno()).st_size > limit:
-                raise FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path)
-            return fh.read()
+                raise too_big
+            data = fh.read() if limit is None else fh.read(limit + 1)
         except OSError as exc:
             raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
+    if limit is not None and len(data) > limit:
+        raise too_big
+    return data
 
 
-def read_text(path: str | Path, *, limit: int | None = None) -> tuple[str, bool]:
+def read_text(path: str | Path, *, limit: int | None = MAX_TEXT) -> tuple[str, bool]:
     """A UTF-8 file's text without its BOM, and whether it had one (so a rewrite can keep it).
 
-    Read as ``read_bytes`` reads, with the same ``limit``; raises ``FileNotFoundError`` and ``FileAccessError``.
+    Read as ``read_bytes`` reads, at most ``MAX_TEXT`` bytes unless told otherwise; raises
+    ``FileNotFoundError`` and ``FileAccessError``.
     """
     try:
         raw = read_bytes(path, limit=limit).decode("utf-8")
