@@ -68,7 +68,6 @@ def _run_cases(path: Path, seed: str, cases: int, kernels: str = "optimized") ->
 
 def make_golden(path: str | Path, *, seed: str = "zoo-golden", cases: int = DEFAULT_CASES) -> dict[str, Any]:
     """The golden document for the file at ``path`` (store it as JSON under ``registry/goldens/``)."""
-
     path = Path(path)
     outputs = _run_cases(path, seed, cases)
     return {
