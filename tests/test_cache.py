@@ -120,11 +120,10 @@ def test_clean_leaves_a_download_another_process_holds_and_a_killed_holder_frees
     part = cache.root / "partial" / f"{'a' * 64}.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(b"half a download")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from zoo.cache import Cache\n"
-         f"with Cache(Path({str(cache.root)!r})).lock({'a' * 64!r}):\n"
-         "    print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+    hold = ("import time; from pathlib import Path; from zoo.cache import Cache\n"
+            f"with Cache(Path({str(cache.root)!r})).lock({'a' * 64!r}):\n"
+            "    print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         with cache.lock("a" * 64, wait=False) as free:

@@ -107,7 +107,7 @@ def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
     Raises ``FileNotFoundError`` (callers say what a missing file means) and ``FileAccessError``.
     """
     path = Path(path)
-    too_big = FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path) if limit is not None else None
+    too_big = None if limit is None else FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path)
     with open_regular(path) as fh:
         try:
             if limit is not None and os.fstat(fh.fileno()).st_size > limit:

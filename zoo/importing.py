@@ -18,11 +18,10 @@ from zoo.card_checks import arxiv_problem
 from zoo.cards import load_card
 from zoo.errors import UsageError
 from zoo.files import write_atomic
-from zoo.registry import Registry
-from zoo.rendering import render_text
-
 from zoo.import_assembly import assemble
 from zoo.import_source import parse
+from zoo.registry import Registry
+from zoo.rendering import render_text
 
 
 @dataclass
