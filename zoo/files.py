@@ -101,22 +101,19 @@ def sha256_file(path: Path) -> str:
 
 def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
     """A regular file's bytes. A FIFO or device is refused instead of read forever, and a file of more than
-    ``limit`` bytes is refused: from its size before any of it is read (a 10 GB "card" never reaches
-    memory), and by what a read brings for files that report no size (``/proc``).
+    ``limit`` bytes is refused having read only ``limit + 1`` of them: a 10 GB "card" never reaches memory,
+    and files that report no size (``/proc``) are held to the limit too.
 
     Raises ``FileNotFoundError`` (callers say what a missing file means) and ``FileAccessError``.
     """
     path = Path(path)
-    too_big = None if limit is None else FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path)
     with open_regular(path) as fh:
         try:
-            if limit is not None and os.fstat(fh.fileno()).st_size > limit:
-                raise too_big
             data = fh.read() if limit is None else fh.read(limit + 1)
         except OSError as exc:
             raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
     if limit is not None and len(data) > limit:
-        raise too_big
+        raise FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path)
     return data
 
 
