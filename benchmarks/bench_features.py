@@ -1,7 +1,7 @@
 """End-to-end feature extraction vs the bare interpreter, on the 400 real CUHK03 crops with osnet_a025.
 
 Baseline: one single-threaded interpreter invoking the 400 already-preprocessed inputs back to back
-(no decode, no resize, no Python pipeline). Measured: ``zoo.features.extract_features`` from the image
+(no decode, no resize, no Python pipeline). Measured: ``zoo.reid.features.extract_features`` from the image
 files (decode, TF-exact resize, invoke, dequantize on every core). The target is a ratio <= 1.3.
 
     python benchmarks/bench_features.py [--shared ../shared (default: $ZOO_SHARED_DIR)] [--repeat 3]
@@ -14,10 +14,10 @@ import os
 import time
 from pathlib import Path
 
-from zoo.datasets import load_dataset
-from zoo.features import extract_features
-from zoo.preprocessing import Preprocessing
-from zoo.runtime import load_model, runtime_name
+from zoo.reid.datasets import load_dataset
+from zoo.reid.features import extract_features
+from zoo.reid.preprocessing import Preprocessing
+from zoo.model.runtime import load_model, runtime_name
 
 REPO = Path(__file__).resolve().parent.parent
 CARD_PREPROCESSING = {

@@ -20,9 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from zoo.footprint import compute_footprint
-from zoo.resources import data_dir
-from zoo.runtime import load_model
+from zoo.model.footprint import compute_footprint
+from zoo.core.resources import data_dir
+from zoo.model.runtime import load_model
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared" / "artifacts" / "stm32ai-modelzoo"

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_kernels.py [--images N] [--model FILE] [--dataset DIR]
 
-Baseline: ``zoo.features.extract_features`` with one worker and the reference kernels (what an MCU
+Baseline: ``zoo.reid.features.extract_features`` with one worker and the reference kernels (what an MCU
 computes, about 80 ms an image on one core). Measured: the same with one thread per core (what zoo does)
 and with a process pool of the same size (each process its own interpreter), and the optimized kernels
 for scale. Prints ms per image and the ratio to the baseline; threads should come close to 1 / cores
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.datasets import load_dataset
-from zoo.features import extract_features
-from zoo.preprocessing import Preprocessing
+from zoo.reid.datasets import load_dataset
+from zoo.reid.features import extract_features
+from zoo.reid.preprocessing import Preprocessing
 
 SHARED = Path(os.environ.get("ZOO_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared"))
 PREPROCESSING = {

@@ -38,7 +38,7 @@ def bare_loop(path: Path, runs: int) -> float:
 
 
 def main() -> None:
-    from zoo.latency import measure_latency
+    from zoo.model.latency import measure_latency
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path, default=DEFAULT)

@@ -1,4 +1,4 @@
-"""Benchmark ``zoo.reid`` against the peers' own code (Market-1501 size) and against one matmul (MSMT17 size).
+"""Benchmark ``zoo.reid.metrics`` against the peers' own code (Market-1501 size) and against one matmul (MSMT17 size).
 
 The peers are fetched from PyPI at run time into a temporary folder and never committed:
 torchreid 0.2.5's numpy ``evaluate_rank`` (sdist, ``torchreid/reid/metrics/rank.py``, loaded by path)
@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.reid import evaluate_features, evaluate_rank, l2_normalize
+from zoo.reid.metrics import evaluate_features, evaluate_rank, l2_normalize
 
 MARKET = dict(num_q=3368, num_g=15913, num_ids=751, num_cams=6)
 MSMT = dict(num_q=11659, num_g=82161, num_ids=3060, num_cams=15)
@@ -56,7 +56,7 @@ CHILD = """
 import json, sys, time, tracemalloc
 sys.path.insert(0, {here!r})
 from bench_reid_metrics import clustered, MSMT, peak_rss
-from zoo.reid import evaluate_features
+from zoo.reid.metrics import evaluate_features
 problem = clustered(**MSMT)
 base = peak_rss()
 tracemalloc.start()

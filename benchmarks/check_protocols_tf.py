@@ -23,11 +23,11 @@ sys.path.insert(0, str(REPO / "tests"))
 
 import tf_protocols  # noqa: E402
 
-from zoo.cards import load_card  # noqa: E402
-from zoo.evaluation import evaluate  # noqa: E402
-from zoo.protocols import PROTOCOLS  # noqa: E402
-from zoo.registry import load_registry  # noqa: E402
-from zoo.runtime import KERNELS  # noqa: E402
+from zoo.cards.card import load_card  # noqa: E402
+from zoo.reid.evaluation import evaluate  # noqa: E402
+from zoo.reid.protocols import PROTOCOLS  # noqa: E402
+from zoo.catalog.registry import load_registry  # noqa: E402
+from zoo.model.runtime import KERNELS  # noqa: E402
 
 FIGURES = ("mAP", "rank1", "rank5", "rank10")
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from zoo.demo import bundled_mirror
-from zoo.resources import data_dir
+from zoo.core.resources import data_dir
 
 SEED, MUTANTS = 20261124, 60
 

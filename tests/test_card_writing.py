@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from zoo.card_writing import write_records
-from zoo.cards import read_card
-from zoo.documents import load_yaml
-from zoo.errors import InvalidDataError
-from zoo.resources import data_dir
+from zoo.cards.writing import write_records
+from zoo.cards.card import read_card
+from zoo.core.documents import load_yaml
+from zoo.core.errors import InvalidDataError
+from zoo.core.resources import data_dir
 
 HOST = {"kind": "host", "runtime": "ai-edge-litert 2.3.0", "cpu": "Test CPU (R) @ 2.0GHz", "threads": 1}
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from zoo.card_checks import arxiv_problem, file_problems
-from zoo.cards import default_card_paths, load_card
-from zoo.errors import InvalidDataError
-from zoo.registry import load_registry
+from zoo.cards.checks import arxiv_problem, file_problems
+from zoo.cards.card import default_card_paths, load_card
+from zoo.core.errors import InvalidDataError
+from zoo.catalog.registry import load_registry
 
 REPO = Path(__file__).resolve().parent.parent
 OSNET = REPO / "model_cards" / "osnet" / "card.yaml"

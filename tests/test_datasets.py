@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo.datasets import load_dataset
-from zoo.errors import DatasetError
+from zoo.reid.datasets import load_dataset
+from zoo.core.errors import DatasetError
 
 
 def write_images(folder: Path, names: list[str]) -> None:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from zoo import synthetic
-from zoo.cards import load_card
+from zoo.reid import synthetic
+from zoo.cards.card import load_card
 from zoo.demo import DEMO_MODEL, STEPS, bundled_mirror, run_demo
-from zoo.evaluation import evaluate
-from zoo.inspection import inspect_model
-from zoo.registry import load_registry
-from zoo.resources import data_dir
-from zoo.runtime import load_model
+from zoo.reid.evaluation import evaluate
+from zoo.model.inspection import inspect_model
+from zoo.catalog.registry import load_registry
+from zoo.core.resources import data_dir
+from zoo.model.runtime import load_model
 
 
 @pytest.fixture(scope="module")

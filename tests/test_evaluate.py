@@ -1,4 +1,4 @@
-"""``zoo evaluate`` and ``zoo.evaluation.evaluate`` on the bundled osnet_demo and synthetic people it has not seen.
+"""``zoo evaluate`` and ``zoo.reid.evaluation.evaluate`` on the bundled osnet_demo and synthetic people it has not seen.
 
 The real osnet_a025 on the CUHK03 sample: tests/test_real_artifacts.py.
 """
@@ -12,17 +12,17 @@ import shutil
 import numpy as np
 import pytest
 
-from zoo import synthetic
-from zoo.cards import load_card
+from zoo.reid import synthetic
+from zoo.cards.card import load_card
 from zoo.cli import main
-from zoo.datasets import load_dataset
+from zoo.reid.datasets import load_dataset
 from zoo.demo import DEMO_MODEL, bundled_mirror
-from zoo.errors import ConfigError, DatasetError, UsageError
-from zoo.evaluation import evaluate
-from zoo.features import extract_features
-from zoo.preprocessing import Preprocessing
-from zoo.registry import load_registry
-from zoo.runtime import load_model
+from zoo.core.errors import ConfigError, DatasetError, UsageError
+from zoo.reid.evaluation import evaluate
+from zoo.reid.features import extract_features
+from zoo.reid.preprocessing import Preprocessing
+from zoo.catalog.registry import load_registry
+from zoo.model.runtime import load_model
 
 DEMO = bundled_mirror() / DEMO_MODEL / load_registry().get(DEMO_MODEL).artifact("tflite").file
 PREPROCESSING = load_card(load_registry().get(DEMO_MODEL).card).preprocessing

@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from zoo.errors import FileAccessError
-from zoo.files import copy_atomic, read_text, sha256_file, write_atomic
+from zoo.core.errors import FileAccessError
+from zoo.core.files import copy_atomic, read_text, sha256_file, write_atomic
 
 
 def leftovers(folder) -> list[str]:
@@ -101,8 +101,8 @@ def test_a_full_disk_leaves_the_old_file_and_no_temporary(tmp_path):
     path.write_text("old\n")
     script = textwrap.dedent(f"""
         import resource, sys
-        from zoo.errors import FileAccessError
-        from zoo.files import write_atomic
+        from zoo.core.errors import FileAccessError
+        from zoo.core.files import write_atomic
         resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
         try:
             write_atomic({str(path)!r}, "x" * 1_000_000)

@@ -12,10 +12,10 @@ import pytest
 import tflite_builder as tb
 
 from zoo.cli import main
-from zoo.footprint import activation_lower_bound, compute_footprint, greedy_plan, lifetimes, planning_graph
-from zoo.inspection import read_model
-from zoo.registry import load_registry
-from zoo.tflm import available as tflm_available
+from zoo.model.footprint import activation_lower_bound, compute_footprint, greedy_plan, lifetimes, planning_graph
+from zoo.model.inspection import read_model
+from zoo.catalog.registry import load_registry
+from zoo.model.tflm import available as tflm_available
 
 DEMO = Path(load_registry().get("osnet_demo").artifact("tflite").sources[0])
 needs_tflm = pytest.mark.skipif(not tflm_available(), reason="tflite-micro (zoo[mcu]) is not installed")
@@ -54,7 +54,7 @@ def test_demo_weights_are_its_constant_buffers() -> None:
 
 
 def test_macs_of_hand_sized_ops_and_a_float_model_is_reported(tmp_path: Path) -> None:
-    from zoo.runtime import load_model
+    from zoo.model.runtime import load_model
 
     rng = np.random.default_rng(0)
     conv = tb.write(tb.float_model("CONV_2D", [1, 12, 10, 3], rng.normal(size=(8, 3, 3, 3)), [1, 6, 5, 8], 2),

@@ -12,15 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
-from zoo.cards import Card, read_card
+from zoo.cards.card import Card, read_card
 from zoo.cli import main
 from zoo.demo import bundled_mirror
-from zoo.documents import load_yaml
-from zoo.footprint import compute_footprint
-from zoo.resources import data_dir
-from zoo.rules.base import Severity, Status
-from zoo.rules.footprint import footprint_checks
-from zoo.targets import load_targets
+from zoo.core.documents import load_yaml
+from zoo.model.footprint import compute_footprint
+from zoo.core.resources import data_dir
+from zoo.verify.rules.base import Severity, Status
+from zoo.verify.rules.footprint import footprint_checks
+from zoo.catalog.targets import load_targets
 
 DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 H7 = {"kind": "board", "target": "MCU", "series": "STM32H7", "board": "STM32H747I-DISCO", "engine": "1 CPU",

@@ -9,10 +9,10 @@ import numpy as np
 import tflite_builder as tb
 
 from zoo.cli import main
-from zoo.goldens import check_golden, load_golden, make_golden
-from zoo.latency import cpu_model
-from zoo.registry import load_registry
-from zoo.resources import data_dir
+from zoo.model.goldens import check_golden, load_golden, make_golden
+from zoo.model.latency import cpu_model
+from zoo.catalog.registry import load_registry
+from zoo.core.resources import data_dir
 
 DEMO = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from httpserver import generated, write_registry
 
-from zoo.errors import IntegrityError, SourceUnavailableError
-from zoo.fetching import fetch
-from zoo.registry import Artifact
-from zoo.settings import Settings
+from zoo.core.errors import IntegrityError, SourceUnavailableError
+from zoo.fetch.fetching import fetch
+from zoo.catalog.registry import Artifact
+from zoo.core.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 

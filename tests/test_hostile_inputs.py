@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 import simplejpeg
 
-from zoo.errors import DatasetError
-from zoo.preprocessing import MAX_PIXELS, decode
-from zoo.resources import data_dir
+from zoo.core.errors import DatasetError
+from zoo.reid.preprocessing import MAX_PIXELS, decode
+from zoo.core.resources import data_dir
 
 DEMO_CARD = data_dir("model_cards") / "osnet_demo" / "card.yaml"
 
@@ -143,8 +143,8 @@ def test_an_oversized_card_is_refused_from_its_size_without_reading_it(tmp_path)
 
 def test_a_file_that_reports_no_size_is_still_held_to_the_limit():
     """/proc files say st_size 0 whatever they hold: the limit is also applied to what a read brings."""
-    from zoo.errors import FileAccessError
-    from zoo.files import read_bytes
+    from zoo.core.errors import FileAccessError
+    from zoo.core.files import read_bytes
 
     assert read_bytes("/proc/self/status", limit=1 << 20).startswith(b"Name:")
     with pytest.raises(FileAccessError, match="larger than"):
@@ -159,16 +159,16 @@ def test_demo_keep_onto_a_file_fails_its_step_in_one_line(tmp_path):
 
 
 def test_a_golden_path_that_names_a_device_is_refused(tmp_path):
-    from zoo.errors import ConfigError
-    from zoo.goldens import load_golden
+    from zoo.core.errors import ConfigError
+    from zoo.model.goldens import load_golden
 
     with pytest.raises(ConfigError, match="not a regular file"):
         load_golden("/dev/zero")
 
 
 def test_a_golden_nested_too_deeply_is_one_error_not_a_recursion_traceback(tmp_path):
-    from zoo.errors import ConfigError
-    from zoo.goldens import load_golden
+    from zoo.core.errors import ConfigError
+    from zoo.model.goldens import load_golden
 
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 200_000 + "]" * 200_000)

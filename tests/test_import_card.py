@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from zoo import synthetic
-from zoo.card_checks import file_problems
-from zoo.cards import Card, load_card
+from zoo.reid import synthetic
+from zoo.cards.checks import file_problems
+from zoo.cards.card import Card, load_card
 from zoo.cli import main
-from zoo.markdown_tables import parse_tables
-from zoo.table_cells import clean_text, numbers_in
+from zoo.markdown.tables import parse_tables
+from zoo.markdown.cells import clean_text, numbers_in
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
 DEMO_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "osnet_demo" / "card.yaml"

@@ -15,12 +15,12 @@ import pytest
 import tflite_builder as tb
 from ai_edge_litert import schema_py_generated as schema
 
-from zoo.cards import load_card
+from zoo.cards.card import load_card
 from zoo.cli import main
-from zoo.errors import ModelFileError
-from zoo.inspection import inspect_model
-from zoo.registry import load_registry
-from zoo.resources import data_dir
+from zoo.core.errors import ModelFileError
+from zoo.model.inspection import inspect_model
+from zoo.catalog.registry import load_registry
+from zoo.core.resources import data_dir
 
 DEMO = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 

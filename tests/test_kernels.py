@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from zoo import synthetic
-from zoo.cards import load_card
+from zoo.reid import synthetic
+from zoo.cards.card import load_card
 from zoo.demo import DEMO_MODEL, bundled_mirror
-from zoo.errors import UsageError
-from zoo.features import extract_features
-from zoo.goldens import kernel_agreement, load_golden
-from zoo.preprocessing import Preprocessing
-from zoo.protocols import get_protocol
-from zoo.registry import load_registry
-from zoo.runtime import load_model, synthetic_input
+from zoo.core.errors import UsageError
+from zoo.reid.features import extract_features
+from zoo.model.goldens import kernel_agreement, load_golden
+from zoo.reid.preprocessing import Preprocessing
+from zoo.reid.protocols import get_protocol
+from zoo.catalog.registry import load_registry
+from zoo.model.runtime import load_model, synthetic_input
 
 ARENA_BYTES = 4 << 20  # more than either model plans (osnet_a025: 492,048 bytes)
 

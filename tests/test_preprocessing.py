@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo.errors import ConfigError, DatasetError
-from zoo.preprocessing import Preprocessing, decode, resize, to_aspect
+from zoo.core.errors import ConfigError, DatasetError
+from zoo.reid.preprocessing import Preprocessing, decode, resize, to_aspect
 
 CARD = {
     "resize": {"height": 256, "width": 128, "interpolation": "nearest", "aspect_ratio": "fit"},

@@ -13,12 +13,12 @@ import json
 import pytest
 
 import tf_protocols
-from zoo import synthetic
-from zoo.cards import load_card
+from zoo.reid import synthetic
+from zoo.cards.card import load_card
 from zoo.cli import main
 from zoo.demo import DEMO_MODEL, bundled_mirror
-from zoo.protocols import PROTOCOLS
-from zoo.registry import load_registry
+from zoo.reid.protocols import PROTOCOLS
+from zoo.catalog.registry import load_registry
 
 FIGURES = ("mAP", "rank1", "rank5", "rank10")
 

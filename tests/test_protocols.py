@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo import synthetic
-from zoo.cards import load_card
+from zoo.reid import synthetic
+from zoo.cards.card import load_card
 from zoo.demo import DEMO_MODEL, bundled_mirror
-from zoo.errors import ConfigError, UsageError
-from zoo.features import extract_features
-from zoo.preprocessing import Preprocessing
-from zoo.protocols import PROTOCOLS, file_name_labels, get_protocol
-from zoo.registry import load_registry
-from zoo.runtime import load_model
+from zoo.core.errors import ConfigError, UsageError
+from zoo.reid.features import extract_features
+from zoo.reid.preprocessing import Preprocessing
+from zoo.reid.protocols import PROTOCOLS, file_name_labels, get_protocol
+from zoo.catalog.registry import load_registry
+from zoo.model.runtime import load_model
 
 BLOCK = {
     "resize": {"height": 256, "width": 128, "interpolation": "nearest", "aspect_ratio": "fit"},
@@ -119,8 +119,8 @@ def test_st_features_are_the_raw_integer_outputs(demo_model, demo_prep, demo_ima
 def test_the_card_schema_knows_every_protocol_and_kernel_set():
     import json
 
-    from zoo.resources import data_dir
-    from zoo.runtime import KERNELS
+    from zoo.core.resources import data_dir
+    from zoo.model.runtime import KERNELS
 
     schema = json.loads((data_dir("schemas") / "card.schema.json").read_text())
     assert schema["$defs"]["protocol"]["enum"] == list(PROTOCOLS)
@@ -129,7 +129,7 @@ def test_the_card_schema_knows_every_protocol_and_kernel_set():
 
 
 def test_shipped_cards_name_the_protocol_of_their_figures():
-    from zoo.cards import default_card_paths
+    from zoo.cards.card import default_card_paths
 
     cards = {path.parent.name: load_card(path) for path in default_card_paths()}
     assert cards["osnet_demo"].evaluation["protocol"] == "market1501"  # measured here with zoo evaluate
@@ -138,7 +138,7 @@ def test_shipped_cards_name_the_protocol_of_their_figures():
 
 @pytest.mark.parametrize("method", ["nearest", "bilinear"])
 def test_resize_to_the_same_size_is_tensorflows_identity(tf, method):
-    from zoo.preprocessing import resize
+    from zoo.reid.preprocessing import resize
 
     values = np.random.default_rng(3).normal(0, 50, (256, 128, 3)).astype(np.float32)
     np.testing.assert_array_equal(resize(values, 256, 128, method), tf.image.resize(values, (256, 128), method).numpy())

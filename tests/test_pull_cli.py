@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from httpserver import generated, write_registry
 
-from zoo.registry import load_registry
-from zoo.resources import data_dir
+from zoo.catalog.registry import load_registry
+from zoo.core.resources import data_dir
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 

@@ -98,8 +98,8 @@ def test_a_blob_flipped_in_place_with_size_and_mtime_kept_is_never_served(tmp_pa
 
 
 def test_a_blob_flipped_between_the_check_and_the_copy_is_not_copied(tmp_path):
-    from zoo.errors import IntegrityError
-    from zoo.files import copy_atomic
+    from zoo.core.errors import IntegrityError
+    from zoo.core.files import copy_atomic
 
     blob = tmp_path / "blob"
     blob.write_bytes(DATA)
@@ -166,7 +166,7 @@ def test_a_full_disk_while_downloading_or_copying_is_one_line(tmp_path):
 
 
 def test_cache_clean_during_a_pull_does_not_lose_the_download(http_server, tmp_path):
-    from zoo.partial import BUFFER
+    from zoo.fetch.partial import BUFFER
 
     data = generated(3 * BUFFER, seed=22)  # several reads, so the partial file grows while the pull runs
     sha = hashlib.sha256(data).hexdigest()
@@ -313,11 +313,11 @@ def test_the_example_ci_workflow_never_installs_pypis_unrelated_zoo():
 def test_building_the_cli_imports_no_interpreter_nor_numpy():
     """A warm pull is a registry read and a stat: numpy and LiteRT would add ~0.2 s to every command."""
     code = ("import sys, zoo.cli; zoo.cli.build_parser(); "
-            "print(sorted(m for m in ('numpy', 'zoo.runtime', 'requests', 'filelock') if m in sys.modules))")
+            "print(sorted(m for m in ('numpy', 'zoo.model.runtime', 'requests', 'filelock') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
     from zoo.cli.common import KERNELS
-    from zoo.runtime import KERNELS as RUNTIME_KERNELS
+    from zoo.model.runtime import KERNELS as RUNTIME_KERNELS
 
     assert KERNELS == RUNTIME_KERNELS
 
@@ -336,7 +336,7 @@ def test_a_command_builds_only_its_own_group_and_every_group_is_listed():
     for command, group in zoo.cli.COMMANDS.items():
         assert command in commands(zoo.cli.build_parser(command)), (command, group)
     code = ("import sys, zoo.cli; zoo.cli.build_parser('pull'); "
-            "print(sorted(m for m in ('zoo.protocols', 'zoo.cli.reid', 'zoo.cli.verify') if m in sys.modules))")
+            "print(sorted(m for m in ('zoo.reid.protocols', 'zoo.cli.reid', 'zoo.cli.verify') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
     shown = subprocess.run([sys.executable, "-m", "zoo", "--help"], capture_output=True, text=True, timeout=60).stdout

@@ -28,26 +28,26 @@ from test_kernels import assert_reference_equals_micro, golden_like_inputs
 from test_protocols import BLOCK, IN_SCALE, IN_ZERO, st_input_tf
 from test_pull_cli import cache_files, zoo
 from test_rules import _all_checks, _by_id, _card
-from zoo.card_checks import file_problems
-from zoo.cards import load_card, read_card
+from zoo.cards.checks import file_problems
+from zoo.cards.card import load_card, read_card
 from zoo.cli import main
-from zoo.datasets import load_dataset
-from zoo.documents import load_yaml
-from zoo.errors import ConfigError
-from zoo.evaluation import evaluate
-from zoo.features import extract_features
-from zoo.fetching import fetch
-from zoo.footprint import compute_footprint
-from zoo.goldens import check_golden, load_golden, make_golden
-from zoo.inspection import inspect_model
-from zoo.latency import cpu_model
-from zoo.preprocessing import Preprocessing, decode
-from zoo.protocols import PROTOCOLS
-from zoo.registry import load_registry
-from zoo.resources import data_dir, load_schema
-from zoo.rules.base import Severity, Status
-from zoo.runtime import load_model
-from zoo.tflm import available as tflm_available
+from zoo.reid.datasets import load_dataset
+from zoo.core.documents import load_yaml
+from zoo.core.errors import ConfigError
+from zoo.reid.evaluation import evaluate
+from zoo.reid.features import extract_features
+from zoo.fetch.fetching import fetch
+from zoo.model.footprint import compute_footprint
+from zoo.model.goldens import check_golden, load_golden, make_golden
+from zoo.model.inspection import inspect_model
+from zoo.model.latency import cpu_model
+from zoo.reid.preprocessing import Preprocessing, decode
+from zoo.reid.protocols import PROTOCOLS
+from zoo.catalog.registry import load_registry
+from zoo.core.resources import data_dir, load_schema
+from zoo.verify.rules.base import Severity, Status
+from zoo.model.runtime import load_model
+from zoo.model.tflm import available as tflm_available
 
 FIGURES = ("mAP", "rank1", "rank5", "rank10")
 OSNET_SHA = "e9713dbba5f843477a0dd639bb35bae88cfe51b8d8b15bc9e0f1133ff2a26375"  # the upstream LFS object's

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from zoo.cli import main
-from zoo.errors import InvalidDataError, UsageError
-from zoo.registry import default_registry_path, load_registry
+from zoo.core.errors import InvalidDataError, UsageError
+from zoo.catalog.registry import default_registry_path, load_registry
 
 EXPECTED = {
     "osnet_a025": ("osnet_a025_256_128_tfs_int8.tflite", 377504, "e9713dbba5f843477a0dd639bb35bae88cfe51b8d8b15bc9e0f1133ff2a26375"),

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from zoo.reid import evaluate_features, evaluate_rank, pairwise_distance
+from zoo.reid.metrics import evaluate_features, evaluate_rank, pairwise_distance
 
 
 def assert_same(a, b):

@@ -10,7 +10,7 @@ import mdformat
 import pytest
 
 from zoo.cli import main
-from zoo.metrics_catalog import format_rate, inferences_per_second
+from zoo.cards.units import format_rate, inferences_per_second
 
 REPO = Path(__file__).resolve().parent.parent
 CARDS = REPO / "model_cards"

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from zoo.cards import Card, read_card
-from zoo.inspection import inspect_model
-from zoo.registry import load_registry
-from zoo.resources import data_dir
-from zoo.rules.accuracy import accuracy_claim_checks
-from zoo.rules.artifact import artifact_checks
-from zoo.rules.base import RULES, Severity, Status, rule
-from zoo.rules.card import record_checks
+from zoo.cards.card import Card, read_card
+from zoo.model.inspection import inspect_model
+from zoo.catalog.registry import load_registry
+from zoo.core.resources import data_dir
+from zoo.verify.rules.accuracy import accuracy_claim_checks
+from zoo.verify.rules.artifact import artifact_checks
+from zoo.verify.rules.base import RULES, Severity, Status, rule
+from zoo.verify.rules.card import record_checks
 
 DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 

@@ -16,10 +16,10 @@ import pytest
 import yaml
 
 from zoo.demo import bundled_mirror
-from zoo.errors import ModelFileError
-from zoo.files import sha256_file
-from zoo.resources import data_dir
-from zoo.runtime import load_model
+from zoo.core.errors import ModelFileError
+from zoo.core.files import sha256_file
+from zoo.core.resources import data_dir
+from zoo.model.runtime import load_model
 
 DEMO = bundled_mirror() / "osnet_demo" / "osnet_demo_int8.tflite"
 MUTATION = (77050, 150)  # offset, new byte

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from httpserver import generated
 
-from zoo.cache import Cache
-from zoo.errors import IntegrityError, OfflineError, SourceUnavailableError, UsageError
-from zoo.fetching import fetch
-from zoo.registry import Artifact, load_registry
-from zoo.resources import data_dir
-from zoo.settings import Settings
+from zoo.fetch.cache import Cache
+from zoo.core.errors import IntegrityError, OfflineError, SourceUnavailableError, UsageError
+from zoo.fetch.fetching import fetch
+from zoo.catalog.registry import Artifact, load_registry
+from zoo.core.resources import data_dir
+from zoo.core.settings import Settings
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 

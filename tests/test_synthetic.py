@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from zoo import synthetic
+from zoo.reid import synthetic
 
 
 def _digests(root: Path) -> dict[str, str]:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from zoo.errors import InvalidDataError
-from zoo.targets import load_targets
+from zoo.core.errors import InvalidDataError
+from zoo.catalog.targets import load_targets
 
 
 def test_shipped_targets_cover_the_shipped_cards_board_records() -> None:
-    from zoo.cards import default_card_paths
-    from zoo.documents import load_yaml
+    from zoo.cards.card import default_card_paths
+    from zoo.core.documents import load_yaml
 
     targets = load_targets()
     for path in default_card_paths():
@@ -55,7 +55,7 @@ def test_zoo_validate_checks_the_targets_beside_the_registry(tmp_path: Path, cap
     import shutil
 
     from zoo.cli import main
-    from zoo.resources import data_dir
+    from zoo.core.resources import data_dir
 
     registry = tmp_path / "registry.yaml"
     shutil.copy(data_dir("registry") / "registry.yaml", registry)

@@ -12,14 +12,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from zoo import synthetic
+from zoo.reid import synthetic
 from zoo.cli import main
 from zoo.demo import bundled_mirror
-from zoo.documents import load_yaml
-from zoo.registry import load_registry
-from zoo.rules.base import NEEDS_FILE
-from zoo.resources import data_dir, load_schema
-from zoo.verify_targets import select_targets, shard
+from zoo.core.documents import load_yaml
+from zoo.catalog.registry import load_registry
+from zoo.verify.rules.base import NEEDS_FILE
+from zoo.core.resources import data_dir, load_schema
+from zoo.verify.targets import select_targets, shard
 
 
 DEMO = "osnet_demo"

@@ -14,10 +14,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from zoo import synthetic
+from zoo.reid import synthetic
 from zoo.cli import main
-from zoo.documents import load_yaml
-from zoo.resources import data_dir, load_schema
+from zoo.core.documents import load_yaml
+from zoo.core.resources import data_dir, load_schema
 
 DEMO = ("osnet_demo", "--offline")
 

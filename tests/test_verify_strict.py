@@ -13,7 +13,7 @@ import pytest
 
 from zoo.cli import main
 from zoo.demo import bundled_mirror, run_demo
-from zoo.resources import load_schema
+from zoo.core.resources import load_schema
 
 
 def _verify(capsys, *args: str) -> tuple[int, dict, str]:

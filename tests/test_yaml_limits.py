@@ -39,7 +39,7 @@ def test_hostile_yaml_is_refused_in_one_line(tmp_path: Path, capsys, text: str, 
 
 
 def test_ordinary_anchors_still_load(tmp_path: Path) -> None:
-    from zoo.documents import load_yaml
+    from zoo.core.documents import load_yaml
 
     doc = load_yaml(tmp_path / "x.yaml", text="base: &b {unit: ms}\nvalues: [*b, *b]\nbig: 123456789012345678901234567890\n")
     assert doc.data["values"] == [{"unit": "ms"}, {"unit": "ms"}] and doc.data["big"] == 123456789012345678901234567890

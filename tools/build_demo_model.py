@@ -2,7 +2,7 @@
 
 The offline demo needs a model we may ship and re-create. This script trains a reduced OSNet (omni-scale
 residual blocks with a unified aggregation gate, as in arXiv:1905.00953) with a softmax identity loss on
-synthetic people from ``zoo.synthetic``, then converts it the way the STM32 model zoo converts its re-ID
+synthetic people from ``zoo.reid.synthetic``, then converts it the way the STM32 model zoo converts its re-ID
 models: post-training int8 quantization calibrated on training images, uint8 input with scale 1/127.5 and
 zero point 127 (raw 0-255 pixels; the quantization performs the ``x/127.5 - 1`` rescale), int8 output.
 The classifier head is dropped before conversion so the file ends in MEAN (global average pooling) and
@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from zoo import synthetic  # noqa: E402
+from zoo.reid import synthetic  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "registry" / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
@@ -142,7 +142,7 @@ def convert(backbone: tf.keras.Model, args: argparse.Namespace) -> bytes:
 
 def describe(path: Path) -> None:
     """Print what the file holds, read back the way ``zoo verify`` reads it (what the card must state)."""
-    from zoo.inspection import inspect_model
+    from zoo.model.inspection import inspect_model
 
     info = inspect_model(path)
     for kind, tensor in (("input", info.inputs[0]), ("output", info.outputs[0])):
@@ -157,9 +157,9 @@ def report_accuracy(path: Path, args: argparse.Namespace) -> None:
     """Evaluate on the synthetic test split the card names, with zoo's own evaluation: the card's figures."""
     import tempfile
 
-    from zoo.evaluation import evaluate
-    from zoo.latency import cpu_model
-    from zoo.runtime import runtime_name
+    from zoo.reid.evaluation import evaluate
+    from zoo.model.latency import cpu_model
+    from zoo.model.runtime import runtime_name
 
     preprocessing = {
         "resize": {"height": args.height, "width": args.width, "interpolation": "nearest", "aspect_ratio": "fit"},

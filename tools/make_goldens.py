@@ -9,8 +9,8 @@ import json
 import sys
 from pathlib import Path
 
-from zoo.goldens import make_golden
-from zoo.registry import default_registry_path, load_registry
+from zoo.model.goldens import make_golden
+from zoo.catalog.registry import default_registry_path, load_registry
 
 
 def main(paths: list[str]) -> int:

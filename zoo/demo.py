@@ -22,10 +22,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from zoo.errors import UsageError, ZooError
-from zoo.registry import Registry, load_registry
-from zoo.resources import data_dir
-from zoo.settings import Settings
+from zoo.core.errors import UsageError, ZooError
+from zoo.catalog.registry import Registry, load_registry
+from zoo.core.resources import data_dir
+from zoo.core.settings import Settings
 
 DEMO_MODEL = "osnet_demo"
 TOLERANCE_PP = 1.0  # accuracy may move by a rank of one query when another runtime rounds differently
@@ -78,14 +78,14 @@ class _Demo:
         self.dataset: Path | None = None
 
     @cached_property
-    def card(self):  # -> zoo.cards.Card
-        from zoo.cards import read_card
+    def card(self):  # -> zoo.cards.card.Card
+        from zoo.cards.card import read_card
 
         return read_card(self.card_path)
 
     def pull(self) -> Step:
-        from zoo.files import sha256_file
-        from zoo.fetching import fetch
+        from zoo.core.files import sha256_file
+        from zoo.fetch.fetching import fetch
 
         artifact = self.model.artifact("tflite")
         self.file = fetch(artifact, settings=self.settings)
@@ -97,15 +97,15 @@ class _Demo:
                      "mirror": self.settings.mirrors[0], "offline": True})
 
     def validate_card(self) -> Step:
-        from zoo.card_checks import card_problems
+        from zoo.cards.checks import card_problems
 
         problems = card_problems(self.card, self.registry)
         summary = f"{self.card_path} follows the card schema and is consistent" if not problems else problems[0]
         return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
 
     def verify(self) -> Step:
-        from zoo.verification import Options, verify
-        from zoo.verify_targets import Target
+        from zoo.verify.run import Options, verify
+        from zoo.verify.targets import Target
 
         target = Target(self.model.id, self.card_path, self.card)
         entries = verify([target], self.registry, Options(), self.settings)
@@ -118,7 +118,7 @@ class _Demo:
                     {"counts": counts, "checks": [c.to_json() for c in checks]})
 
     def generate(self) -> Step:
-        from zoo import synthetic
+        from zoo.reid import synthetic
 
         params = _generator(self.card)
         self.dataset = self.workdir / _generated_dataset(self.card)  # named as the card's dataset id, so that
@@ -129,10 +129,10 @@ class _Demo:
                     f"synthetic identities {where}", {"path": str(self.dataset) if self.kept else None, "generator": params})
 
     def evaluate(self) -> Step:
-        from zoo.evaluation import evaluate
+        from zoo.reid.evaluation import evaluate
 
-        from zoo.rules.accuracy import accuracy_claim_checks
-        from zoo.rules.base import Status
+        from zoo.verify.rules.accuracy import accuracy_claim_checks
+        from zoo.verify.rules.base import Status
 
         card = self.card
         dataset_id = _generated_dataset(card)
@@ -155,7 +155,7 @@ class _Demo:
                      "tolerance_pp": self.tolerance_pp})
 
     def readme(self) -> Step:
-        from zoo.rendering import render_card
+        from zoo.render.readme import render_card
 
         rendering = render_card(self.card, self.registry)
         ok = not rendering.stale
@@ -177,7 +177,7 @@ def _generator(card: Any) -> dict[str, Any]:
 
 
 def _generated_dataset(card: Any) -> str:
-    """The id of the card's dataset that zoo.synthetic regenerates (its accuracy claims are the demo's)."""
+    """The id of the card's dataset that zoo.reid.synthetic regenerates (its accuracy claims are the demo's)."""
     return next((str(d["id"]) for d in card.datasets if "generator" in d), "")
 
 
@@ -195,7 +195,7 @@ def run_demo(
     ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
     ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
     """
-    from zoo.verify_options import check_tolerance
+    from zoo.verify.options import check_tolerance
 
     check_tolerance(tolerance_pp, "--tolerance")
     registry = registry or load_registry()

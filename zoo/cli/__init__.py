@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from zoo import __version__
 from zoo.cli.common import settings_for
-from zoo.errors import EXIT_USAGE, ZooError
+from zoo.core.errors import EXIT_USAGE, ZooError
 
 # Which module of zoo.cli registers each command, in the order ``zoo --help`` lists them. A command line
 # names one command, so only its module is imported: ``zoo pull`` never builds ``evaluate``'s options.

@@ -41,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _card_paths(paths: list[str]) -> list[Path]:
-    from zoo.cards import default_card_paths
+    from zoo.cards.card import default_card_paths
 
     if not paths:
         return default_card_paths()
@@ -53,9 +53,9 @@ def _card_paths(paths: list[str]) -> list[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from zoo.card_checks import file_problems
-    from zoo.errors import ConfigError, InvalidDataError
-    from zoo.targets import load_targets, targets_path
+    from zoo.cards.checks import file_problems
+    from zoo.core.errors import ConfigError, InvalidDataError
+    from zoo.catalog.targets import load_targets, targets_path
 
     files = []
     registry = None
@@ -85,8 +85,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from zoo.cards import load_card
-    from zoo.rendering import render_card, write
+    from zoo.cards.card import load_card
+    from zoo.render.readme import render_card, write
 
     registry = load_registry_for(args)
     renderings = [render_card(card, registry, extra=_footprint_extra(args, card, registry))
@@ -109,8 +109,8 @@ def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str]
     """With --footprint, the card's generated footprint table (warning for each file that cannot be had)."""
     if not args.footprint:
         return None
-    from zoo.fetching import fetch
-    from zoo.footprint_table import footprint_region
+    from zoo.fetch.fetching import fetch
+    from zoo.render.footprint import footprint_region
 
     text, warnings = footprint_region(card, registry, lambda artifact: fetch(artifact, **fetch_options(args)))
     for warning in warnings:
@@ -120,7 +120,7 @@ def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str]
 
 def _import_targets(readmes: list[str], output: str | None) -> list[tuple[Path, Path]]:
     """(source, card path) for each README: next to it, at ``-o CARD.yaml``, or in ``-o DIR/<card name>/``."""
-    from zoo.errors import UsageError
+    from zoo.core.errors import UsageError
 
     sources = [Path(r) for r in readmes]
     if output is None:
@@ -138,8 +138,8 @@ def _import_targets(readmes: list[str], output: str | None) -> list[tuple[Path, 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import each README; one that fails is reported (one line) and the others still run. Exit 2 if any failed."""
-    from zoo.errors import ZooError
-    from zoo.importing import import_card
+    from zoo.core.errors import ZooError
+    from zoo.importer.writing import import_card
 
     registry = load_registry_for(args)
     results, failed = [], 0

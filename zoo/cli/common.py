@@ -69,9 +69,9 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     add_json_option(parser)
 
 
-def settings_for(args: argparse.Namespace):  # -> zoo.settings.Settings
+def settings_for(args: argparse.Namespace):  # -> zoo.core.settings.Settings
     """The run's one Settings: the environment with this command's --mirror/--offline/--registry on top."""
-    from zoo.settings import Settings
+    from zoo.core.settings import Settings
 
     return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
                                           registry=getattr(args, "registry", None), strict=getattr(args, "strict", False))
@@ -83,13 +83,13 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 
 def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for zoo.fetching.fetch/pull: the run's settings and whether to draw progress."""
+    """Keyword arguments for zoo.fetch.fetching.fetch/pull: the run's settings and whether to draw progress."""
     show_fetch_notes(verbose=show_progress(args))
     return {"settings": args.settings, "progress": progress_bar if show_progress(args) else None}
 
 
 def show_fetch_notes(*, verbose: bool) -> None:
-    """Print what ``zoo.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
+    """Print what ``zoo.fetch.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
     source delivered only on a terminal, like the progress bars."""
     import logging
 
@@ -113,9 +113,9 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a machine-readable JSON document")
 
 
-def load_registry_for(args: argparse.Namespace):  # -> zoo.registry.Registry
+def load_registry_for(args: argparse.Namespace):  # -> zoo.catalog.registry.Registry
     """The registry the user selected: --registry, else $ZOO_REGISTRY, else the shipped one (loaded once a run)."""
-    from zoo.registry import load_registry
+    from zoo.catalog.registry import load_registry
 
     if getattr(args, "registry_loaded", None) is None:
         settings = args.settings
@@ -128,22 +128,22 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.resolving.Resolved
+def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.fetch.resolving.Resolved
     """``FILE|ID`` of a command, resolved against the selected registry; an id is fetched with the run's settings."""
-    from zoo.fetching import fetch
-    from zoo.resolving import resolve
+    from zoo.fetch.fetching import fetch
+    from zoo.fetch.resolving import resolve
 
     return resolve(target, load_registry_for(args), fetch=lambda artifact: fetch(artifact, **fetch_options(args)),
                    **options)
 
 
-# zoo.runtime.KERNELS, spelled out here: building the parser must not import numpy and the interpreter,
+# zoo.model.runtime.KERNELS, spelled out here: building the parser must not import numpy and the interpreter,
 # or every command (a warm `zoo pull` included) pays ~0.2 s for them. tests/test_pull_trust.py keeps them equal.
 KERNELS = ("optimized", "reference")
 
 
 def add_kernels_option(parser: argparse.ArgumentParser, *, both: bool = False) -> None:
-    """--kernels: which kernel set the interpreter runs (``zoo.runtime.KERNELS``; ``both`` compares them)."""
+    """--kernels: which kernel set the interpreter runs (``zoo.model.runtime.KERNELS``; ``both`` compares them)."""
     choices = (*KERNELS, "both") if both else KERNELS
     parser.add_argument("--kernels", choices=choices, default="optimized",
                         help="optimized: the runtime's default kernels (a host); reference: LiteRT's reference "

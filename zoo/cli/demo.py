@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from zoo.cli.common import add_json_option, print_json
-from zoo.errors import EXIT_FAILED, EXIT_OK
+from zoo.core.errors import EXIT_FAILED, EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo.cli.common import add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json
-from zoo.errors import EXIT_FAILED
+from zoo.core.errors import EXIT_FAILED
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,9 +51,9 @@ def _artifact_json(art, path: Path, source: str | None) -> dict[str, Any]:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from zoo.fetching import pull, select
+    from zoo.fetch.fetching import pull, select
 
-    from zoo.cache import Cache
+    from zoo.fetch.cache import Cache
 
     registry = load_registry_for(args)
     arts = select(registry.get(args.model_id), [args.format])
@@ -69,7 +69,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
-    from zoo.fetching import write_mirror
+    from zoo.fetch.fetching import write_mirror
 
     registry = load_registry_for(args)
     paths = write_mirror(registry, args.directory, args.model_ids, formats=[args.format], **fetch_options(args))
@@ -81,7 +81,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace):
-    from zoo.cache import Cache
+    from zoo.fetch.cache import Cache
 
     return Cache(args.settings.cache_dir)
 

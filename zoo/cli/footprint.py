@@ -27,9 +27,9 @@ def _kib(n: int | None) -> str:
 
 
 def cmd_footprint(args: argparse.Namespace) -> int:
-    from zoo import tflm
-    from zoo.errors import RuntimeMissingError
-    from zoo.footprint import compute_footprint
+    from zoo.model import tflm
+    from zoo.core.errors import RuntimeMissingError
+    from zoo.model.footprint import compute_footprint
 
     if args.tflm and not tflm.available():  # before any download
         raise RuntimeMissingError(tflm.INSTALL_HINT)

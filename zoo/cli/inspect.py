@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from tabulate import tabulate
 
-    from zoo.inspection import inspect_model, tensor_json
+    from zoo.model.inspection import inspect_model, tensor_json
 
     found = resolve_target(args, args.target)
     info = inspect_model(found.path, load_registry_for(args))
@@ -57,8 +57,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from zoo.inspection import inspect_model
-    from zoo.latency import measure_latency
+    from zoo.model.inspection import inspect_model
+    from zoo.model.latency import measure_latency
 
     path = resolve_target(args, args.target).path
     inspect_model(path)  # a corrupt file becomes a one-line error here, before the native loader sees it

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from zoo.cli.common import add_fetch_options, add_kernels_option, count, print_json, resolve_target, show_progress
-from zoo.protocols import PROTOCOLS, get_protocol
+from zoo.reid.protocols import PROTOCOLS, get_protocol
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from zoo.evaluation import evaluate
+    from zoo.reid.evaluation import evaluate
 
     found = resolve_target(args, args.model, card=args.card, need_card=True)
     card = found.card

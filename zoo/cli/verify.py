@@ -8,7 +8,7 @@ from pathlib import Path
 
 from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
                             show_progress)
-from zoo.protocols import PROTOCOLS
+from zoo.reid.protocols import PROTOCOLS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,14 +37,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from zoo.card_writing import write_records
-    from zoo.cards import read_card
-    from zoo.errors import UsageError
-    from zoo.files import write_atomic
-    from zoo.verification import measured_by_card, verify
-    from zoo.verify_options import Options
-    from zoo.verify_report import ci_notice, to_json, to_junit, to_text
-    from zoo.verify_targets import select_targets, shard
+    from zoo.cards.writing import write_records
+    from zoo.cards.card import read_card
+    from zoo.core.errors import UsageError
+    from zoo.core.files import write_atomic
+    from zoo.verify.run import measured_by_card, verify
+    from zoo.verify.options import Options
+    from zoo.verify.report import ci_notice, to_json, to_junit, to_text
+    from zoo.verify.targets import select_targets, shard
 
     if args.all and args.targets:
         raise UsageError("give model ids / cards or --all, not both")

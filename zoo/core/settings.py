@@ -1,0 +1,110 @@
+"""Settings read from the environment, in one place, once.
+
+The CLI builds one ``Settings`` per run (environment, then its flags, ``with_flags``) and passes it down;
+library callers may pass their own. No other module reads the environment.
+
+- ``ZOO_CACHE_DIR``: cache root (default: the platform's user cache dir for ``zoo``).
+- ``ZOO_REGISTRY``: registry file or folder to use instead of the shipped one.
+- ``ZOO_MIRROR``: comma-separated mirrors (URL or folder) tried before the registry's sources.
+- ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
+- ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
+- ``ZOO_HTTP_RETRIES``: retries on connection errors and 5xx answers, with backoff (default 3).
+- ``ZOO_STRICT``: ``1`` makes ``zoo verify`` fail every check it could not run (also ``--strict``).
+- ``CI``: ``true`` (set by CI services) makes a lenient verify say on its last line what it did not check.
+- ``HF_ENDPOINT``: the hub that ``hf://`` sources resolve against (default https://huggingface.co).
+- ``HF_TOKEN``: found by huggingface_hub itself; only ever sent to an https endpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from zoo.core.errors import ConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name}={env[name]!r} is not a boolean (use 1 or 0)")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name}={value!r} is not a non-negative {kind.__name__}")
+    return number
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A timeout: 0 would fail every request, nan and inf would wait forever."""
+    value = _number(env, name, default)
+    if not 0 < value < math.inf:
+        raise ConfigError(f"{name}={env[name]!r} is not a positive, finite number of seconds")
+    return value
+
+
+def default_cache_dir() -> Path:
+    """The platform's user cache dir for zoo (imported lazily: platformdirs is only needed here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("zoo", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_dir: Path
+    registry: Path | None = None
+    mirrors: tuple[str, ...] = field(default_factory=tuple)
+    offline: bool = False
+    http_timeout: float = 30.0
+    http_retries: int = 3
+    strict: bool = False
+    ci: bool = False
+    hf_endpoint: str = "https://huggingface.co"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        cache = env.get("ZOO_CACHE_DIR")
+        registry = env.get("ZOO_REGISTRY")
+        mirrors = tuple(m.strip() for m in env.get("ZOO_MIRROR", "").split(",") if m.strip())
+        return cls(
+            cache_dir=Path(cache).expanduser() if cache else default_cache_dir(),
+            registry=Path(registry).expanduser() if registry else None,
+            mirrors=mirrors,
+            offline=_flag(env, "ZOO_OFFLINE"),
+            http_timeout=_seconds(env, "ZOO_HTTP_TIMEOUT", 30.0),
+            http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
+            strict=_flag(env, "ZOO_STRICT"),
+            ci=env.get("CI", "").strip().lower() in _TRUE,  # CI services set it; any other value is not CI
+            hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
+        )
+
+    def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False, registry: str | Path | None = None,
+                   strict: bool = False) -> "Settings":
+        """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline``/``--strict`` add.
+
+        >>> s = Settings(cache_dir=Path("c"), mirrors=("m2",)).with_flags(mirrors=["m1"], offline=True)
+        >>> s.mirrors, s.offline
+        (('m1', 'm2'), True)
+        """
+        return replace(self, mirrors=(*mirrors, *self.mirrors), offline=self.offline or offline,
+                       registry=Path(registry).expanduser() if registry else self.registry,
+                       strict=self.strict or strict)
+

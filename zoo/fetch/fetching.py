@@ -1,0 +1,149 @@
+"""Which file, where: serve an artifact from the cache, else try each source in order until one delivers.
+
+This is the API other parts of zoo call::
+
+    from zoo.fetch.fetching import fetch
+    from zoo.catalog.registry import load_registry
+
+    art = load_registry().get("osnet_a025").artifact("tflite")
+    path = fetch(art, mirrors=["http://127.0.0.1:8000/zoo"])   # verified file in the cache
+
+Order: mirrors given by the caller, then ``ZOO_MIRROR``, then the artifact's own sources. A warm cache
+answers without any network request. Wrong bytes from one source are refused and the next is tried.
+The ``zoo.fetch.fetching`` logger says which source delivered (INFO) and which served wrong bytes (WARNING).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from zoo.fetch.cache import Cache
+from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, OfflineError, SourceError,
+                        SourceUnavailableError, ZooError)
+from zoo.core.files import copy_atomic, safe_name
+from zoo.fetch.partial import Progress
+from zoo.catalog.registry import Artifact, Model, Registry, unsafe_source
+from zoo.core.settings import Settings
+from zoo.fetch.sources import mirror_location, open_source, redact
+
+log = logging.getLogger(__name__)
+
+
+def fetch(
+    artifact: Artifact,
+    *,
+    settings: Settings | None = None,
+    mirrors: Sequence[str] = (),
+    offline: bool = False,
+    progress: Progress | None = None,
+) -> Path:
+    """Return the path of ``artifact`` in the cache, verified by size and sha256, downloading it if needed.
+
+    ``mirrors`` and ``offline`` add to ``settings`` as the command-line flags do (``Settings.with_flags``).
+
+    Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when any source sent wrong
+    bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
+    """
+    safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    offline = settings.offline
+    cache = Cache(settings.cache_dir)
+    cached = cache.lookup(artifact)
+    if cached is not None:
+        return cached
+    for location in artifact.sources:  # registries arrive in pull requests; the user's own mirrors may say ../
+        if problem := unsafe_source(location):
+            raise ConfigError(f"{artifact.model_id}/{artifact.file}: unsafe source {redact(location)!r}: {problem}")
+    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in settings.mirrors]
+    locations += artifact.sources
+    with cache.lock(artifact.sha256):
+        cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
+        if cached is not None:
+            return cached
+        failures: list[tuple[str, ZooError]] = []
+        for location in locations:
+            try:
+                source = open_source(location, settings)
+                if offline and source.network:
+                    continue
+                path = cache.receive(artifact, source, progress)
+            except (SourceError, IntegrityError) as exc:
+                failures.append((location, exc))
+                continue
+            _delivered(artifact, location, failures)
+            return path
+    raise _failure(artifact, failures, offline)
+
+
+def _delivered(artifact: Artifact, location: str, failures: list[tuple[str, ZooError]]) -> None:
+    """Say where the bytes came from, and warn about every source that served wrong ones on the way."""
+    name = f"{artifact.model_id}/{artifact.file}"
+    for where, exc in failures:
+        if isinstance(exc, IntegrityError):
+            log.warning("warning: %s served wrong bytes for %s (%s); %s delivered the right ones",
+                        redact(where), name, exc.message, redact(location))
+    log.info("%s: %s bytes from %s, sha256 verified", name, f"{artifact.size:,}", redact(location))
+
+
+def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
+    reasons = "; ".join(f"{redact(loc)}: {exc.message}" for loc, exc in failures)
+    name = f"{artifact.model_id}/{artifact.file}"
+    if any(isinstance(exc, IntegrityError) for _, exc in failures):
+        # A source that served wrong bytes matters more than others being unreachable: exit 1, not 3.
+        return IntegrityError(f"refused wrong bytes for {name}: {reasons}")
+    if offline:
+        tried = f" (local sources: {reasons})" if reasons else ""
+        return OfflineError(f"{name} is not in the cache and offline mode is on (--offline / ZOO_OFFLINE){tried}")
+    return SourceUnavailableError(f"no source could deliver {name}: {reasons or 'no sources'}")
+
+
+def select(model: Model, formats: Sequence[str]) -> list[Artifact]:
+    """The model's artifacts of ``formats`` (``all`` selects every artifact)."""
+    if "all" in formats:
+        return list(model.artifacts)
+    return [model.artifact(fmt) for fmt in dict.fromkeys(formats)]
+
+
+def pull(
+    registry: Registry,
+    model_id: str,
+    *,
+    formats: Sequence[str] = ("tflite",),
+    to: Path | None = None,
+    settings: Settings | None = None,
+    mirrors: Sequence[str] = (),
+    offline: bool = False,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
+    never corrupt the cache). Returns the paths the user should use."""
+    if to is not None and Path(to).exists() and not Path(to).is_dir():
+        raise FileAccessError("not a folder: --to takes the folder to copy the files into", path=to)
+    paths = []
+    for art in select(registry.get(model_id), formats):
+        path = fetch(art, settings=settings, mirrors=mirrors, offline=offline, progress=progress)
+        paths.append(copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256) if to is not None else path)
+    return paths
+
+
+def write_mirror(
+    registry: Registry,
+    directory: Path,
+    model_ids: Sequence[str] | None = None,
+    *,
+    formats: Sequence[str] = ("tflite",),
+    settings: Settings | None = None,
+    mirrors: Sequence[str] = (),
+    offline: bool = False,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write ``<directory>/<model id>/<file>`` for the models (default: all), from the cache (fetching what
+    is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""
+    written = []
+    for model_id in model_ids or list(registry.models):
+        target = Path(directory) / safe_name(model_id, "model id")
+        written += pull(registry, model_id, formats=formats, to=target, settings=settings, mirrors=mirrors,
+                        offline=offline, progress=progress)
+    return written

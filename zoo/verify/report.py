@@ -1,0 +1,104 @@
+"""How ``zoo verify`` results are shown: a summary a person reads at a glance, JSON, and JUnit XML.
+
+The JSON shape is fixed by ``schemas/verify-report.schema.json``; JUnit has one testcase per check
+(class name = the card or model, name = the rule id), failures as ``<failure>``, not-checked as
+``<skipped>`` so CI dashboards show them without failing the build.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from zoo.verify.rules.base import Check, Severity, Status
+from zoo.verify.run import Entry
+
+REPORT_VERSION = 1
+_MEASURED = ("accuracy", "latency", "kernels")  # rule families that report a figure measured here
+_MARK = {Status.PASS: "ok", Status.FAIL: "FAIL", Status.WARN: "warn", Status.NOT_CHECKED: "n/c"}
+
+
+def _tally(check: Check) -> str:
+    """The column a check counts in: ``info`` for figures shown beside a claim, where nothing was compared."""
+    if check.status is Status.PASS and check.severity is Severity.INFO:
+        return "info"
+    return check.status.value
+
+
+def totals(entries: list[Entry]) -> dict[str, int]:
+    """How many checks compared and agreed (pass), failed, warned, only informed, or could not run."""
+    counts = Counter(_tally(c) for e in entries for c in e.checks)
+    return {key: counts.get(key, 0) for key in ("pass", "fail", "warn", "info", "not_checked")}
+
+
+def ci_notice(entries: list[Entry]) -> str | None:
+    """The last line a lenient run prints in CI when it passed over checks (``--strict`` would fail them)."""
+    skipped = totals(entries)["not_checked"]
+    if not skipped:
+        return None
+    return (f"zoo: {skipped} check(s) were not checked and do not fail this run; "
+            "use --strict (or ZOO_STRICT=1) to make them fail")
+
+
+def to_json(entries: list[Entry], *, strict: bool = False) -> dict[str, Any]:
+    return {
+        "report_version": REPORT_VERSION,
+        "strict": strict,
+        "passed": not any(e.failed for e in entries),
+        "totals": totals(entries),
+        "entries": [
+            {"kind": e.kind, "subject": e.subject, "card": e.card, "file": e.file, "passed": not e.failed,
+             "checks": [c.to_json() for c in e.checks], "measured": e.measured}
+            for e in entries
+        ],
+    }
+
+
+def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
+    """One line per card or model; underneath, the checks that need attention and every figure measured on
+    this host (with its protocol and kernels); all checks with ``verbose``."""
+    out = []
+    for e in entries:
+        counts = Counter(_tally(c) for c in e.checks)
+        state = "FAIL" if e.failed else ("ok" if not counts["not_checked"] else "ok (partly not checked)")
+        summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
+        out.append(f"{state:<4} {e.kind} {e.subject}: {summary}")
+        skipped: dict[str, list[str]] = {}  # one line per reason, not per check it stopped
+        for c in e.checks:
+            if c.status is Status.NOT_CHECKED:
+                skipped.setdefault(c.message, []).append(c.id)
+            elif verbose or c.status is not Status.PASS or c.id.split(".")[0] in _MEASURED:
+                mark = "info" if _tally(c) == "info" else _MARK[c.status]
+                out.append(f"     {mark:<4} {c.id}: {c.message}")
+        out += [f"     {_MARK[Status.NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
+    t = totals(entries)
+    out.append(f"{'FAILED' if t['fail'] else 'PASSED'}: {t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, "
+               f"{t['info']} info, {t['not_checked']} not checked")
+    return "\n".join(out)
+
+
+def to_junit(entries: list[Entry]) -> bytes:
+    import xml.etree.ElementTree as ET
+
+    t = totals(entries)
+    suites = ET.Element("testsuites", name="zoo verify", tests=str(sum(t.values())), failures=str(t['fail']),
+                        skipped=str(t['not_checked']))
+    for e in entries:
+        counts = Counter(c.status for c in e.checks)
+        suite = ET.SubElement(suites, "testsuite", name=f"{e.kind} {e.subject}", tests=str(len(e.checks)),
+                              failures=str(counts[Status.FAIL]), skipped=str(counts[Status.NOT_CHECKED]), errors="0")
+        for c in e.checks:
+            name = f"{c.id}[{c.details['record']}]" if "record" in c.details else c.id
+            how = ", ".join(f"{c.details[k]} {k}" for k in ("protocol", "kernels") if k in c.details)
+            case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}",
+                                 name=f"{name} ({how})" if how else name)  # a figure says how it was made
+            if c.status is Status.FAIL:
+                ET.SubElement(case, "failure", message=c.message, type=c.severity.value).text = c.message
+            elif c.status is Status.NOT_CHECKED:
+                ET.SubElement(case, "skipped", message=c.message)
+            elif c.status is Status.WARN:
+                ET.SubElement(case, "system-out").text = f"warning: {c.message}"
+            elif "measured" in c.details or "kernels" in c.details:  # figures: shown, with how they were measured
+                ET.SubElement(case, "system-out").text = c.message
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
