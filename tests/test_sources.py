@@ -65,6 +65,8 @@ def test_only_wrong_bytes_is_an_integrity_error_naming_both_hashes(http_server):
         fetch(art)
     assert art.sha256 in info.value.message
     assert hashlib.sha256(wrong).hexdigest() in info.value.message
+    assert (info.value.expected_sha256, info.value.actual_sha256) == (art.sha256, hashlib.sha256(wrong).hexdigest())
+    assert info.value.url.endswith("bad/gen_int8.tflite")
     assert cache_files() == []
 
 
@@ -201,3 +203,52 @@ def test_a_refused_connection_is_named_as_such(http_server):
     http_server.stop()
     with pytest.raises(SourceUnavailableError, match="connection failed"):
         fetch(artifact(f"{http_server.url}/gone/gen_int8.tflite"))
+
+
+def test_a_refused_connection_is_a_connection_error_carrying_its_url(http_server):
+    from zoo.core.errors import NetworkError
+
+    http_server.stop()
+    url = f"{http_server.url}/gone/gen_int8.tflite"
+    with pytest.raises(ConnectionError) as info:  # a caller may catch the built-in
+        fetch(artifact(url))
+    assert isinstance(info.value, NetworkError) and info.value.url == url and info.value.exit_code == 3
+
+
+def test_a_replaced_session_factory_carries_every_request(http_server):
+    """A company proxy or CA bundle is one factory, not a patch to zoo: here it adds a header the server sees."""
+    from zoo.fetch.sources import configure_http_session, default_session
+
+    def company(settings):
+        session = default_session(settings)
+        session.headers["Authorization"] = "Bearer corp-token"
+        return session
+
+    configure_http_session(company)
+    try:
+        path = fetch(artifact(http_server.add("corp/gen_int8.tflite", DATA)))
+    finally:
+        configure_http_session(None)
+    assert path.read_bytes() == DATA
+    assert [r.authorization for r in http_server.gets("corp/gen_int8.tflite")] == ["Bearer corp-token"]
+
+
+def test_a_registered_scheme_delivers_through_the_same_verified_cache(tmp_path):
+    """A new kind of location is one registration; hashing, size checks and the cache stay zoo's."""
+    from zoo.fetch.sources import register_source
+
+    class Bucket:
+        network = True
+
+        def __init__(self, location, settings):
+            self.location = location
+
+        def download(self, part):
+            part.write(DATA if "good" in self.location else DATA[::-1])
+
+    register_source("bucket", Bucket)
+    assert fetch(artifact("bucket://models/bad", "bucket://models/good")).read_bytes() == DATA
+    with pytest.raises(IntegrityError):
+        fetch(artifact("bucket://models/bad", data=DATA[:1000] + b"x"))
+    with pytest.raises(ValueError, match="not a URL scheme"):
+        register_source("Bad Scheme", Bucket)

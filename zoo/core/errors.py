@@ -1,14 +1,24 @@
 """One hierarchy of errors, each carrying the exit code the CLI maps it to.
 
-Library callers catch these by type; ``zoo.cli`` is the only place that turns them into exit codes and
-one-line messages. Exit codes: 0 ok, 1 verification or integrity failure, 2 usage or configuration
-error, 3 network or source unavailable.
+Library callers catch these by type, or by the built-in they refine: a ``FileAccessError`` is an
+``OSError``, a ``NetworkError`` a ``ConnectionError``, a ``UsageError`` or ``ConfigError`` a
+``ValueError``. Each carries its facts as fields (``path``, ``url``, expected and actual sha256 and size),
+so nobody parses a message. ``zoo.cli`` is the only place that turns them into exit codes and one-line
+messages. Exit codes: 0 ok, 1 verification or integrity failure, 2 usage or configuration error,
+3 network or source unavailable.
+
+>>> err = IntegrityError("sha256 mismatch", expected_sha256="ab" * 32, actual_sha256="cd" * 32)
+>>> err.exit_code, err.expected_sha256[:4], err.actual_sha256[:4]
+(1, 'abab', 'cdcd')
+>>> isinstance(FileAccessError("read-only", path="/tmp/x"), OSError)
+True
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -17,34 +27,42 @@ EXIT_UNAVAILABLE = 3
 
 
 class ZooError(Exception):
-    """Base class: a problem a user can act on, described in one line."""
+    """Base class: a problem a user can act on, described in one line.
 
-    exit_code = EXIT_USAGE
+    ``reported`` marks an error whose report was already printed (a verify report, a validate listing):
+    the CLI then only maps it to its exit code.
+    """
 
-    def __init__(self, message: str, *, path: str | Path | None = None) -> None:
+    exit_code: ClassVar[int] = EXIT_USAGE
+
+    def __init__(self, message: str, *, path: str | Path | None = None, reported: bool = False) -> None:
         self.message = message
         self.path = str(path) if path is not None else None
+        self.reported = reported
         super().__init__(self.lines()[0] if self.lines() else message)
 
     def lines(self) -> list[str]:
         """The message as the lines a person should read, each naming the file when there is one."""
         return [f"{self.path}: {self.message}" if self.path else self.message]
 
+    def __str__(self) -> str:  # the first line, also for the built-ins mixed in (OSError would print errno)
+        return str(self.args[0]) if self.args else self.message
 
-class UsageError(ZooError):
+
+class UsageError(ZooError, ValueError):
     """The command was asked for something that cannot be done (unknown model id, bad option)."""
 
 
-class ConfigError(ZooError):
+class ConfigError(ZooError, ValueError):
     """A configuration file or setting is unusable (registry, card, environment variable)."""
 
 
 class InvalidDataError(ConfigError):
     """A data file breaks its schema or its own rules; carries every problem, not just the first."""
 
-    def __init__(self, problems: Sequence[str], *, path: str | Path | None = None) -> None:
+    def __init__(self, problems: Sequence[str], *, path: str | Path | None = None, reported: bool = False) -> None:
         self.problems = list(problems)
-        super().__init__(self.problems[0] if self.problems else "invalid", path=path)
+        super().__init__(self.problems[0] if self.problems else "invalid", path=path, reported=reported)
 
     def lines(self) -> list[str]:
         """``file:line: pointer: message`` (the form editors jump to) when a problem starts with its line."""
@@ -53,26 +71,38 @@ class InvalidDataError(ConfigError):
         return [f"{self.path}:{p}" if p[:1].isdigit() else f"{self.path}: {p}" for p in self.problems]
 
 
-class FileAccessError(ZooError):
+class FileAccessError(ZooError, OSError):
     """A file or folder zoo must read or write is unusable: read-only, not a folder, a special file, disk full."""
+
+    def __init__(self, message: str, *, path: str | Path | None = None, reported: bool = False) -> None:
+        super().__init__(message, path=path, reported=reported)
+        self.filename = self.path  # what OSError handlers read
 
 
 class RuntimeMissingError(ConfigError):
-    """No TFLite interpreter is installed."""
+    """No interpreter for the model's format is installed."""
 
 
 class ModelFileError(ConfigError):
-    """A model file is malformed, truncated or not a TFLite flatbuffer."""
+    """A model file is malformed, truncated or not a model zoo can read."""
 
 
 class IntegrityError(ZooError):
-    """Bytes do not match what the registry promises (sha256 or size)."""
+    """Bytes do not match what the registry promises (sha256 or size); the expected and actual facts are fields."""
 
     exit_code = EXIT_FAILED
 
+    def __init__(self, message: str, *, path: str | Path | None = None, url: str | None = None,
+                 expected_sha256: str | None = None, actual_sha256: str | None = None,
+                 expected_size: int | None = None, actual_size: int | None = None) -> None:
+        super().__init__(message, path=path)
+        self.url = url
+        self.expected_sha256, self.actual_sha256 = expected_sha256, actual_sha256
+        self.expected_size, self.actual_size = expected_size, actual_size
+
 
 class VerificationFailed(ZooError):
-    """One or more checks failed; the report says which."""
+    """One or more checks failed; the report says which (``VerifyReport.raise_for_status`` raises it)."""
 
     exit_code = EXIT_FAILED
 
@@ -89,6 +119,14 @@ class OfflineError(SourceUnavailableError):
 
 class SourceError(SourceUnavailableError):
     """One source could not deliver (HTTP 404, timeout, missing file); ``fetch`` tries the next one."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url, self.status = url, status
+
+
+class NetworkError(SourceError, ConnectionError):
+    """The connection itself failed: refused, timed out, dropped mid-transfer, a proxy that said no."""
 
 
 class DatasetError(InvalidDataError):

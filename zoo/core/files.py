@@ -58,6 +58,8 @@ def os_errors(path: str | Path, doing: str = "cannot write") -> Iterator[None]:
     """Turn an ``OSError`` inside the block into a one-line ``FileAccessError`` naming the file."""
     try:
         yield
+    except FileAccessError:  # already one line naming its file
+        raise
     except OSError as exc:
         raise FileAccessError(f"{doing}: {describe(exc)}", path=exc.filename or path) from None
 
@@ -160,7 +162,7 @@ def copy_atomic(src: Path, dest: Path, *, sha256: str | None = None) -> Path:
             fh.write(buffer[:n])
         if sha256 is not None and digest.hexdigest() != sha256:
             raise IntegrityError(f"changed since it was verified (sha256 {digest.hexdigest()}, expected {sha256}); "
-                                 "not copied", path=src)
+                                 "not copied", path=src, expected_sha256=sha256, actual_sha256=digest.hexdigest())
 
     with open_regular(Path(src)) as source:
         _replace(target, copy)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.fetch.cache import Cache
-from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, OfflineError, SourceError,
+from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, NetworkError, OfflineError, SourceError,
                         SourceUnavailableError, ZooError)
 from zoo.core.files import copy_atomic, safe_name
 from zoo.fetch.partial import Progress
@@ -90,13 +90,20 @@ def _delivered(artifact: Artifact, location: str, failures: list[tuple[str, ZooE
 def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: bool) -> ZooError:
     reasons = "; ".join(f"{redact(loc)}: {exc.message}" for loc, exc in failures)
     name = f"{artifact.model_id}/{artifact.file}"
-    if any(isinstance(exc, IntegrityError) for _, exc in failures):
+    wrong = [(loc, exc) for loc, exc in failures if isinstance(exc, IntegrityError)]
+    if wrong:
         # A source that served wrong bytes matters more than others being unreachable: exit 1, not 3.
-        return IntegrityError(f"refused wrong bytes for {name}: {reasons}")
+        where, first = wrong[0]
+        return IntegrityError(f"refused wrong bytes for {name}: {reasons}", url=redact(where),
+                              expected_sha256=artifact.sha256, actual_sha256=first.actual_sha256,
+                              expected_size=artifact.size, actual_size=first.actual_size)
     if offline:
         tried = f" (local sources: {reasons})" if reasons else ""
         return OfflineError(f"{name} is not in the cache and offline mode is on (--offline / ZOO_OFFLINE){tried}")
-    return SourceUnavailableError(f"no source could deliver {name}: {reasons or 'no sources'}")
+    message = f"no source could deliver {name}: {reasons or 'no sources'}"
+    if failures and all(isinstance(exc, NetworkError) for _, exc in failures):  # the network itself, every time
+        return NetworkError(message, url=redact(failures[0][0]))
+    return SourceUnavailableError(message)
 
 
 def select(model: Model, formats: Sequence[str]) -> list[Artifact]:

@@ -73,7 +73,8 @@ class PartialFile:
     def expect_remaining(self, length: int | None) -> None:
         """Fail before downloading when the announced length cannot add up to the expected size."""
         if length is not None and self.offset + length != self.artifact.size:
-            raise IntegrityError(f"the source announces {self.offset + length} bytes, expected {self.artifact.size}")
+            raise IntegrityError(f"the source announces {self.offset + length} bytes, expected {self.artifact.size}",
+                                 expected_size=self.artifact.size, actual_size=self.offset + length)
 
     def write(self, chunk: bytes) -> None:
         """Append a few bytes in the caller's thread (``pour`` is the fast path for a whole body)."""
@@ -161,10 +162,13 @@ class PartialFile:
         """Raise ``IntegrityError`` naming the expected and actual size or sha256."""
         art = self.artifact
         if self.offset != art.size:
-            raise IntegrityError(f"got {self.offset} bytes, expected {art.size} (truncated)")
+            raise IntegrityError(f"got {self.offset} bytes, expected {art.size} (truncated)",
+                                 expected_size=art.size, actual_size=self.offset)
         actual = self._digest.hexdigest()
         if actual != art.sha256:
-            raise IntegrityError(f"sha256 mismatch: expected {art.sha256}, got {actual}")
+            raise IntegrityError(f"sha256 mismatch: expected {art.sha256}, got {actual}",
+                                 expected_sha256=art.sha256, actual_sha256=actual, expected_size=art.size,
+                                 actual_size=self.offset)
 
     def discard(self) -> None:
         self.close()

@@ -11,18 +11,31 @@ where files go or whether bytes are right; ``zoo.fetch.fetching`` and ``zoo.fetc
   token huggingface_hub finds (``HF_TOKEN``) is only ever sent to an https endpoint.
 - ``file://`` URLs and plain paths: read from disk.
 
-Adding a protocol means one class here and one entry in ``KINDS``.
+A new kind of location is one class and one ``register_source(scheme, cls)`` call, here or in a caller's
+code (``s3://`` for a company bucket, say). Every HTTP request goes through one session factory that a
+caller can replace (``configure_http_session``: a company CA bundle, proxies, auth).
+
+>>> class Bucket:
+...     network = True
+...     def __init__(self, location, settings):
+...         self.location = location
+...     def download(self, part):
+...         part.write(b"...")
+>>> register_source("bucket", Bucket)
+>>> type(open_source("bucket://models/x.tflite", Settings(cache_dir=Path("c")))).__name__
+'Bucket'
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from zoo import __version__
-from zoo.core.errors import FileAccessError, SourceError
+from zoo.core.errors import FileAccessError, NetworkError, SourceError
 from zoo.core.files import describe, open_regular
 from zoo.core.settings import Settings
 
@@ -52,25 +65,14 @@ class HttpSource:
 
     def status_error(self, response: requests.Response) -> SourceError:
         """A one-line reason for an answer that is neither 200 nor 206."""
-        return SourceError(f"HTTP {response.status_code} {response.reason}".strip())
+        return SourceError(f"HTTP {response.status_code} {response.reason}".strip(), url=redact(self.location),
+                           status=response.status_code)
 
     def _session(self) -> requests.Session:
-        import requests
-        from requests.adapters import HTTPAdapter
-        from urllib3.util.retry import Retry
+        return http_session(self.settings)
 
-        retries = self.settings.http_retries
-        retry = Retry(
-            total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.5,
-            status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",), raise_on_status=False,
-        )
-        session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        # identity: byte ranges and Content-Length must describe the file itself, not a gzip of it.
-        session.headers.update({"User-Agent": f"zoo/{__version__}", "Accept-Encoding": "identity"})
-        return session
+    def _error(self, exc: Exception) -> SourceError:
+        return _request_error(exc, redact(self.location))
 
     def download(self, part: PartialFile) -> None:
         import http.client
@@ -92,7 +94,8 @@ class HttpSource:
                         elif r.status_code == 206 and not r.headers.get("Content-Range", "").startswith(
                             f"bytes {start}-"
                         ):
-                            raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}")
+                            raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}",
+                                              url=redact(self.location), status=206)
                         elif r.status_code not in (200, 206):
                             raise self.status_error(r)
                         body = _body_reader(r)  # a compressed body is refused before its length is judged
@@ -105,15 +108,17 @@ class HttpSource:
                         if end is not None and part.offset < end:  # http.client reads a cut body as EOF
                             raise http.client.IncompleteRead(b"", end - part.offset)
                     return
+                except FileAccessError:  # our disk, not the source: a full disk must not look like a dead server
+                    raise
                 except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
                         OSError, http.client.HTTPException) as exc:
                     # urllib3 already retried the request itself; a body cut short is resumed from here.
                     if streaming and (part.offset > start or stalls > 0):
                         stalls -= part.offset == start
                         continue
-                    raise SourceError(_describe(exc)) from None
+                    raise self._error(exc) from None
                 except requests.RequestException as exc:
-                    raise SourceError(_describe(exc)) from None
+                    raise self._error(exc) from None
 
 
 def _body_reader(response: requests.Response) -> Callable[[memoryview], int]:
@@ -129,6 +134,64 @@ def _body_reader(response: requests.Response) -> Callable[[memoryview], int]:
         raise SourceError(f"the server sent a {encoding}-encoded body although identity was asked for")
     raw = getattr(response.raw, "_fp", None)
     return raw.readinto if isinstance(raw, http.client.HTTPResponse) else response.raw.readinto
+
+
+def default_session(settings: Settings) -> requests.Session:
+    """zoo's own HTTP session: urllib3 retries with backoff on connection errors and 5xx, zoo's User-Agent,
+    and ``Accept-Encoding: identity`` (byte ranges and Content-Length must describe the file itself)."""
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    retries = settings.http_retries
+    retry = Retry(
+        total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.5,
+        status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",), raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update({"User-Agent": f"zoo/{__version__}", "Accept-Encoding": "identity"})
+    return session
+
+
+SessionFactory = Callable[[Settings], "requests.Session"]
+_session_factory: SessionFactory = default_session
+
+
+def configure_http_session(factory: SessionFactory | None) -> None:
+    """Make every HTTP request zoo sends use sessions from ``factory(settings)``; ``None`` restores zoo's own.
+
+    Start from ``default_session`` to keep retries and headers, then add what your network needs:
+
+    >>> def company(settings):
+    ...     session = default_session(settings)
+    ...     session.verify = "/etc/ssl/certs/company-ca.pem"      # a company CA bundle
+    ...     session.proxies = {"https": "http://proxy.corp:3128"}
+    ...     return session
+    >>> configure_http_session(company)
+    >>> http_session(Settings(cache_dir=Path("c"))).verify
+    '/etc/ssl/certs/company-ca.pem'
+    >>> configure_http_session(None)
+    """
+    global _session_factory
+    _session_factory = factory or default_session
+
+
+def http_session(settings: Settings) -> requests.Session:
+    """A session from the configured factory: the only way zoo's sources open HTTP connections."""
+    return _session_factory(settings)
+
+
+def _request_error(exc: Exception, url: str) -> SourceError:
+    """A failed request as a one-line error: a ``NetworkError`` when the connection itself failed."""
+    import requests
+
+    reason = _describe(exc)
+    network = isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)) or reason in (
+        "timed out", "connection failed", "connection dropped mid-transfer", "proxy refused the connection")
+    return (NetworkError if network else SourceError)(reason, url=url)
 
 
 def _describe(exc: Exception) -> str:
@@ -179,7 +242,7 @@ class HfSource(HttpSource):
             try:
                 head = session.head(self.url, headers=self.headers, timeout=(timeout, timeout), allow_redirects=False)
             except requests.RequestException as exc:
-                raise SourceError(_describe(exc)) from None
+                raise self._error(exc) from None
         if head.status_code >= 400:
             raise self.status_error(head)
         super().download(part)
@@ -188,7 +251,8 @@ class HfSource(HttpSource):
         """The hub says which part was missing in ``X-Error-Code``; a private repository also answers 401."""
         if response.status_code in (401, 403, 404):
             what = _HF_MISSING.get(response.headers.get("X-Error-Code", ""), _HF_MISSING["RepoNotFound"])
-            return SourceError(f"{what} (HTTP {response.status_code})")
+            return SourceError(f"{what} (HTTP {response.status_code})", url=redact(self.location),
+                               status=response.status_code)
         return super().status_error(response)
 
 
@@ -221,19 +285,36 @@ class LocalSource:
             try:
                 fh.seek(part.offset)
                 part.pour(fh.readinto)  # a write error (disk full) is ours, not the source's: it propagates
+            except FileAccessError:
+                raise
             except OSError as exc:
                 raise SourceError(describe(exc)) from None
 
 
-KINDS: dict[str, type] = {"https": HttpSource, "http": HttpSource, "hf": HfSource, "file": LocalSource, "": LocalSource}
+SourceFactory = Callable[[str, Settings], Source]
+_KINDS: dict[str, SourceFactory] = {"https": HttpSource, "http": HttpSource, "hf": HfSource, "file": LocalSource,
+                                    "": LocalSource}
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def register_source(scheme: str, factory: SourceFactory) -> None:
+    """Make ``scheme://...`` locations (in registries and ``--mirror``) open with ``factory(location, settings)``.
+
+    The factory returns an object with ``location``, ``network`` (False: allowed offline) and
+    ``download(part)``, which writes the bytes into the ``PartialFile`` it is given (hashing, size checks,
+    resuming and the cache are zoo's) or raises ``SourceError``. A scheme registered again is replaced.
+    """
+    if not _SCHEME.fullmatch(scheme):
+        raise ValueError(f"not a URL scheme: {scheme!r} (lower-case letters, digits, '+', '-', '.')")
+    _KINDS[scheme] = factory
 
 
 def open_source(location: str, settings: Settings) -> Source:
     """The source object for ``location``, chosen by its scheme (none: a local path)."""
     scheme = location.split("://", 1)[0].lower() if "://" in location else ""
-    kind = KINDS.get(scheme)
+    kind = _KINDS.get(scheme)
     if kind is None:
-        raise SourceError(f"unsupported scheme {scheme!r}")
+        raise SourceError(f"unsupported scheme {scheme!r}", url=redact(location))
     return kind(location, settings)
 
 

@@ -151,6 +151,8 @@ def decode(path: Path, color_mode: str) -> np.ndarray:
             with Image.open(path) as im:  # reads the header only: the size is known before any pixel
                 _check_pixels(path, im.height, im.width)
                 pixels = np.asarray(im.convert("L" if color_mode == "grayscale" else "RGB"))
+    except DatasetError:  # _check_pixels' own verdict, already one line naming the image
+        raise
     except (OSError, ValueError, Image.DecompressionBombError) as exc:  # UnidentifiedImageError is an OSError
         raise DatasetError([f"cannot decode image: {exc}"], path=path) from None
     if pixels.ndim == 2:
