@@ -2,6 +2,11 @@
 
 A registry is one YAML file validated by ``schemas/registry.schema.json``. The shipped one describes the
 STM32 model zoo re-ID family; ``--registry`` / ``ZOO_REGISTRY`` selects a release team's own.
+
+A model holds one version (``artifacts:``, named by ``version:``, default ``"1"``) or several (``versions:``,
+oldest first, each with its own artifacts and sources), so a retrained model is released next to the bytes
+pipelines pinned instead of over them. ``ID@V`` names a version or an alias (``aliases: {stable: "1"}``);
+plain ``ID`` names ``default:`` when given, else the last version listed.
 """
 
 from __future__ import annotations
@@ -11,11 +16,11 @@ import difflib
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from zoo.core.documents import load_yaml, read_yaml_text, schema_problems
+from zoo.core.documents import Document, load_yaml, read_yaml_text, schema_problems
 from zoo.core.errors import InvalidDataError, UsageError
 from zoo.core.resources import data_dir, load_schema
 
@@ -34,6 +39,23 @@ class Artifact:
     sha256: str
     sources: tuple[str, ...]
     golden: Path | None = None
+    version: str = "1"
+    versioned: bool = False  # listed under ``versions:``; files then live under ``<id>/<version>/``
+
+    @property
+    def folder(self) -> str:
+        """Where a mirror and the cache's view keep this file: ``<id>``, or ``<id>/<version>`` for a model
+        with ``versions:`` (two versions may ship a file of the same name).
+
+        >>> Artifact("m", "m.tflite", "tflite", "int8", 1, "0" * 64, (), version="2", versioned=True).folder
+        'm/2'
+        """
+        return f"{self.model_id}/{self.version}" if self.versioned else self.model_id
+
+    @property
+    def ref(self) -> str:
+        """``ID@VERSION``: what ``zoo pull`` and friends accept to get exactly this artifact's version."""
+        return f"{self.model_id}@{self.version}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,16 @@ class Model:
     card: Path | None
     license: str | None
     artifacts: tuple[Artifact, ...]
+    version: str = "1"
+    versions: tuple[str, ...] = ("1",)  # every version of this model, oldest first
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> version
+    released: str | None = None
+    notes: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """``ID@VERSION`` of this version."""
+        return f"{self.id}@{self.version}"
 
     def artifact(self, fmt: str) -> Artifact:
         """The artifact of format ``fmt`` (``tflite``, ``keras``, ...)."""
@@ -60,23 +92,42 @@ class Registry:
     path: Path
     name: str
     description: str
-    models: dict[str, Model]
+    models: dict[str, Model]  # id -> the version a plain id selects
+    versions: dict[str, dict[str, Model]] = field(default_factory=dict)  # id -> version -> model, oldest first
 
-    def get(self, model_id: str) -> Model:
-        """The model ``model_id``; an unknown id is a usage error that suggests close matches."""
-        try:
-            return self.models[model_id]
-        except KeyError:
+    def get(self, ref: str) -> Model:
+        """The model ``ID`` or ``ID@VERSION`` (a version or an alias); an unknown one is a usage error that
+        suggests close matches."""
+        model_id, at, version = ref.partition("@")
+        if model_id not in self.models:
             close = difflib.get_close_matches(model_id, self.models, n=3)
-            hint = f" (did you mean {', '.join(close)}?)" if close else f" (known: {', '.join(self.models)})"
-            raise UsageError(f"unknown model id {model_id!r} in registry {self.path}{hint}") from None
+            hint = (f" (did you mean {', '.join(close)}?)" if close else
+                    f" (known: {', '.join(self.models)})" if self.models else " (it has no models yet: see zoo add)")
+            raise UsageError(f"unknown model id {model_id!r} in registry {self.path}{hint}")
+        if not at:
+            return self.models[model_id]
+        model = self.models[model_id]
+        found = self.versions.get(model_id, {}).get(model.aliases.get(version, version))
+        if found is None:
+            names = ", ".join([*model.versions, *model.aliases])
+            raise UsageError(f"model {model_id!r} has no version {version!r} in registry {self.path} (it has: {names})")
+        return found
+
+    def find(self, ref: str) -> Model | None:
+        """``get`` for a string that may not be a model reference at all (a file name, say)."""
+        model_id, _, version = ref.partition("@")
+        if model_id not in self.models:
+            return None
+        return self.get(ref) if not version or version in self.models[model_id].aliases or \
+            version in self.versions.get(model_id, {}) else None
 
     def by_sha256(self, sha256: str) -> Artifact | None:
-        """The registry artifact whose bytes hash to ``sha256``, if any."""
-        for model in self.models.values():
-            for art in model.artifacts:
-                if art.sha256 == sha256:
-                    return art
+        """The registry artifact whose bytes hash to ``sha256``, if any (any version; the newest wins)."""
+        for by_version in self.versions.values():
+            for model in reversed(by_version.values()):
+                for art in model.artifacts:
+                    if art.sha256 == sha256:
+                        return art
         return None
 
     def by_task(self, task: str | None) -> list[Model]:
@@ -119,29 +170,23 @@ def _verdict_stamp(verdicts: Path, text: str) -> Path:
     return verdicts / f"registry-{digest.hexdigest()}.ok"
 
 
-def load_registry(path: str | Path | None = None, *, verdicts: Path | None = None) -> Registry:
+def load_registry(path: str | Path | None = None, *, verdicts: Path | None = None, text: str | None = None) -> Registry:
     """Load and validate a registry (a YAML file, or a folder holding ``registry.yaml``).
 
     Raises ``InvalidDataError`` listing every schema violation with its line and JSON pointer.
     ``verdicts`` is a folder that remembers registry bytes which already passed the schema: jsonschema
-    costs about 0.1 s per run, most of a warm ``zoo pull``.
+    costs about 0.1 s per run, most of a warm ``zoo pull``. ``text`` checks what is about to be written to
+    ``path`` (``zoo.catalog.editing``) instead of reading it.
     """
     path = Path(path) if path is not None else default_registry_path()
     if path.is_dir():
         path = path / "registry.yaml"
-    text = read_yaml_text(path)
+    text = read_yaml_text(path) if text is None else text
     doc = load_yaml(path, text=text)
     stamp = _verdict_stamp(verdicts, text) if verdicts is not None else None
-    problems = [] if stamp is not None and stamp.exists() else schema_problems(doc, load_schema("registry"))
-    if not problems:
-        for mid, entry in doc.data["models"].items():
-            seen: set[str] = set()
-            for i, art in enumerate(entry["artifacts"]):
-                if art["file"] in seen:
-                    problems.append(doc.problem(("models", mid, "artifacts", i, "file"), f"file {art['file']!r} listed twice"))
-                seen.add(art["file"])
-                problems += [doc.problem(("models", mid, "artifacts", i, "sources", j), f"unsafe source: {why}")
-                             for j, source in enumerate(art["sources"]) if (why := unsafe_source(source))]
+    problems = [] if stamp is not None and stamp.exists() else (
+        _unquoted_versions(doc) or schema_problems(doc, load_schema("registry")))
+    problems += [] if problems else _entry_problems(doc)
     if problems:
         raise InvalidDataError(problems, path=path)
     if stamp is not None:
@@ -149,28 +194,114 @@ def load_registry(path: str | Path | None = None, *, verdicts: Path | None = Non
             stamp.parent.mkdir(parents=True, exist_ok=True)
             stamp.touch()
     base = path.resolve().parent
-    models = {}
+    models: dict[str, Model] = {}
+    versions: dict[str, dict[str, Model]] = {}
     for mid, entry in doc.data["models"].items():
-        artifacts = tuple(
-            Artifact(
-                model_id=mid,
-                file=a["file"],
-                format=a["format"],
-                precision=a["precision"],
-                size=a["size"],
-                sha256=a["sha256"],
-                sources=tuple(_resolve_source(s, base) for s in a["sources"]),
-                golden=(base / a["golden"]).resolve() if "golden" in a else None,
-            )
-            for a in entry["artifacts"]
-        )
-        models[mid] = Model(
+        versions[mid] = _versions(mid, entry, base)
+        models[mid] = versions[mid][_default_version(entry)]
+    return Registry(path=path, name=doc.data["name"], description=doc.data.get("description", ""), models=models,
+                    versions=versions)
+
+
+def _version_entries(entry: dict) -> dict[str, dict]:
+    """``version name -> {artifacts, ...}`` of one model entry, whichever of the two forms it uses."""
+    if "versions" in entry:
+        return entry["versions"]
+    return {entry.get("version", "1"): {"artifacts": entry["artifacts"]}}
+
+
+def _default_version(entry: dict) -> str:
+    """The version a plain id selects: ``default`` (a version or an alias), else the last one listed."""
+    names = list(_version_entries(entry))
+    chosen = entry.get("default", names[-1])
+    return entry.get("aliases", {}).get(chosen, chosen)
+
+
+def _entry_problems(doc: Document) -> list[str]:
+    """What the schema cannot say: one form of versions per model, aliases and default that name a version,
+    no file twice in a version, no source that climbs out of its tree."""
+    problems = []
+    for mid, entry in doc.data["models"].items():
+        where = ("models", mid)
+        if ("artifacts" in entry) == ("versions" in entry):
+            problems.append(doc.problem(where, "give either 'artifacts' (one version) or 'versions' (several), "
+                                               "not both nor neither"))
+            continue
+        if "artifacts" in entry and ({"aliases", "default"} & entry.keys()):
+            problems.append(doc.problem(where, "'aliases' and 'default' need 'versions'"))
+            continue
+        named = _version_entries(entry)
+        for alias, target in entry.get("aliases", {}).items():
+            if alias in named:
+                problems.append(doc.problem((*where, "aliases", alias), f"alias {alias!r} is also a version name"))
+            elif target not in named:
+                problems.append(doc.problem((*where, "aliases", alias), f"alias {alias!r} names no version "
+                                                                         f"(versions: {', '.join(named)})"))
+        if "default" in entry and entry["default"] not in named and entry["default"] not in entry.get("aliases", {}):
+            problems.append(doc.problem((*where, "default"), f"{entry['default']!r} is neither a version nor an alias"))
+        for version, body in named.items():
+            at = (*where, "versions", version, "artifacts") if "versions" in entry else (*where, "artifacts")
+            seen: set[str] = set()
+            for i, art in enumerate(body["artifacts"]):
+                if art["file"] in seen:
+                    problems.append(doc.problem((*at, i, "file"), f"file {art['file']!r} listed twice"))
+                seen.add(art["file"])
+                problems += [doc.problem((*at, i, "sources", j), f"unsafe source: {why}")
+                             for j, source in enumerate(art["sources"]) if (why := unsafe_source(source))]
+    return problems
+
+
+def _unquoted_versions(doc: Document) -> list[str]:
+    """Version names YAML read as numbers (``1.10`` is the float 1.1), said plainly before the schema's
+    "is not of type 'string'"."""
+    models = doc.data.get("models") if isinstance(doc.data, dict) else None
+    found = []
+    for mid, entry in (models.items() if isinstance(models, dict) else ()):
+        entry = entry if isinstance(entry, dict) else {}
+        names = [(("version",), entry.get("version")), (("default",), entry.get("default"))]
+        for key in ("versions", "aliases"):
+            named = entry.get(key) if isinstance(entry.get(key), dict) else {}
+            names += [((key, name), name) for name in named]
+            names += [((key, name), value) for name, value in named.items() if key == "aliases"]
+        found += [(("models", mid, *parts), value) for parts, value in names]
+    return [doc.problem(parts, f"version {value!r} must be quoted (\"{value}\"): YAML reads an unquoted version as "
+                               "a number (1.10 becomes 1.1)")
+            for parts, value in found if isinstance(value, (int, float)) and not isinstance(value, bool)]
+
+
+def _versions(mid: str, entry: dict, base: Path) -> dict[str, Model]:
+    """Every version of one model entry as a ``Model``, oldest first."""
+    versioned = "versions" in entry
+    named = _version_entries(entry)
+    out = {}
+    for version, body in named.items():
+        card = body.get("card", entry.get("card"))
+        out[version] = Model(
             id=mid,
             family=entry["family"],
             title=entry["title"],
             task=entry["task"],
-            card=(base / entry["card"]).resolve() if "card" in entry else None,
+            card=(base / card).resolve() if card is not None else None,
             license=entry.get("license"),
-            artifacts=artifacts,
+            artifacts=tuple(
+                Artifact(
+                    model_id=mid,
+                    file=a["file"],
+                    format=a["format"],
+                    precision=a["precision"],
+                    size=a["size"],
+                    sha256=a["sha256"],
+                    sources=tuple(_resolve_source(s, base) for s in a["sources"]),
+                    golden=(base / a["golden"]).resolve() if "golden" in a else None,
+                    version=version,
+                    versioned=versioned,
+                )
+                for a in body["artifacts"]
+            ),
+            version=version,
+            versions=tuple(named),
+            aliases=dict(entry.get("aliases", {})),
+            released=body.get("released"),
+            notes=body.get("notes"),
         )
-    return Registry(path=path, name=doc.data["name"], description=doc.data.get("description", ""), models=models)
+    return out

@@ -63,7 +63,9 @@ class Cache:
         return self.root / "blobs" / "sha256" / sha256[:2] / sha256
 
     def view(self, artifact: Artifact) -> Path:
-        return self.root / "models" / safe_name(artifact.model_id, "model id") / safe_name(artifact.file)
+        folder = self.root / "models" / safe_name(artifact.model_id, "model id")
+        folder = folder / safe_name(artifact.version, "version") if artifact.versioned else folder
+        return folder / safe_name(artifact.file)
 
     @contextlib.contextmanager
     def lock(self, sha256: str, *, wait: bool = True) -> Iterator[bool]:
@@ -215,14 +217,17 @@ class Cache:
         with os_errors(self.blob(sha256), "cannot remove from the cache"):
             names = self._record(sha256).get("names", [])
             for name in names if isinstance(names, list) else ():
-                model_id, _, file = str(name).partition("/")
+                parts = str(name).split("/")  # <id>/<file> or <id>/<version>/<file>
                 try:  # a record is a file anyone could edit: never unlink outside models/
-                    view = self.root / "models" / safe_name(model_id, "model id") / safe_name(file)
+                    if len(parts) not in (2, 3):
+                        continue
+                    view = self.root.joinpath("models", *(safe_name(p, "cache name") for p in parts))
                 except UsageError:
                     continue
                 view.unlink(missing_ok=True)
-                with contextlib.suppress(OSError):  # drop the model's folder once it is empty
-                    view.parent.rmdir()
+                for folder in (view.parent, view.parent.parent)[:len(parts) - 1]:
+                    with contextlib.suppress(OSError):  # drop the version's and model's folders once empty
+                        folder.rmdir()
             self.blob(sha256).unlink(missing_ok=True)
             self._record_path(sha256).unlink(missing_ok=True)
 
@@ -249,7 +254,7 @@ class Cache:
         ``record`` is the blob's record when the caller has just made it (a commit): written once, here.
         """
         view, blob = self.view(artifact), self.blob(artifact.sha256)
-        name = f"{artifact.model_id}/{artifact.file}"
+        name = f"{artifact.folder}/{artifact.file}"
         fresh = record is not None
         record = record if fresh else self._record(artifact.sha256)
         if not fresh and _same_file(view, blob):

@@ -46,7 +46,7 @@ def fetch(
     Raises ``OfflineError`` when offline and not cached, ``IntegrityError`` when any source sent wrong
     bytes, ``SourceUnavailableError`` (one line, each source's reason) when no source delivered.
     """
-    safe_name(artifact.model_id, "model id"), safe_name(artifact.file)  # before anything is written
+    safe_name(artifact.model_id, "model id"), safe_name(artifact.version, "version"), safe_name(artifact.file)
     settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
     offline = settings.offline
     cache = Cache(settings.cache_dir)
@@ -56,7 +56,7 @@ def fetch(
     for location in artifact.sources:  # registries arrive in pull requests; the user's own mirrors may say ../
         if problem := unsafe_source(location):
             raise ConfigError(f"{artifact.model_id}/{artifact.file}: unsafe source {redact(location)!r}: {problem}")
-    locations = [mirror_location(m, artifact.model_id, artifact.file) for m in settings.mirrors]
+    locations = [mirror_location(m, artifact.folder, artifact.file) for m in settings.mirrors]
     locations += artifact.sources
     with cache.lock(artifact.sha256):
         cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
@@ -146,11 +146,14 @@ def write_mirror(
     offline: bool = False,
     progress: Progress | None = None,
 ) -> list[Path]:
-    """Write ``<directory>/<model id>/<file>`` for the models (default: all), from the cache (fetching what
+    """Write ``<directory>/<model id>/<file>`` (``<model id>/<version>/<file>`` for a model with
+    ``versions:``) for the models (``ID`` or ``ID@V``; default: all), from the cache (fetching what
     is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""
     written = []
     for model_id in model_ids or list(registry.models):
-        target = Path(directory) / safe_name(model_id, "model id")
+        model = registry.get(model_id)
+        target = Path(directory) / safe_name(model.id, "model id")
+        target = target / safe_name(model.version, "version") if model.artifacts[0].versioned else target
         written += pull(registry, model_id, formats=formats, to=target, settings=settings, mirrors=mirrors,
                         offline=offline, progress=progress)
     return written

@@ -26,7 +26,7 @@ from zoo.catalog.registry import Artifact, Model, Registry
 class Resolved:
     """What a ``FILE|ID`` argument names: the file to read, and what the registry and card say of it."""
 
-    label: str  # the model id, else the file's name
+    label: str  # the model id (``ID@V`` when a version was asked for), else the file's name
     path: Path
     model: Model | None
     card: Card | None  # read only when the command needs it (``need_card``)
@@ -45,9 +45,8 @@ def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path
         if not path.is_file():
             raise ModelFileError("not a regular file", path=path)
         artifact = registry.by_sha256(sha256_file(path))
-        model = registry.get(artifact.model_id) if artifact else None
-    elif target in registry.models:
-        model = registry.get(target)
+        model = registry.get(artifact.ref) if artifact else None
+    elif model := registry.find(target):
         path = fetch(model.artifact("tflite"))
     else:
         raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
@@ -56,4 +55,5 @@ def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path
         why = "is not in the registry" if model is None else f"({model.id}) has no card in the registry"
         raise UsageError(f"{target} {why}: pass --card CARD.yaml to say how to preprocess its images")
     loaded = load_card(card_path) if need_card and card_path else None
-    return Resolved(model.id if model else path.name, path, model, loaded)
+    label = (model.ref if "@" in target else model.id) if model else path.name
+    return Resolved(label, path, model, loaded)

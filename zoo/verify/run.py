@@ -83,15 +83,16 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
     model_id, card = target.model_id, target.card
     entry = Entry("model", model_id, str(target.card_path) if target.card_path else None)
     checks = entry.checks
-    model = registry.models.get(model_id)
+    model = registry.find(model_id)  # ID or ID@VERSION
     checks.append(check("registry.model", model is not None, f"{model_id} is in registry {registry.name}" if model
                         else f"{model_id} is not in registry {registry.name}; add it or fix the card's variant id"))
     if card is None:
         checks.append(not_checked("card.variant", "no readable card for this model"))
     else:
-        ok = card.find_variant(model_id) is not None
-        checks.append(check("card.variant", ok, f"{model_id} is a variant of the card" if ok else
-                            f"the card has no variant {model_id!r}; add it under variants"))
+        variant = model_id.partition("@")[0]
+        ok = card.find_variant(variant) is not None
+        checks.append(check("card.variant", ok, f"{variant} is a variant of the card" if ok else
+                            f"the card has no variant {variant!r}; add it under variants"))
     if model is None:
         return entry
     tflite = [a for a in model.artifacts if a.format == "tflite"]

@@ -41,7 +41,7 @@ class _Cards:
 
 
 def select_targets(registry: Registry, names: Iterable[str]) -> list[Target]:
-    """Model ids, or card files (every variant of the card); no name means every model of the registry."""
+    """Model ids (``ID`` or ``ID@VERSION``), or card files (every variant of the card); no name means every model of the registry."""
     cards = _Cards()
     names = list(names)
     if not names:
@@ -49,8 +49,8 @@ def select_targets(registry: Registry, names: Iterable[str]) -> list[Target]:
     targets: list[Target] = []
     for name in names:
         path = Path(name)
-        if name in registry.models:
-            targets.append(cards.target(name, registry.models[name].card))
+        if model := registry.find(name):  # ID or ID@VERSION
+            targets.append(cards.target(name, model.card))
         elif path.is_file():
             first = cards.target("", path)
             if first.card is None:
