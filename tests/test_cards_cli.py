@@ -44,7 +44,7 @@ def test_every_problem_of_every_card_is_printed(tmp_path: Path, capsys: pytest.C
 
 def test_a_broken_registry_is_reported_and_cards_still_checked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     registry = tmp_path / "registry.yaml"
-    registry.write_text("schema_version: 1\nname: x\nmodels: {}\n")
+    registry.write_text("schema_version: 1\nname: x\nmodels: []\n")
     assert main(["validate", "--registry", str(registry), "--json"]) == 1
     files = json.loads(capsys.readouterr().out)["files"]
     assert files[0]["kind"] == "registry" and "/models" in files[0]["problems"][0]
