@@ -10,7 +10,7 @@
 3. The same with each side's start-up taken out (zoo: a warm pull; curl: fetching a one-byte file), so
    the download loop itself is compared with curl's.
 4. The floor for any Python pull on this machine: a bare interpreter that imports only http.client and
-   ``zoo.fetch.partial`` and pours the same body through zoo's own receive/hash/write loop (no CLI, registry,
+   ``zoo.artifacts.partial`` and pours the same body through zoo's own receive/hash/write loop (no CLI, registry,
    cache bookkeeping or requests). ``zoo over floor`` is what everything else a real pull needs costs.
 
 zoo runs as a user runs it: the ``zoo`` command pip installed beside this interpreter (``python -m zoo``
@@ -52,7 +52,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
 FLOOR = """
 import http.client, sys, types
 from pathlib import Path
-from zoo.fetch.partial import PartialFile
+from zoo.artifacts.partial import PartialFile
 host, port, path, size, sha256, out = sys.argv[1:]
 conn = http.client.HTTPConnection(host, int(port))
 conn.request("GET", path, headers={"Accept-Encoding": "identity"})

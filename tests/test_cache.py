@@ -8,9 +8,9 @@ import os
 import pytest
 from httpserver import generated
 
-from zoo.fetch.cache import Cache
+from zoo.artifacts.cache import Cache
 from zoo.core.errors import IntegrityError
-from zoo.fetch.fetching import fetch
+from zoo.artifacts.fetching import fetch
 from zoo.catalog.registry import Artifact
 from zoo.core.settings import Settings
 
@@ -120,7 +120,7 @@ def test_clean_leaves_a_download_another_process_holds_and_a_killed_holder_frees
     part = cache.root / "partial" / f"{'a' * 64}.part"
     part.parent.mkdir(parents=True)
     part.write_bytes(b"half a download")
-    hold = ("import time; from pathlib import Path; from zoo.fetch.cache import Cache\n"
+    hold = ("import time; from pathlib import Path; from zoo.artifacts.cache import Cache\n"
             f"with Cache(Path({str(cache.root)!r})).lock({'a' * 64!r}):\n"
             "    print('held', flush=True); time.sleep(60)")
     holder = subprocess.Popen([sys.executable, "-c", hold], stdout=subprocess.PIPE, text=True)

@@ -18,8 +18,8 @@ from zoo.demo import bundled_mirror
 from zoo.core.documents import load_yaml
 from zoo.model.footprint import compute_footprint
 from zoo.core.resources import data_dir
-from zoo.verify.rules.base import Severity, Status
-from zoo.verify.rules.footprint import footprint_checks
+from zoo.verification.rules.base import Severity, Status
+from zoo.verification.rules.footprint import footprint_checks
 from zoo.catalog.targets import load_targets
 
 DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"

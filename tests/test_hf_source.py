@@ -15,7 +15,7 @@ import pytest
 from httpserver import generated, write_registry
 
 from zoo.core.errors import IntegrityError, SourceUnavailableError
-from zoo.fetch.fetching import fetch
+from zoo.artifacts.fetching import fetch
 from zoo.catalog.registry import Artifact
 from zoo.core.settings import Settings
 

@@ -166,7 +166,7 @@ def test_a_full_disk_while_downloading_or_copying_is_one_line(tmp_path):
 
 
 def test_cache_clean_during_a_pull_does_not_lose_the_download(http_server, tmp_path):
-    from zoo.fetch.partial import BUFFER
+    from zoo.artifacts.partial import BUFFER
 
     data = generated(3 * BUFFER, seed=22)  # several reads, so the partial file grows while the pull runs
     sha = hashlib.sha256(data).hexdigest()

@@ -36,7 +36,7 @@ from zoo.core.documents import load_yaml
 from zoo.core.errors import ConfigError
 from zoo.reid.evaluation import evaluate
 from zoo.reid.features import extract_features
-from zoo.fetch.fetching import fetch
+from zoo.artifacts.fetching import fetch
 from zoo.model.footprint import compute_footprint
 from zoo.model.goldens import check_golden, load_golden, make_golden
 from zoo.model.inspection import inspect_model
@@ -45,7 +45,7 @@ from zoo.reid.preprocessing import Preprocessing, decode
 from zoo.reid.protocols import PROTOCOLS
 from zoo.catalog.registry import load_registry
 from zoo.core.resources import data_dir, load_schema
-from zoo.verify.rules.base import Severity, Status
+from zoo.verification.rules.base import Severity, Status
 from zoo.model.runtime import load_model
 from zoo.model.tflm import available as tflm_available
 

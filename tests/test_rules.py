@@ -13,10 +13,10 @@ from zoo.cards.card import Card, read_card
 from zoo.model.inspection import inspect_model
 from zoo.catalog.registry import load_registry
 from zoo.core.resources import data_dir
-from zoo.verify.rules.accuracy import accuracy_claim_checks
-from zoo.verify.rules.artifact import artifact_checks
-from zoo.verify.rules.base import RULES, Severity, Status, rule
-from zoo.verify.rules.card import record_checks
+from zoo.verification.rules.accuracy import accuracy_claim_checks
+from zoo.verification.rules.artifact import artifact_checks
+from zoo.verification.rules.base import RULES, Severity, Status, rule
+from zoo.verification.rules.card import record_checks
 
 DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 

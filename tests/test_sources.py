@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from httpserver import generated
 
-from zoo.fetch.cache import Cache
+from zoo.artifacts.cache import Cache
 from zoo.core.errors import IntegrityError, OfflineError, SourceUnavailableError, UsageError
-from zoo.fetch.fetching import fetch
+from zoo.artifacts.fetching import fetch
 from zoo.catalog.registry import Artifact, load_registry
 from zoo.core.resources import data_dir
 from zoo.core.settings import Settings
@@ -217,7 +217,7 @@ def test_a_refused_connection_is_a_connection_error_carrying_its_url(http_server
 
 def test_a_replaced_session_factory_carries_every_request(http_server):
     """A company proxy or CA bundle is one factory, not a patch to zoo: here it adds a header the server sees."""
-    from zoo.fetch.sources import configure_http_session, default_session
+    from zoo.artifacts.sources import configure_http_session, default_session
 
     def company(settings):
         session = default_session(settings)
@@ -235,7 +235,7 @@ def test_a_replaced_session_factory_carries_every_request(http_server):
 
 def test_a_registered_scheme_delivers_through_the_same_verified_cache(tmp_path):
     """A new kind of location is one registration; hashing, size checks and the cache stay zoo's."""
-    from zoo.fetch.sources import register_source
+    from zoo.artifacts.sources import register_source
 
     class Bucket:
         network = True

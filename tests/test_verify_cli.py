@@ -17,9 +17,9 @@ from zoo.cli import main
 from zoo.demo import bundled_mirror
 from zoo.core.documents import load_yaml
 from zoo.catalog.registry import load_registry
-from zoo.verify.rules.base import NEEDS_FILE
+from zoo.verification.rules.base import NEEDS_FILE
 from zoo.core.resources import data_dir, load_schema
-from zoo.verify.targets import select_targets, shard
+from zoo.verification.targets import select_targets, shard
 
 
 DEMO = "osnet_demo"

@@ -85,7 +85,7 @@ class _Demo:
 
     def pull(self) -> Step:
         from zoo.core.files import sha256_file
-        from zoo.fetch.fetching import fetch
+        from zoo.artifacts.fetching import fetch
 
         artifact = self.model.artifact("tflite")
         self.file = fetch(artifact, settings=self.settings)
@@ -104,8 +104,8 @@ class _Demo:
         return Step("card", not problems, summary, {"card": str(self.card_path), "problems": problems})
 
     def verify(self) -> Step:
-        from zoo.verify.run import Options, verify
-        from zoo.verify.targets import Target
+        from zoo.verification.run import Options, verify
+        from zoo.verification.targets import Target
 
         target = Target(self.model.id, self.card_path, self.card)
         entries = verify([target], self.registry, Options(), self.settings)
@@ -131,8 +131,8 @@ class _Demo:
     def evaluate(self) -> Step:
         from zoo.reid.evaluation import evaluate
 
-        from zoo.verify.rules.accuracy import accuracy_claim_checks
-        from zoo.verify.rules.base import Status
+        from zoo.verification.rules.accuracy import accuracy_claim_checks
+        from zoo.verification.rules.base import Status
 
         card = self.card
         dataset_id = _generated_dataset(card)
@@ -195,7 +195,7 @@ def run_demo(
     ``workdir`` keeps the generated images (default: a temporary folder, removed afterwards);
     ``on_step`` sees each step as soon as it is done, so a terminal can show progress.
     """
-    from zoo.verify.options import check_tolerance
+    from zoo.verification.options import check_tolerance
 
     check_tolerance(tolerance_pp, "--tolerance")
     registry = registry or load_registry()

@@ -109,7 +109,7 @@ def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str]
     """With --footprint, the card's generated footprint table (warning for each file that cannot be had)."""
     if not args.footprint:
         return None
-    from zoo.fetch.fetching import fetch
+    from zoo.artifacts.fetching import fetch
     from zoo.render.footprint import footprint_region
 
     text, warnings = footprint_region(card, registry, lambda artifact: fetch(artifact, **fetch_options(args)))

@@ -83,13 +83,13 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 
 def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Keyword arguments for zoo.fetch.fetching.fetch/pull: the run's settings and whether to draw progress."""
+    """Keyword arguments for zoo.artifacts.fetching.fetch/pull: the run's settings and whether to draw progress."""
     show_fetch_notes(verbose=show_progress(args))
     return {"settings": args.settings, "progress": progress_bar if show_progress(args) else None}
 
 
 def show_fetch_notes(*, verbose: bool) -> None:
-    """Print what ``zoo.fetch.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
+    """Print what ``zoo.artifacts.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
     source delivered only on a terminal, like the progress bars."""
     import logging
 
@@ -128,10 +128,10 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.fetch.resolving.Resolved
+def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.artifacts.resolving.Resolved
     """``FILE|ID`` of a command, resolved against the selected registry; an id is fetched with the run's settings."""
-    from zoo.fetch.fetching import fetch
-    from zoo.fetch.resolving import resolve
+    from zoo.artifacts.fetching import fetch
+    from zoo.artifacts.resolving import resolve
 
     return resolve(target, load_registry_for(args), fetch=lambda artifact: fetch(artifact, **fetch_options(args)),
                    **options)

@@ -51,9 +51,9 @@ def _artifact_json(art, path: Path, source: str | None) -> dict[str, Any]:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from zoo.fetch.fetching import pull, select
+    from zoo.artifacts.fetching import pull, select
 
-    from zoo.fetch.cache import Cache
+    from zoo.artifacts.cache import Cache
 
     registry = load_registry_for(args)
     arts = select(registry.get(args.model_id), [args.format])
@@ -69,7 +69,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
 
 
 def cmd_mirror(args: argparse.Namespace) -> int:
-    from zoo.fetch.fetching import write_mirror
+    from zoo.artifacts.fetching import write_mirror
 
     registry = load_registry_for(args)
     paths = write_mirror(registry, args.directory, args.model_ids, formats=[args.format], **fetch_options(args))
@@ -81,7 +81,7 @@ def cmd_mirror(args: argparse.Namespace) -> int:
 
 
 def _cache(args: argparse.Namespace):
-    from zoo.fetch.cache import Cache
+    from zoo.artifacts.cache import Cache
 
     return Cache(args.settings.cache_dir)
 

@@ -41,10 +41,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from zoo.cards.card import read_card
     from zoo.core.errors import UsageError
     from zoo.core.files import write_atomic
-    from zoo.verify.run import measured_by_card, verify
-    from zoo.verify.options import Options
-    from zoo.verify.report import ci_notice, to_json, to_junit, to_text
-    from zoo.verify.targets import select_targets, shard
+    from zoo.verification.run import measured_by_card, verify
+    from zoo.verification.options import Options
+    from zoo.verification.report import ci_notice, to_json, to_junit, to_text
+    from zoo.verification.targets import select_targets, shard
 
     if args.all and args.targets:
         raise UsageError("give model ids / cards or --all, not both")

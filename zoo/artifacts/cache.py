@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING
 
 from zoo.core.errors import FileAccessError, IntegrityError, UsageError
 from zoo.core.files import os_errors, safe_name, sha256_file, write_atomic
-from zoo.fetch.partial import PartialFile, Progress
-from zoo.fetch.sources import redact
+from zoo.artifacts.partial import PartialFile, Progress
+from zoo.artifacts.sources import redact
 
 if TYPE_CHECKING:
     from zoo.catalog.registry import Artifact
-    from zoo.fetch.sources import Source
+    from zoo.artifacts.sources import Source
 
 REHASH_BELOW = 32 << 20  # re-hashed on every use up to this size: ~20 ms at 1.6 GB/s
 _BLOB = re.compile(r"[0-9a-f]{64}")

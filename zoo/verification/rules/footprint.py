@@ -20,7 +20,7 @@ from typing import Any
 from zoo.cards.card import Card
 from zoo.model.footprint import Footprint, kib
 from zoo.cards.units import UNITS, quantity_of_unit
-from zoo.verify.rules.base import (WEIGHTS_FLASH_ERROR_RTOL, WEIGHTS_FLASH_RTOL, Check, Severity, check, decimals,
+from zoo.verification.rules.base import (WEIGHTS_FLASH_ERROR_RTOL, WEIGHTS_FLASH_RTOL, Check, Severity, check, decimals,
                              not_checked)
 from zoo.catalog.targets import Targets
 

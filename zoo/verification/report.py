@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from zoo.verify.rules.base import Check, Severity, Status
-from zoo.verify.run import Entry
+from zoo.verification.rules.base import Check, Severity, Status
+from zoo.verification.run import Entry
 
 REPORT_VERSION = 1
 _MEASURED = ("accuracy", "latency", "kernels")  # rule families that report a figure measured here

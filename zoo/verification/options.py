@@ -19,9 +19,9 @@ from pathlib import Path
 from zoo.cards.card import Card
 from zoo.core.errors import UsageError
 from zoo.reid.protocols import get_protocol
-from zoo.verify.rules.base import TOLERANCE_PP
+from zoo.verification.rules.base import TOLERANCE_PP
 from zoo.model.runtime import KERNELS
-from zoo.verify.targets import Target
+from zoo.verification.targets import Target
 
 ACCURACY_METRICS = ("mAP", "rank1", "rank5", "rank10", "mINP")  # what an evaluation measures, in %
 

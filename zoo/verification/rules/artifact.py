@@ -8,7 +8,7 @@ from typing import Any
 
 from zoo.cards.card import Card, declared_meaning
 from zoo.model.inspection import ModelInfo
-from zoo.verify.rules.base import PARAMETER_RTOL, SCALE_RTOL, Check, Severity, check, guarded, parse_resolution
+from zoo.verification.rules.base import PARAMETER_RTOL, SCALE_RTOL, Check, Severity, check, guarded, parse_resolution
 from zoo.model.tensors import TensorInfo
 
 

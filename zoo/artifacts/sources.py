@@ -1,8 +1,8 @@
 """How bytes arrive: one small class per kind of source, behind one call, chosen by the location's scheme.
 
-Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.fetch.partial.PartialFile``
+Every source has ``download(part)``: it writes the artifact's bytes into a ``zoo.artifacts.partial.PartialFile``
 (which hashes and counts them) or raises ``SourceError`` with a one-line reason. Sources never decide
-where files go or whether bytes are right; ``zoo.fetch.fetching`` and ``zoo.fetch.cache`` do.
+where files go or whether bytes are right; ``zoo.artifacts.fetching`` and ``zoo.artifacts.cache`` do.
 
 - ``https://`` / ``http://``: requests with urllib3 ``Retry`` (backoff on connection errors and 5xx),
   redirects followed, connect/read timeouts, and an HTTP ``Range`` request to resume a partial file.
@@ -42,7 +42,7 @@ from zoo.core.settings import Settings
 if TYPE_CHECKING:
     import requests
 
-    from zoo.fetch.partial import PartialFile
+    from zoo.artifacts.partial import PartialFile
 
 
 

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from zoo.cards.units import inferences_per_second, quantity_of_unit
 from zoo.catalog.registry import Registry
 from zoo.cards.card import Card, figure_number
-from zoo.verify.rules.base import Check, check, decimals, guarded
+from zoo.verification.rules.base import Check, check, decimals, guarded
 
 def record_checks(card: Card, registry: Registry) -> Iterator[Check]:
     """Every performance record names a card variant that the registry knows, and links a registry file;

@@ -1,6 +1,6 @@
 """A download in progress: the bytes a source delivered so far, counted and hashed as they arrive.
 
-It lives in the cache's ``partial/`` folder (see ``zoo.fetch.cache``), so an interrupted download is resumed.
+It lives in the cache's ``partial/`` folder (see ``zoo.artifacts.cache``), so an interrupted download is resumed.
 ``pour`` is the fast path every source uses: large reads into reused buffers while a second thread hashes
 and a third writes the previous ones, so the socket is read at wire speed (``benchmarks/bench_pull.py``).
 """

@@ -1,10 +1,10 @@
 """``zoo verify``: check cards against the registry and the released files, and re-measure on this host.
 
 For each card: its schema and the records that do not need a file. For each model: fetch its tflite
-artifact, check the bytes, read the file (``zoo.model.inspection``), apply the rules (``zoo.verify.rules``), replay the
+artifact, check the bytes, read the file (``zoo.model.inspection``), apply the rules (``zoo.verification.rules``), replay the
 golden outputs, and optionally measure accuracy on a dataset and host latency. An artifact that cannot be
 fetched makes its checks "not checked" with the reason; every other check still runs. Nothing here
-prints: the CLI renders the entries (``zoo.verify.report``).
+prints: the CLI renders the entries (``zoo.verification.report``).
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from zoo.cards.card import Card, figure_number
 from zoo.core.errors import IntegrityError, ZooError
 from zoo.model.inspection import ModelInfo
 from zoo.catalog.registry import Artifact, Registry
-from zoo.verify.rules.accuracy import accuracy_claim_checks
-from zoo.verify.rules.artifact import artifact_checks
-from zoo.verify.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, guarded, not_checked
-from zoo.verify.rules.card import record_checks
+from zoo.verification.rules.accuracy import accuracy_claim_checks
+from zoo.verification.rules.artifact import artifact_checks
+from zoo.verification.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, guarded, not_checked
+from zoo.verification.rules.card import record_checks
 from zoo.model.sandbox import ensure_runs
 from zoo.core.settings import Settings
 from zoo.reid.protocols import record_protocol
-from zoo.verify.options import ACCURACY_METRICS, Options, check_dataset_options, claims_accuracy, dataset_id_for
-from zoo.verify.targets import Target
+from zoo.verification.options import ACCURACY_METRICS, Options, check_dataset_options, claims_accuracy, dataset_id_for
+from zoo.verification.targets import Target
 
 
 
@@ -100,7 +100,7 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
         checks += [not_checked(rule, f"{model_id} has no tflite artifact") for rule in NEEDS_FILE]
         return entry
     artifact = tflite[0]
-    from zoo.fetch.fetching import fetch  # only a run that reaches a file needs the download code
+    from zoo.artifacts.fetching import fetch  # only a run that reaches a file needs the download code
 
     try:
         path = fetch(artifact, settings=settings)
@@ -157,7 +157,7 @@ def _footprint_checks(card: Card, artifact: Artifact, path: Path, registry: Regi
     """Board memory and time claims against the file's footprint; TFLM's arena too when zoo[mcu] is installed."""
     from zoo.model import tflm
     from zoo.model.footprint import compute_footprint
-    from zoo.verify.rules.footprint import footprint_checks
+    from zoo.verification.rules.footprint import footprint_checks
 
     fp = compute_footprint(path, tflm=tflm.available())
     return list(footprint_checks(card, artifact.model_id, fp, _targets(registry.path)))

@@ -2,7 +2,7 @@
 
 This is the API other parts of zoo call::
 
-    from zoo.fetch.fetching import fetch
+    from zoo.artifacts.fetching import fetch
     from zoo.catalog.registry import load_registry
 
     art = load_registry().get("osnet_a025").artifact("tflite")
@@ -10,7 +10,7 @@ This is the API other parts of zoo call::
 
 Order: mirrors given by the caller, then ``ZOO_MIRROR``, then the artifact's own sources. A warm cache
 answers without any network request. Wrong bytes from one source are refused and the next is tried.
-The ``zoo.fetch.fetching`` logger says which source delivered (INFO) and which served wrong bytes (WARNING).
+The ``zoo.artifacts.fetching`` logger says which source delivered (INFO) and which served wrong bytes (WARNING).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from zoo.fetch.cache import Cache
+from zoo.artifacts.cache import Cache
 from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, NetworkError, OfflineError, SourceError,
                         SourceUnavailableError, ZooError)
 from zoo.core.files import copy_atomic, safe_name
-from zoo.fetch.partial import Progress
+from zoo.artifacts.partial import Progress
 from zoo.catalog.registry import Artifact, Model, Registry, unsafe_source
 from zoo.core.settings import Settings
-from zoo.fetch.sources import mirror_location, open_source, redact
+from zoo.artifacts.sources import mirror_location, open_source, redact
 
 log = logging.getLogger(__name__)
 

@@ -108,7 +108,7 @@ def rule(rule_id: str) -> Rule:
         found = RULES.get(".".join(parts[:end]))
         if found is not None:
             return found
-    raise KeyError(f"rule {rule_id!r} is not in zoo.verify.rules.base.RULES")
+    raise KeyError(f"rule {rule_id!r} is not in zoo.verification.rules.base.RULES")
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 
 from zoo.cards.card import Card, figure_number
 from zoo.reid.protocols import record_protocol
-from zoo.verify.rules.base import Check, check
+from zoo.verification.rules.base import Check, check
 
 
 def accuracy_claim_checks(card: Card, variant_id: str, dataset_id: str, measured: dict[str, float],
