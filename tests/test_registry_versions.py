@@ -11,7 +11,7 @@ from zoo.catalog.editing import add_model, add_source, add_version, set_alias, s
 from zoo.catalog.registry import default_registry_path, load_registry
 from zoo.core.errors import InvalidDataError, UsageError
 from zoo.core.settings import Settings
-from zoo.fetch.fetching import pull, write_mirror
+from zoo.artifacts.fetching import pull, write_mirror
 
 HEAD = "# my zoo\nschema_version: 1\nname: mine\nmodels: {}  # filled by zoo add\n"
 
