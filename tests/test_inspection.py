@@ -83,3 +83,61 @@ def assert_damaged_copies_are_one_line_errors(model: Path, folder: Path, capsys)
 
 def test_malformed_files_are_one_line_errors_never_crashes(tmp_path: Path, capsys) -> None:
     assert_damaged_copies_are_one_line_errors(DEMO, tmp_path, capsys)
+
+
+def test_the_generated_enum_names_are_the_installed_schemas() -> None:
+    """zoo.model.tflite_enums is generated from LiteRT's schema (tools/gen_tflite_enums.py); a LiteRT upgrade that
+    adds ops or types fails here until it is regenerated, so no op is ever printed under a stale name."""
+    from zoo.model.tflite_enums import BUILTIN_OPERATORS, BUILTIN_OPTIONS, TENSOR_TYPES
+
+    for ours, cls in ((BUILTIN_OPERATORS, schema.BuiltinOperator), (BUILTIN_OPTIONS, schema.BuiltinOptions),
+                      (TENSOR_TYPES, schema.TensorType)):
+        theirs = {v: k for k, v in vars(cls).items() if isinstance(v, int) and not k.startswith("_")}
+        assert ours == theirs, "run python tools/gen_tflite_enums.py"
+
+
+def test_the_reader_reads_what_the_schema_bindings_read_and_no_numpy() -> None:
+    """Every field zoo reads, through the bounds-checked reader, equals the schema's object API on the same file;
+    reading and inspecting import neither numpy nor the schema bindings (the ~90 ms `zoo inspect` used to pay)."""
+    import subprocess
+    import sys
+
+    from zoo.model.flatbuffer import read_tflite
+
+    ours, theirs = read_tflite(DEMO.read_bytes()), tb.read(DEMO)
+    for mine, ref in zip(ours.subgraphs[0].tensors, theirs.subgraphs[0].tensors, strict=True):
+        assert (list(mine.shape), mine.type, mine.name) == (list(ref.shape), ref.type, ref.name)
+        held = ours.buffers[mine.buffer].data  # the bindings renumber empty buffers: compare what each tensor holds
+        assert bytes(held or b"") == bytes(theirs.buffers[ref.buffer].data if ref.buffer else b"")
+        if ref.quantization is not None and ref.quantization.scale is not None:
+            assert list(mine.quantization.scale) == list(ref.quantization.scale)
+            assert list(mine.quantization.zeroPoint) == list(ref.quantization.zeroPoint)
+    for mine, ref in zip(ours.subgraphs[0].operators, theirs.subgraphs[0].operators, strict=True):
+        assert (mine.opcodeIndex, list(mine.inputs), list(mine.outputs), mine.builtinOptionsType) == \
+            (ref.opcodeIndex, list(ref.inputs), list(ref.outputs), ref.builtinOptionsType)
+        for key, value in (vars(mine.builtinOptions) if mine.builtinOptions is not None else {}).items():
+            assert getattr(ref.builtinOptions, key) == value
+    code = (f"import sys; from zoo.model.inspection import inspect_model; inspect_model({str(DEMO)!r}); "
+            "print([m for m in ('numpy', 'flatbuffers', 'ai_edge_litert') if m in sys.modules])")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+
+
+@pytest.mark.parametrize("where", ["root", "vtable", "vector length"])
+def test_an_offset_past_the_end_is_one_line_never_a_read_elsewhere(where: str, tmp_path: Path) -> None:
+    import struct
+
+    data = bytearray(DEMO.read_bytes())
+    root = struct.unpack_from("<I", data, 0)[0]
+    if where == "root":
+        struct.pack_into("<I", data, 0, len(data) + 16)
+    elif where == "vtable":
+        struct.pack_into("<i", data, root, -len(data))  # the vtable would lie after the file's end
+    else:
+        vtable = root - struct.unpack_from("<i", data, root)[0]
+        field = root + struct.unpack_from("<H", data, vtable + 8)[0]  # Model.subgraphs
+        vector = field + struct.unpack_from("<I", data, field)[0]
+        struct.pack_into("<I", data, vector, 1 << 30)
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(data)
+    with pytest.raises(ModelFileError, match="malformed or truncated TFLite file"):
+        inspect_model(path)

@@ -1,9 +1,9 @@
 """What a .tflite file really holds, read from its flatbuffer rather than from what a card says.
 
-The file is parsed with the schema bindings that ``ai-edge-litert`` ships (``flatbuffer_utils``), not by
-the interpreter: after ``allocate_tensors`` XNNPACK replaces most ops by DELEGATE nodes, so op counts
-would be wrong, and the native loader may crash on a crafted file where the pure-Python reader only
-raises. Every caller that later hands a file to the interpreter inspects it here first.
+The file is read by ``zoo.model.flatbuffer`` (bounds-checked accessors, no object API), not by the
+interpreter: after ``allocate_tensors`` XNNPACK replaces most ops by DELEGATE nodes, so op counts would be
+wrong, and the native loader may crash on a crafted file where the pure-Python reader only raises. Every
+caller that later hands a file to the interpreter inspects it here first.
 
 >>> from zoo.core.resources import data_dir
 >>> info = inspect_model(data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite")
@@ -14,6 +14,7 @@ raises. Every caller that later hands a file to the interpreter inspects it here
 from __future__ import annotations
 
 import hashlib
+import math
 import struct
 from collections import Counter
 from collections.abc import Iterator
@@ -22,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from zoo.core.errors import ModelFileError, RuntimeMissingError
 from zoo.catalog.registry import Artifact, Registry
+from zoo.core.errors import ModelFileError
+from zoo.model.flatbuffer import IDENTIFIER, read_tflite
 from zoo.model.tensors import TensorInfo
+from zoo.model.tflite_enums import BUILTIN_OPERATORS, TENSOR_TYPES
 
 # Ops that only reshape or requantize: the op that gives an output its meaning sits behind them.
 PASS_THROUGH = frozenset({"RESHAPE", "SQUEEZE", "QUANTIZE", "DEQUANTIZE", "EXPAND_DIMS"})
@@ -114,19 +115,11 @@ def tensor_json(t: TensorInfo) -> dict[str, Any]:
     }
 
 
-def _schema() -> Any:
-    try:
-        from ai_edge_litert.tools import flatbuffer_utils
-    except ImportError:
-        raise RuntimeMissingError("reading .tflite files needs ai-edge-litert: pip install ai-edge-litert") from None
-    return flatbuffer_utils
+def _dtype(code: int) -> str:
+    return TENSOR_TYPES[code].lower()
 
 
-def _dtype(fu: Any, code: int) -> str:
-    return fu.type_to_name(code).lower()
-
-
-def _tensor(fu: Any, tensor: Any, index: int) -> TensorInfo:
+def _tensor(tensor: Any, index: int) -> TensorInfo:
     q = tensor.quantization
     scales = tuple(float(s) for s in (q.scale if q is not None and q.scale is not None else ()))
     zeros = tuple(int(z) for z in (q.zeroPoint if q is not None and q.zeroPoint is not None else ()))
@@ -134,30 +127,29 @@ def _tensor(fu: Any, tensor: Any, index: int) -> TensorInfo:
         name=tensor.name.decode("utf-8", "replace") if isinstance(tensor.name, bytes) else str(tensor.name),
         index=index,
         shape=tuple(int(d) for d in (tensor.shape if tensor.shape is not None else ())),
-        dtype=_dtype(fu, tensor.type),
+        dtype=_dtype(tensor.type),
         scales=scales,
         zero_points=zeros[: len(scales)],
         quantized_dimension=int(q.quantizedDimension) if q is not None else 0,
     )
 
 
-def _read(path: Path, data: bytearray, fu: Any) -> Any:
-    from ai_edge_litert import schema_py_generated as schema
-
-    if len(data) < 8 or not schema.Model.ModelBufferHasIdentifier(data, 0):
+def _read(path: Path, data: bytes) -> Any:
+    if len(data) < 8 or data[4:8] != IDENTIFIER:
         raise ModelFileError("not a TFLite file (no TFL3 flatbuffer identifier)", path=path)
-    return fu.read_model_from_bytearray(data)
+    return read_tflite(data)
 
 
-def _op_name(fu: Any, model: Any, op: Any) -> str:
-    return fu.opcode_to_name(model, op.opcodeIndex) or "CUSTOM"
+def _op_name(model: Any, op: Any) -> str:
+    code = model.operatorCodes[op.opcodeIndex]
+    return BUILTIN_OPERATORS.get(max(code.builtinCode, code.deprecatedBuiltinCode)) or "CUSTOM"
 
 
-def _producers(fu: Any, model: Any, graph: Any) -> dict[int, tuple[str, list[int]]]:
+def _producers(model: Any, graph: Any) -> dict[int, tuple[str, list[int]]]:
     """Tensor index -> (op name, op inputs) of the op that writes it."""
     out: dict[int, tuple[str, list[int]]] = {}
     for op in graph.operators:
-        name = _op_name(fu, model, op)
+        name = _op_name(model, op)
         for t in op.outputs or ():
             out[int(t)] = (name, [int(i) for i in op.inputs or () if i >= 0])
     return out
@@ -176,15 +168,15 @@ def _meaningful_producer(index: int, producers: dict[int, tuple[str, list[int]]]
 
 @dataclass(frozen=True)
 class ParsedModel:
-    """A .tflite file read into the schema's object API (``ModelT``), checked by ``zoo.model.validation``.
+    """A .tflite file read by ``zoo.model.flatbuffer`` (records named as the schema's ``ModelT``), checked by
+    ``zoo.model.validation``.
 
     Everything that reads facts from a model file (inspection, footprint) starts from this one reading.
     """
 
     path: Path
-    data: bytearray
-    model: Any  # ai_edge_litert.schema_py_generated.ModelT
-    schema: Any  # ai_edge_litert.tools.flatbuffer_utils
+    data: bytes
+    model: Any  # zoo.model.flatbuffer.Record: the Model table
 
     @property
     def graph(self) -> Any:
@@ -192,10 +184,10 @@ class ParsedModel:
         return self.model.subgraphs[0]
 
     def op_name(self, op: Any) -> str:
-        return _op_name(self.schema, self.model, op)
+        return _op_name(self.model, op)
 
     def dtype(self, tensor: Any) -> str:
-        return _dtype(self.schema, tensor.type)
+        return _dtype(tensor.type)
 
 
 _PARSED: dict[tuple[str, int, int, int], ParsedModel] = {}  # verify reads one file for rules, footprint, each protocol
@@ -228,19 +220,18 @@ def _parse(path: Path) -> ParsedModel:
     from zoo.model.validation import validate_model
 
     try:
-        data = bytearray(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ModelFileError("no such file", path=path) from None
     except OSError as exc:
         raise ModelFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
-    fu = _schema()
     with _malformed(path):
-        model = _read(path, data, fu)
-        problems = validate_model(model, fu, len(data))
+        model = _read(path, data)
+        problems = validate_model(model, len(data))
     if problems:
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise ModelFileError(f"invalid TFLite model: {problems[0]}{more}", path=path)
-    return ParsedModel(path, data, model, fu)
+    return ParsedModel(path, data, model)
 
 
 @contextmanager
@@ -263,7 +254,7 @@ def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelIn
     Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file.
     """
     parsed = read_model(path)
-    fu, model, graph, path = parsed.schema, parsed.model, parsed.graph, parsed.path
+    model, graph, path = parsed.model, parsed.graph, parsed.path
     with _malformed(path):
         tensors = graph.tensors or []
         by_dtype: Counter[str] = Counter()
@@ -271,11 +262,11 @@ def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelIn
             buffer = model.buffers[tensor.buffer] if tensor.buffer else None
             if buffer is None or buffer.data is None or not len(buffer.data):
                 continue
-            by_dtype[_dtype(fu, tensor.type)] += int(np.prod(tensor.shape)) if tensor.shape is not None else 1
-        inputs = tuple(_tensor(fu, tensors[i], int(i)) for i in graph.inputs)
-        outputs = tuple(_tensor(fu, tensors[i], int(i)) for i in graph.outputs)
-        producers = _producers(fu, model, graph)
-        ops = Counter(_op_name(fu, model, op) for op in graph.operators)
+            by_dtype[_dtype(tensor.type)] += math.prod(tensor.shape) if tensor.shape is not None else 1
+        inputs = tuple(_tensor(tensors[i], int(i)) for i in graph.inputs)
+        outputs = tuple(_tensor(tensors[i], int(i)) for i in graph.outputs)
+        producers = _producers(model, graph)
+        ops = Counter(_op_name(model, op) for op in graph.operators)
         output_producers = tuple(_meaningful_producer(int(i), producers) for i in graph.outputs)
     sha = hashlib.sha256(parsed.data).hexdigest()
     return ModelInfo(

@@ -7,8 +7,10 @@ rules and feature extraction consume them, so they live below both.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where values are converted: `zoo inspect` never needs it
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ class TensorInfo:
 
     def dequantize(self, values: np.ndarray) -> np.ndarray:
         """Real values of a quantized tensor (per-tensor or per-channel); floats pass through."""
+        import numpy as np
+
         if not self.quantized:
             return values.astype(np.float32)
         scales = np.asarray(self.scales, np.float32)

@@ -3,7 +3,7 @@
 The native loaders (LiteRT, TFLM) trust the indices and sizes a flatbuffer carries: a tensor index past
 the tensor list, a constant buffer shorter than its tensor, or a per-channel scale list shorter than its
 channel count is read out of bounds, and a crafted or bit-flipped file can take the process down. The
-pure-Python schema reader only builds objects; this module checks what those objects point to, so that
+pure-Python reader (``zoo.model.flatbuffer``) only builds records; this module checks what those objects point to, so that
 ``zoo.model.inspection.read_model`` (the one reading every command goes through) can refuse such a file with
 a one-line error naming the first problem.
 
@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from typing import Any
+
+from zoo.model.tflite_enums import BUILTIN_OPERATORS, BUILTIN_OPTIONS
 
 # Bits of one element of each TensorType (schema enum value -> bits); 0 = variable length (strings).
 _BITS = {0: 32, 1: 16, 2: 32, 3: 8, 4: 64, 5: 0, 6: 8, 7: 16, 8: 64, 9: 8, 10: 64, 11: 128, 12: 64,
@@ -37,9 +39,9 @@ _OPTIONAL = {"FULLY_CONNECTED": "FullyConnectedOptions", "ADD": "AddOptions", "M
              "CONCATENATION": "ConcatenationOptions", "RESHAPE": "ReshapeOptions"}
 
 
-def validate_model(model: Any, schema: Any, file_size: int) -> list[str]:
-    """Every structural problem of ``model`` (a schema ``ModelT``), first found first; empty when sound."""
-    return list(_model_problems(model, schema, file_size))
+def validate_model(model: Any, file_size: int) -> list[str]:
+    """Every structural problem of ``model`` (``zoo.model.flatbuffer`` records), first found first; empty when sound."""
+    return list(_model_problems(model, file_size))
 
 
 def tensor_bytes(tensor: Any) -> int:
@@ -54,7 +56,7 @@ def tensor_bytes(tensor: Any) -> int:
     return (count * bits + 7) // 8
 
 
-def _model_problems(model: Any, schema: Any, file_size: int) -> Iterator[str]:
+def _model_problems(model: Any, file_size: int) -> Iterator[str]:
     if not model.subgraphs:
         yield "the model has no subgraph"
         return
@@ -63,25 +65,20 @@ def _model_problems(model: Any, schema: Any, file_size: int) -> Iterator[str]:
         offset, size = int(buffer.offset or 0), int(buffer.size or 0)
         if offset and offset + size > file_size:
             yield f"buffer {i} ends at byte {offset + size}, past the end of the file ({file_size} bytes)"
-    operators = _enum(schema.schema_fb.BuiltinOperator)
+    operators = BUILTIN_OPERATORS
     names = []
     for i, code in enumerate(model.operatorCodes or []):
         builtin = max(int(code.builtinCode or 0), int(code.deprecatedBuiltinCode or 0))
         if builtin not in operators:
             yield f"operator code {i} names unknown builtin operator {builtin}"
         names.append(operators.get(builtin, "?"))
-    options = _enum(schema.schema_fb.BuiltinOptions)
+    options = BUILTIN_OPTIONS
     for s, graph in enumerate(model.subgraphs):
         yield from _subgraph_problems(s, graph, len(model.subgraphs), buffers, names, options)
     for i, sig in enumerate(model.signatureDefs or []):
         index = int(sig.subgraphIndex or 0)
         if not 0 <= index < len(model.subgraphs):
             yield f"signature {i} names subgraph {index}, the model has {len(model.subgraphs)}"
-
-
-def _enum(cls: Any) -> dict[int, str]:
-    """Value -> name of a schema enum class (BuiltinOperator, BuiltinOptions)."""
-    return {v: k for k, v in vars(cls).items() if isinstance(v, int) and not k.startswith("_")}
 
 
 def _options_problem(label: str, options: dict[int, str], name: str, op: Any) -> str | None:
