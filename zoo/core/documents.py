@@ -6,6 +6,8 @@ Registries and cards share this so that every problem is reported the same way, 
 
 from __future__ import annotations
 
+import functools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,14 +184,34 @@ def load_yaml(path: str | Path, *, text: str | None = None) -> Document:
         _walk(node, (), lines, dups)
     if dups:
         raise InvalidDataError(dups, path=path)
-    return Document(path=path, data=data, lines=lines)
+    doc = Document(path=path, data=data, lines=lines)
+    if infinite := [doc.problem(parts, "not a finite number: .nan and .inf are no figure") for parts in _non_finite(data)]:
+        raise InvalidDataError(infinite, path=path)
+    return doc
+
+
+def _non_finite(data: Any) -> list[tuple[Any, ...]]:
+    """Where ``data`` holds a float that is nan or infinite (``.nan``, ``-.inf``, ``1.0e+999``): no card,
+    registry, target or golden means one, and every comparison with one is false.
+
+    >>> _non_finite({"a": [1.0, float("nan")], "b": {"c": float("-inf")}, "d": "nan"})
+    [('a', 1), ('b', 'c')]
+    """
+    found, stack = [], [((), data)]
+    while stack:
+        parts, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            found.append(parts)
+        elif isinstance(node, dict):
+            stack += [(parts + (key,), value) for key, value in reversed(node.items())]
+        elif isinstance(node, list):
+            stack += [(parts + (i,), value) for i, value in reversed(list(enumerate(node)))]
+    return found
 
 
 def schema_problems(doc: Document, schema: dict[str, Any]) -> list[str]:
     """Every schema violation of ``doc``, sorted by line, each as ``line: pointer: message``."""
-    import jsonschema
-
-    validator_cls = jsonschema.validators.validator_for(schema)
+    validator_cls = _validator_class(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     found = []
     for error in validator.iter_errors(doc.data):
@@ -202,6 +224,80 @@ def schema_problems(doc: Document, schema: dict[str, Any]) -> list[str]:
             continue
         found.append((doc.line(parts), doc.problem(parts, _short(error))))
     return [text for _, text in sorted(found, key=lambda item: item[0])]
+
+
+#: Bumped whenever the meaning of a schema changes without its text changing (a remembered verdict that a
+#: document passed, ``zoo.catalog.registry``, names it).
+SEMANTICS = "ecma-anchors,finite-numbers,strict-integers"
+
+
+@functools.lru_cache(maxsize=512)
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A schema ``pattern`` compiled with JSON Schema's (ECMA-262) meaning: ``$`` is the end of the string.
+
+    Python's ``$`` also matches before a final newline, so ``^[0-9a-f]{64}$`` would let a hash, an id or a
+    file name end in ``\\n`` (two-line errors, cache names with a newline). Every unescaped ``$`` outside a
+    character class becomes ``\\Z``.
+
+    >>> bool(ecma_regex("^[a-z]+$").search("abc\\n")), bool(ecma_regex("^[a-z]+$").search("abc"))
+    (False, True)
+    >>> ecma_regex(r"^a\\$[$]$").pattern
+    '^a\\\\$[$]\\\\Z'
+    """
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            if pattern[i + 1:i + 2] == "]" or pattern[i + 1:i + 3] == "^]":  # a leading ] is literal
+                skip = 2 if pattern[i + 1] == "]" else 3
+                out.append(pattern[i:i + skip])
+                i += skip
+                continue
+        elif char == "$":
+            char = "\\Z"
+        out.append(char)
+        i += 1
+    return re.compile("".join(out))
+
+
+def _is_number(_checker: Any, value: Any) -> bool:
+    """A figure: an int or a finite float. ``.nan`` and ``.inf`` are YAML numbers but no figure any check can use."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and (
+        isinstance(value, int) or math.isfinite(value))
+
+
+def _is_integer(_checker: Any, value: Any) -> bool:
+    """A whole number as YAML writes one: ``377504.0`` is a float to every reader of the data, so not one."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    import jsonschema
+
+    if validator.is_type(instance, "string") and not ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@functools.lru_cache(maxsize=8)
+def _validator_for(base: type) -> type:
+    import jsonschema
+
+    checker = base.TYPE_CHECKER.redefine_many({"number": _is_number, "integer": _is_integer})
+    return jsonschema.validators.extend(base, {"pattern": _pattern}, type_checker=checker)
+
+
+def _validator_class(schema: dict[str, Any]) -> type:
+    """The schema's draft with the meaning its authors wrote it for: ECMA anchors, finite figures, whole integers."""
+    import jsonschema
+
+    return _validator_for(jsonschema.validators.validator_for(schema))
 
 
 def _short(error: Any) -> str:
