@@ -53,6 +53,19 @@ def describe(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
+def path_error(exc: OSError, path: str | Path | None = None, doing: str | None = None) -> FileAccessError:
+    """The one place an ``OSError`` about a path becomes a one-line error naming it: a name longer than the
+    OS allows, a full disk, a folder where a file should be. The file the OS names wins over ``path``.
+
+    >>> print(path_error(OSError(36, "File name too long", "x" * 3), doing="cannot read"))
+    xxx: cannot read: File name too long
+    """
+    where = exc.filename if isinstance(exc.filename, (str, bytes, os.PathLike)) else path
+    if isinstance(where, bytes):
+        where = os.fsdecode(where)
+    return FileAccessError(f"{doing}: {describe(exc)}" if doing else describe(exc), path=where)
+
+
 @contextlib.contextmanager
 def os_errors(path: str | Path, doing: str = "cannot write") -> Iterator[None]:
     """Turn an ``OSError`` inside the block into a one-line ``FileAccessError`` naming the file."""
@@ -61,7 +74,7 @@ def os_errors(path: str | Path, doing: str = "cannot write") -> Iterator[None]:
     except FileAccessError:  # already one line naming its file
         raise
     except OSError as exc:
-        raise FileAccessError(f"{doing}: {describe(exc)}", path=exc.filename or path) from None
+        raise path_error(exc, path, doing) from None
 
 
 def open_regular(path: Path) -> BinaryIO:
@@ -77,7 +90,7 @@ def open_regular(path: Path) -> BinaryIO:
     except FileNotFoundError:
         raise  # the caller knows what a missing file means
     except OSError as exc:
-        raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
+        raise path_error(exc, path, "cannot read") from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
@@ -97,7 +110,7 @@ def sha256_file(path: Path) -> str:
             while chunk := fh.read(CHUNK):
                 digest.update(chunk)
         except OSError as exc:
-            raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
+            raise path_error(exc, path, "cannot read") from None
     return digest.hexdigest()
 
 
@@ -113,7 +126,7 @@ def read_bytes(path: str | Path, *, limit: int | None = None) -> bytes:
         try:
             data = fh.read() if limit is None else fh.read(limit + 1)
         except OSError as exc:
-            raise FileAccessError(f"cannot read: {describe(exc)}", path=path) from None
+            raise path_error(exc, path, "cannot read") from None
     if limit is not None and len(data) > limit:
         raise FileAccessError(f"refused: larger than {limit / (1 << 20):g} MiB", path=path)
     return data
@@ -138,13 +151,28 @@ def write_atomic(path: str | Path, data: str | bytes, *, durable: bool = True) -
     Text is written as UTF-8 bytes, newlines untouched, with a BOM when the file being replaced had one.
     ``durable=False`` skips the ``fsync`` (tens of ms on a busy disk) for files that can be rebuilt.
     """
-    target = _real_target(Path(path))
-    if isinstance(data, str):
-        if not data.startswith(BOM) and _has_bom(target):
-            data = BOM + data
-        data = data.encode("utf-8")
-    payload = data
-    _replace(target, lambda fh: fh.write(payload), durable=durable)
+    write_files({Path(path): data}, durable=durable)
+
+
+def write_files(files: dict[Path, str | bytes], *, durable: bool = True) -> None:
+    """Replace several files as ``write_atomic`` replaces one, all or nothing: every new content is written
+    and synced beside its file first, so a full disk or a read-only folder fails before any file is replaced;
+    a rename that still fails puts back the files already replaced. (A card and its README stay a pair.)
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, data in files.items():
+            target = _real_target(Path(path))
+            if isinstance(data, str):
+                if not data.startswith(BOM) and _has_bom(target):
+                    data = BOM + data
+                data = data.encode("utf-8")
+            payload = data
+            staged.append((_stage(target, lambda fh: fh.write(payload), durable=durable), target))
+        _commit(staged)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
 
 
 def copy_atomic(src: Path, dest: Path, *, sha256: str | None = None) -> Path:
@@ -185,6 +213,16 @@ def _has_bom(path: Path) -> bool:
 def _replace(target: Path, write: Callable[[BinaryIO], object], *, durable: bool = True) -> None:
     """Write a temporary file next to ``target`` with ``write``, give it ``target``'s mode and owner, then
     rename it over ``target``. Every OS error (read-only folder, disk full, not a folder) is one line."""
+    tmp = _stage(target, write, durable=durable)
+    try:
+        _commit([(tmp, target)])
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _stage(target: Path, write: Callable[[BinaryIO], object], *, durable: bool = True) -> Path:
+    """The new content of ``target``, written and closed in a temporary file beside it with ``target``'s mode
+    and owner; on any failure nothing is left behind."""
     old = _existing(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -195,12 +233,36 @@ def _replace(target: Path, write: Callable[[BinaryIO], object], *, durable: bool
                 _keep_mode_and_owner(fh.fileno(), old)
             if durable:
                 os.fsync(fh.fileno())
-            fh.close()
-            os.replace(tmp, target)
+            fh.close()  # a full disk may only say so here
     except FileAccessError:
         raise
     except OSError as exc:
-        raise FileAccessError(f"cannot write: {describe(exc)}", path=target) from None
+        raise path_error(exc, target, "cannot write") from None
+    return tmp
+
+
+def _commit(staged: list[tuple[Path, Path]]) -> None:
+    """Rename each staged file over its target; if one rename fails, put back what was already replaced."""
+    done: list[tuple[Path, Path | None]] = []  # target, the link keeping its old content (None: it was new)
+    try:
+        for tmp, target in staged:
+            backup = None
+            if len(staged) > 1 and target.exists():
+                backup = target.with_name(f".{target.name}.{os.getpid()}.old")
+                backup.unlink(missing_ok=True)
+                os.link(target, backup)
+            os.replace(tmp, target)
+            done.append((target, backup))
+    except OSError as exc:
+        for target, backup in reversed(done):
+            with contextlib.suppress(OSError):
+                os.replace(backup, target) if backup is not None else target.unlink()
+        raise path_error(exc, staged[len(done)][1], "cannot write") from None
+    finally:
+        for _, backup in done:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    backup.unlink(missing_ok=True)
 
 
 def _existing(target: Path) -> os.stat_result | None:
@@ -210,7 +272,7 @@ def _existing(target: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise FileAccessError(f"cannot write: {describe(exc)}", path=target) from None
+        raise path_error(exc, target, "cannot write") from None
     if stat.S_ISDIR(st.st_mode):
         raise FileAccessError("is a folder, expected a file", path=target)
     if not stat.S_ISREG(st.st_mode):
@@ -223,7 +285,7 @@ def _existing(target: Path) -> os.stat_result | None:
 
 @contextlib.contextmanager
 def _temporary(target: Path) -> Iterator[tuple[BinaryIO, Path]]:
-    """A new file next to ``target`` created with mode 0666 minus the umask; removed unless renamed."""
+    """A new file next to ``target`` created with mode 0666 minus the umask; removed when the block fails."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     for attempt in range(100):
         tmp = target.with_name(f".{target.name}.{os.getpid()}.{attempt}.tmp")
@@ -237,9 +299,11 @@ def _temporary(target: Path) -> Iterator[tuple[BinaryIO, Path]]:
     fh = os.fdopen(fd, "wb")
     try:
         yield fh, tmp
-    finally:
-        fh.close()
+    except BaseException:
+        with contextlib.suppress(OSError):  # closing flushes, and a full disk refuses that too
+            fh.close()
         tmp.unlink(missing_ok=True)
+        raise
 
 
 def _keep_mode_and_owner(fd: int, old: os.stat_result) -> None:
