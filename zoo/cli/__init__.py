@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from zoo import __version__
-from zoo.cli.common import settings_for
+from zoo.cli.common import escaped_output, say, settings_for
 from zoo.core.errors import EXIT_USAGE, ZooError
+from zoo.core.files import path_error
 
 # Which module of zoo.cli registers each command, in the order ``zoo --help`` lists them. A command line
 # names one command, so only its module is imported: ``zoo pull`` never builds ``evaluate``'s options.
@@ -61,7 +62,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv[0] if argv else None)
-    args = parser.parse_args(argv)
+    with escaped_output():  # argparse quotes the arguments in its errors: they go through the printer too
+        return _run(parser.parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         args.settings = settings_for(args)  # built once; every command reads it from here
         return int(args.func(args) or 0)
@@ -73,12 +78,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `zoo list | head`: the reader left, nothing to report
         sys.stderr.close()
         return 0
+    except OSError as exc:  # about a path no layer expected to fail (a name longer than the OS allows)
+        return report_error(path_error(exc), as_json=getattr(args, "json", False))
 
 
 def report_error(exc: ZooError, *, as_json: bool = False) -> int:
     """Print ``exc`` as one line per problem on stderr (and as JSON on stdout with ``--json``)."""
     for line in exc.lines():
-        print(f"zoo: error: {line}", file=sys.stderr)
+        say("error", line)
     if as_json:
         payload = {"error": {"type": type(exc).__name__, "exit_code": exc.exit_code, "messages": exc.lines()}}
         print(json.dumps(payload, indent=2))

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from zoo.cli.common import (add_json_option, add_registry_option, add_source_options, fetch_options, load_registry_for,
-                            print_json)
+                            print_json, say)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -114,7 +114,7 @@ def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str]
 
     text, warnings = footprint_region(card, registry, lambda artifact: fetch(artifact, **fetch_options(args)))
     for warning in warnings:
-        print(f"zoo: warning: {warning}", file=sys.stderr)
+        say("warning", warning)
     return {"footprint": text}
 
 
@@ -153,13 +153,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             results.append({"source": str(source), "error": exc.lines()})
             if not args.json:
                 for line in exc.lines():
-                    print(f"zoo: error: {line}", file=sys.stderr)
+                    say("error", line)
             continue
         results.append({"source": str(source), "card": str(r.card), "readme": str(r.readme),
                         "warnings": r.warnings, "kept_as_text": r.kept_as_text})
         if not args.json:
             for warning in r.warnings + r.kept_as_text:
-                print(f"zoo: warning: {warning}", file=sys.stderr)
+                say("warning", warning)
             kept = f" ({len(r.kept_as_text)} note(s) of cells kept as text)" if r.kept_as_text else ""
             print(f"wrote {r.card}\nwrote {r.readme}{kept}")
     if args.json:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import math
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
+
+from zoo.core.text import printable, printable_lines
 
 
 MAX_THREADS = 256  # more threads than any host has cores is a typo, not a request
@@ -88,25 +92,70 @@ def fetch_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"settings": args.settings, "progress": progress_bar if show_progress(args) else None}
 
 
+def say(kind: str, text: str) -> None:
+    """One ``zoo: error: ...`` (or warning) line on stderr. ``text`` names files and cells from untrusted
+    input, so a newline in it is shown escaped and can never forge a second line."""
+    print(f"zoo: {kind}: {printable(text)}", file=sys.stderr)
+
+
+class _Escaping:
+    """A text stream that shows what zoo prints through ``printable_lines``: a report keeps its lines, but no
+    name, op or message from a file can send a terminal an escape sequence or redraw a line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        return self.stream.write(printable_lines(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextlib.contextmanager
+def escaped_output() -> Iterator[None]:
+    """While a command runs, everything printed on stdout and stderr goes through the one printer.
+
+    (JSON is escaped by ``json`` itself; progress bars draw on the real stream, ``progress_bar``.)"""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Escaping(sys.stdout), _Escaping(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _real(stream: TextIO) -> TextIO:
+    return stream.stream if isinstance(stream, _Escaping) else stream
+
+
 def show_fetch_notes(*, verbose: bool) -> None:
     """Print what ``zoo.artifacts.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
     source delivered only on a terminal, like the progress bars."""
-    import logging
-
     logger = logging.getLogger("zoo")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("zoo: %(message)s"))
+        handler.setFormatter(_OneLine("zoo: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+class _OneLine(logging.Formatter):
+    """A log record is one line: the URLs and names in it come from registries and mirrors."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
-    """A byte-counting bar on stderr, made by the cache when a download starts (tqdm imported only then)."""
+    """A byte-counting bar on stderr, made by the cache when a download starts (tqdm imported only then).
+    It draws with ``\\r`` on the real stream; its description (a file name) goes through the printer."""
     from tqdm import tqdm
 
-    return tqdm(unit="B", unit_scale=True, unit_divisor=1024, leave=False, **kwargs)
+    if "desc" in kwargs:
+        kwargs["desc"] = printable(str(kwargs["desc"]))
+    return tqdm(unit="B", unit_scale=True, unit_divisor=1024, leave=False, file=_real(sys.stderr), **kwargs)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from zoo.cli.common import add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json
+from zoo.cli.common import add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json, say
 from zoo.core.errors import EXIT_FAILED
 
 
@@ -121,7 +120,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
         rows = [(", ".join(e.names) or "-", e.sha256, "ok" if ok else "CORRUPT (removed)") for e, ok in results]
         print(_table(rows, ("artifact", "sha256", "status")) if rows else f"cache: {cache.root} is empty")
     for entry in bad:
-        print(f"zoo: error: {entry.path}: bytes no longer match their sha256; removed", file=sys.stderr)
+        say("error", f"{entry.path}: bytes no longer match their sha256; removed")
     return EXIT_FAILED if bad else 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from zoo.cli.common import add_fetch_options, print_json, resolve_target
+from zoo.core.text import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,15 +40,15 @@ def cmd_footprint(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"model_id": model_id, **fp.to_json()})
         return 0
-    print(f"{fp.path}" + (f"  ({model_id})" if model_id else ""))
+    print(printable(f"{fp.path}") + (f"  ({model_id})" if model_id else ""))
     by_dtype = " + ".join(f"{n:,} {d}" for d, n in fp.weights_bytes_by_dtype.items())
     print(f"  weights      {_kib(fp.weights_bytes)}" + (f": {by_dtype}" if by_dtype else ""))
-    by_op = ", ".join(f"{n / 1e6:.2f} M {op}" for op, n in fp.macs_by_op.items())
+    by_op = ", ".join(f"{n / 1e6:.2f} M {printable(op)}" for op, n in fp.macs_by_op.items())
     print(f"  MACs         {fp.macs / 1e6:.2f} M" + (f" ({by_op})" if by_op else ""))
     print(f"  activations  lower bound {_kib(fp.activation_lower_bound_bytes)}")
     print(f"  arena        greedy plan {_kib(fp.arena_estimate_bytes)}")
     if args.tflm:
         print(f"  TFLM         head {_kib(fp.tflm_activation_bytes)}, total {_kib(fp.tflm_arena_bytes)}")
     for note in fp.notes:
-        print(f"  note: {note}")
+        print(f"  note: {printable(note)}")  # custom op names come from the file
     return 0

@@ -6,6 +6,7 @@ import argparse
 
 from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
                              resolve_target, seconds)
+from zoo.core.text import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,7 +38,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         print_json(info.to_json())
         return 0
     art = info.artifact
-    print(f"{info.path}")
+    print(printable(str(info.path)))
     print(f"  {info.size:,} bytes, sha256 {info.sha256}")
     print(f"  registry: {f'{art.model_id} ({art.file})' if art else 'no artifact of the registry has this sha256'}")
     rows = []
@@ -45,14 +46,14 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         for i, t in enumerate(tensors):
             j = tensor_json(t)
             meaning = info.output_meaning(i) if kind == "output" else ""
-            rows.append((kind, t.name, "x".join(map(str, t.shape)), t.dtype,
+            rows.append((kind, printable(t.name), "x".join(map(str, t.shape)), t.dtype,
                          "per-channel" if t.per_channel else f"{j['scale']:.9g}" if t.quantized else "-",
                          "" if t.per_channel or not t.quantized else j["zero_point"], meaning))
     print(tabulate(rows, headers=("", "name", "shape", "dtype", "scale", "zero point", "meaning"),
                    disable_numparse=True))
     by_dtype = " + ".join(f"{n:,} {d}" for d, n in info.parameters_by_dtype.items())
     print(f"parameters: {info.parameters:,} ({by_dtype})  precision: {info.precision}")
-    print(f"ops: {info.op_count} (" + ", ".join(f"{n} {op}" for op, n in info.ops.items()) + ")")
+    print(f"ops: {info.op_count} (" + ", ".join(f"{n} {printable(op)}" for op, n in info.ops.items()) + ")")
     return 0
 
 
@@ -67,7 +68,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
         return 0
-    print(f"{result.path}  ({result.runtime}, {result.kernels} kernels, {result.cpu}, {result.threads} thread(s))")
+    print(f"{printable(str(result.path))}  ({result.runtime}, {result.kernels} kernels, {result.cpu}, {result.threads} thread(s))")
     print(f"init {result.init_ms:.2f} ms, first inference {result.first_ms:.2f} ms, warm-up runs {result.warmup_runs}")
     print(f"count {result.count}  mean {result.mean_ms:.3f}  std {result.std_ms:.3f}  min {result.min_ms:.3f}  "
           f"p5 {result.p5_ms:.3f}  p50 {result.p50_ms:.3f}  p95 {result.p95_ms:.3f}  max {result.max_ms:.3f} (ms)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from zoo.core.text import printable
 from zoo.verification.rules.base import Check, Severity, Status
 from zoo.verification.run import Entry
 
@@ -74,7 +75,7 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
     t = totals(entries)
     out.append(f"{'FAILED' if t['fail'] else 'PASSED'}: {t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, "
                f"{t['info']} info, {t['not_checked']} not checked")
-    return "\n".join(out)
+    return "\n".join(map(printable, out))  # subjects and messages name files and cells of a pull request
 
 
 def to_junit(entries: list[Entry]) -> bytes:
@@ -85,20 +86,21 @@ def to_junit(entries: list[Entry]) -> bytes:
                         skipped=str(t['not_checked']))
     for e in entries:
         counts = Counter(c.status for c in e.checks)
-        suite = ET.SubElement(suites, "testsuite", name=f"{e.kind} {e.subject}", tests=str(len(e.checks)),
+        suite = ET.SubElement(suites, "testsuite", name=printable(f"{e.kind} {e.subject}"), tests=str(len(e.checks)),
                               failures=str(counts[Status.FAIL]), skipped=str(counts[Status.NOT_CHECKED]), errors="0")
         for c in e.checks:
             name = f"{c.id}[{c.details['record']}]" if "record" in c.details else c.id
             how = ", ".join(f"{c.details[k]} {k}" for k in ("protocol", "kernels") if k in c.details)
-            case = ET.SubElement(suite, "testcase", classname=f"{e.kind}.{e.subject}",
-                                 name=f"{name} ({how})" if how else name)  # a figure says how it was made
+            case = ET.SubElement(suite, "testcase", classname=printable(f"{e.kind}.{e.subject}"),
+                                 name=printable(f"{name} ({how})" if how else name))  # a figure says how it was made
+            message = printable(c.message)  # XML 1.0 has no control characters; a CI parser would refuse the file
             if c.status is Status.FAIL:
-                ET.SubElement(case, "failure", message=c.message, type=c.severity.value).text = c.message
+                ET.SubElement(case, "failure", message=message, type=c.severity.value).text = message
             elif c.status is Status.NOT_CHECKED:
-                ET.SubElement(case, "skipped", message=c.message)
+                ET.SubElement(case, "skipped", message=message)
             elif c.status is Status.WARN:
-                ET.SubElement(case, "system-out").text = f"warning: {c.message}"
+                ET.SubElement(case, "system-out").text = f"warning: {message}"
             elif "measured" in c.details or "kernels" in c.details:  # figures: shown, with how they were measured
-                ET.SubElement(case, "system-out").text = c.message
+                ET.SubElement(case, "system-out").text = message
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
