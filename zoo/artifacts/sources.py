@@ -28,6 +28,7 @@ caller can replace (``configure_http_session``: a company CA bundle, proxies, au
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -295,6 +296,8 @@ SourceFactory = Callable[[str, Settings], Source]
 _KINDS: dict[str, SourceFactory] = {"https": HttpSource, "http": HttpSource, "hf": HfSource, "file": LocalSource,
                                     "": LocalSource}
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+# Kinds zoo ships in modules of their own, imported (and so registered) only when a location needs one.
+_LAZY_KINDS = {"oci": "zoo.fetch.oci"}
 
 
 def register_source(scheme: str, factory: SourceFactory) -> None:
@@ -312,6 +315,8 @@ def register_source(scheme: str, factory: SourceFactory) -> None:
 def open_source(location: str, settings: Settings) -> Source:
     """The source object for ``location``, chosen by its scheme (none: a local path)."""
     scheme = location.split("://", 1)[0].lower() if "://" in location else ""
+    if scheme not in _KINDS and scheme in _LAZY_KINDS:
+        importlib.import_module(_LAZY_KINDS[scheme])
     kind = _KINDS.get(scheme)
     if kind is None:
         raise SourceError(f"unsupported scheme {scheme!r}", url=redact(location))
