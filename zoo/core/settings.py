@@ -13,6 +13,7 @@ library callers may pass their own. No other module reads the environment.
 - ``CI``: ``true`` (set by CI services) makes a lenient verify say on its last line what it did not check.
 - ``HF_ENDPOINT``: the hub that ``hf://`` sources resolve against (default https://huggingface.co).
 - ``HF_TOKEN``: found by huggingface_hub itself; only ever sent to an https endpoint.
+- ``ZOO_OCI_USERNAME``, ``ZOO_OCI_PASSWORD``: credentials for ``oci://`` registries (pull and publish).
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class Settings:
     strict: bool = False
     ci: bool = False
     hf_endpoint: str = "https://huggingface.co"
+    oci_username: str | None = field(default=None, repr=False)
+    oci_password: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -94,6 +97,8 @@ class Settings:
             strict=_flag(env, "ZOO_STRICT"),
             ci=env.get("CI", "").strip().lower() in _TRUE,  # CI services set it; any other value is not CI
             hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
+            oci_username=env.get("ZOO_OCI_USERNAME") or None,
+            oci_password=env.get("ZOO_OCI_PASSWORD") or None,
         )
 
     def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False, registry: str | Path | None = None,
