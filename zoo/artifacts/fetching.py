@@ -15,18 +15,21 @@ The ``zoo.artifacts.fetching`` logger says which source delivered (INFO) and whi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.artifacts.cache import Cache
-from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, NetworkError, OfflineError, SourceError,
-                        SourceUnavailableError, ZooError)
-from zoo.core.files import copy_atomic, safe_name
+from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, NetworkError, OfflineError, SignatureError,
+                        SourceError, SourceUnavailableError, ZooError)
+from zoo.core.files import copy_atomic, read_bytes, safe_name, write_atomic
 from zoo.artifacts.partial import Progress
 from zoo.catalog.registry import Artifact, Model, Registry, unsafe_source
 from zoo.core.settings import Settings
-from zoo.artifacts.sources import mirror_location, open_source, redact
+from zoo.artifacts.sources import LocalSource, Source, mirror_location, open_source, redact
+
+MAX_SIGNATURE = 1 << 20  # a Sigstore bundle of one file is a few kB
 
 log = logging.getLogger(__name__)
 
@@ -51,17 +54,19 @@ def fetch(
     offline = settings.offline
     cache = Cache(settings.cache_dir)
     cached = cache.lookup(artifact)
-    if cached is not None:
+    if cached is not None and artifact.trust is None:
         return cached
     for location in artifact.sources:  # registries arrive in pull requests; the user's own mirrors may say ../
         if problem := unsafe_source(location):
             raise ConfigError(f"{artifact.model_id}/{artifact.file}: unsafe source {redact(location)!r}: {problem}")
     locations = [mirror_location(m, artifact.folder, artifact.file) for m in settings.mirrors]
     locations += artifact.sources
+    if cached is not None:
+        return _signed(artifact, cached, locations, settings, cache)
     with cache.lock(artifact.sha256):
         cached = cache.lookup(artifact)  # another process may have fetched it while we waited for the lock
         if cached is not None:
-            return cached
+            return _signed(artifact, cached, locations, settings, cache)
         failures: list[tuple[str, ZooError]] = []
         for location in locations:
             try:
@@ -73,8 +78,73 @@ def fetch(
                 failures.append((location, exc))
                 continue
             _delivered(artifact, location, failures)
-            return path
+            return _signed(artifact, path, [location, *(loc for loc in locations if loc != location)], settings, cache)
     raise _failure(artifact, failures, offline)
+
+
+def _signed(artifact: Artifact, path: Path, locations: Sequence[str], settings: Settings, cache: Cache) -> Path:
+    """``path`` once its signature verifies with the key or identity the registry trusts (when it names one).
+
+    The signature is looked for where the bytes came from first, then at the other sources; one that
+    verified is kept in the cache and verified again on every use, so a registry that starts trusting
+    another key takes effect at once. Unsigned, signed by another key or over other bytes: ``SignatureError``
+    (an ``IntegrityError``, exit 1).
+    """
+    if artifact.trust is None:
+        return path
+    from zoo.artifacts.signatures import verify_file
+
+    kept = cache.root / "signatures" / f"{artifact.sha256}.sig"
+    workdir = cache.root / "tmp"
+    if kept.is_file():
+        with contextlib.suppress(SignatureError):
+            verify_file(read_bytes(kept, limit=MAX_SIGNATURE), artifact, path, artifact.trust, workdir)
+            return path
+    refusals: list[str] = []
+    for location in locations:
+        try:
+            source = open_source(location, settings)
+            if settings.offline and source.network:
+                continue
+            bundle = _signature_at(source, artifact, settings)
+        except SourceError:
+            continue
+        if bundle is None:
+            continue
+        try:
+            verify_file(bundle, artifact, path, artifact.trust, workdir)
+        except SignatureError as exc:
+            refusals.append(f"{redact(location)}: {exc.message}")
+            continue
+        with contextlib.suppress(FileAccessError):  # a read-only cache verifies again next time
+            write_atomic(kept, bundle)
+        return path
+    name = f"{artifact.model_id}/{artifact.file}"
+    if refusals:
+        raise SignatureError("; ".join(refusals))
+    raise SignatureError(f"{name} is unsigned: no source carries {artifact.file}.sig, and the registry trusts only "
+                         "signed files (publish it with zoo publish --sign KEY)")
+
+
+def _signature_at(source: Source, artifact: Artifact, settings: Settings) -> bytes | None:
+    """The signature bundle that travels with ``source``'s copy: the OCI release's signature layer, else
+    ``<location>.sig`` beside the file (a mirror, a URL, the same Hugging Face revision)."""
+    if hasattr(source, "signature"):
+        return source.signature(artifact.file)
+    location = source.location
+    if location.startswith("hf://") and "@" in location:
+        base, _, revision = location.rpartition("@")
+        sig = open_source(f"{base}.sig@{revision}", settings)
+    else:
+        sig = open_source(location + ".sig", settings)
+    if isinstance(sig, LocalSource):
+        try:
+            return read_bytes(sig.path, limit=MAX_SIGNATURE)
+        except FileNotFoundError:
+            return None
+        except FileAccessError as exc:
+            raise SourceError(exc.message) from None
+    return sig.get_small(MAX_SIGNATURE)
 
 
 def _delivered(artifact: Artifact, location: str, failures: list[tuple[str, ZooError]]) -> None:

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from zoo.core.errors import SourceError, UsageError
 from zoo.core.settings import Settings
-from zoo.fetch.sources import HttpSource, _describe, register_source
+from zoo.artifacts.sources import HttpSource, _describe, register_source
 
 if TYPE_CHECKING:
     import requests
 
-    from zoo.fetch.partial import PartialFile
+    from zoo.artifacts.partial import PartialFile
 
 log = logging.getLogger(__name__)
 

@@ -122,6 +122,26 @@ class HttpSource:
                     raise self._error(exc) from None
 
 
+    def get_small(self, limit: int) -> bytes | None:
+        """A small file at this URL (a signature beside an artifact): its bytes, or None when there is none."""
+        import requests
+
+        timeout = self.settings.http_timeout
+        with self._session() as session:
+            try:
+                with session.get(self.url, headers=self.headers, stream=True, timeout=(timeout, timeout)) as r:
+                    if r.status_code == 404:
+                        return None
+                    if r.status_code != 200:
+                        raise self.status_error(r)
+                    body = r.raw.read(limit + 1, decode_content=True)
+            except requests.RequestException as exc:
+                raise SourceError(_describe(exc)) from None
+        if len(body) > limit:
+            raise SourceError(f"larger than {limit} bytes")
+        return body
+
+
 def _body_reader(response: requests.Response) -> Callable[[memoryview], int]:
     """``readinto`` for the response body, straight from the socket when urllib3 wraps a plain
     ``http.client`` response (its own ``readinto`` allocates and copies every read).
@@ -297,7 +317,7 @@ _KINDS: dict[str, SourceFactory] = {"https": HttpSource, "http": HttpSource, "hf
                                     "": LocalSource}
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
 # Kinds zoo ships in modules of their own, imported (and so registered) only when a location needs one.
-_LAZY_KINDS = {"oci": "zoo.fetch.oci"}
+_LAZY_KINDS = {"oci": "zoo.artifacts.oci"}
 
 
 def register_source(scheme: str, factory: SourceFactory) -> None:

@@ -30,6 +30,15 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
 @dataclass(frozen=True)
+class Trust:
+    """Whose signatures a model's files must carry: an EC public key (PEM file), or a Sigstore identity."""
+
+    key: Path | None = None
+    identity: str | None = None
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
 class Artifact:
     """One released file: what it is, what its bytes must hash to, and where to get them (in order)."""
 
@@ -43,6 +52,7 @@ class Artifact:
     golden: Path | None = None
     version: str = "1"
     versioned: bool = False  # listed under ``versions:``; files then live under ``<id>/<version>/``
+    trust: Trust | None = None  # whose signature the file must carry (the model's ``signature:``)
 
     @property
     def folder(self) -> str:
@@ -276,6 +286,9 @@ def _entry_problems(doc: Document) -> list[str]:
                 seen.add(art["file"])
                 problems += [doc.problem((*at, i, "sources", j), f"unsafe source: {why}")
                              for j, source in enumerate(art["sources"]) if (why := unsafe_source(source))]
+        key = entry.get("signature", {}).get("key")
+        if key is not None and (why := unsafe_source(key)):
+            problems.append(doc.problem((*where, "signature", "key"), f"unsafe key path: {why}"))
     return problems
 
 
@@ -301,6 +314,10 @@ def _versions(mid: str, entry: dict, base: Path) -> dict[str, Model]:
     """Every version of one model entry as a ``Model``, oldest first."""
     versioned = "versions" in entry
     named = _version_entries(entry)
+    signature = entry.get("signature")
+    trust = None if signature is None else Trust(
+        key=(base / signature["key"]).resolve() if "key" in signature else None,
+        identity=signature.get("identity"), issuer=signature.get("issuer"))
     out = {}
     for version, body in named.items():
         card = body.get("card", entry.get("card"))
@@ -323,6 +340,7 @@ def _versions(mid: str, entry: dict, base: Path) -> dict[str, Model]:
                     golden=(base / a["golden"]).resolve() if "golden" in a else None,
                     version=version,
                     versioned=versioned,
+                    trust=trust,
                 )
                 for a in body["artifacts"]
             ),

@@ -101,6 +101,10 @@ class IntegrityError(ZooError):
         self.expected_size, self.actual_size = expected_size, actual_size
 
 
+class SignatureError(IntegrityError):
+    """A file the registry wants signed is unsigned, signed by another key, or its signature covers other bytes."""
+
+
 class VerificationFailed(ZooError):
     """One or more checks failed; the report says which (``VerifyReport.raise_for_status`` raises it)."""
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from zoo.cards.checks import card_problems
 from zoo.cards.card import Card, figure_number
-from zoo.core.errors import IntegrityError, ZooError
+from zoo.core.errors import IntegrityError, SignatureError, ZooError
 from zoo.model.inspection import ModelInfo
 from zoo.catalog.registry import Artifact, Registry
 from zoo.verification.rules.accuracy import accuracy_claim_checks
@@ -104,6 +104,9 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
 
     try:
         path = fetch(artifact, settings=settings)
+    except SignatureError as exc:
+        checks.append(check("artifact.signature", False, exc.message))
+        return entry
     except IntegrityError as exc:
         checks.append(check("artifact.sha256", False, exc.message + "; the released bytes differ from the registry"))
         return entry
@@ -112,8 +115,19 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
         checks += [not_checked(rule, reason) for rule in NEEDS_FILE]
         return entry
     entry.file = str(path)
+    checks.append(_signature_check(artifact))
     _artifact_entry(entry, artifact, path, card, registry, options)
     return entry
+
+
+def _signature_check(artifact: Artifact) -> Check:
+    """``fetch`` refuses what a trusted signature does not cover; reaching here it verified, or none is asked for."""
+    trust = artifact.trust
+    if trust is None:
+        return check("artifact.signature", True, f"the registry names no trusted key for {artifact.model_id}; "
+                     "signatures not checked (zoo publish --sign records one)", severity=Severity.INFO)
+    who = trust.key.name if trust.key is not None else f"{trust.identity} ({trust.issuer})"
+    return check("artifact.signature", True, f"{artifact.file}: signed by {who} over its sha256")
 
 
 def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | None, registry: Registry,

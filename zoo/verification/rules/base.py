@@ -70,6 +70,8 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("records.derived", Severity.ERROR, "a stored inferences/s equals 1000 / time at its printed precision"),
     Rule("records.resolution", Severity.ERROR, "a record's resolution is the file's input"),
     Rule("artifact.sha256", Severity.ERROR, "the fetched file has the registry's sha256 and size", True),
+    Rule("artifact.signature", Severity.ERROR, "the file carries a signature by the key or identity the registry "
+         "trusts, over its sha256 (model-signing)", True),
     Rule("artifact.readable", Severity.ERROR, "the file is a well-formed TFLite model", True),
     Rule("artifact.runs", Severity.ERROR, "one inference runs in the TFLite runtime, tried in a child process", True),
     Rule("io.input.count", Severity.ERROR, "the card lists as many inputs as the file has", True),
