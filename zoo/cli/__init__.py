@@ -30,6 +30,7 @@ COMMANDS = {
     "footprint": "footprint",
     "verify": "verify",
     "evaluate": "reid",
+    "publish": "publish",
     "demo": "demo",
 }
 

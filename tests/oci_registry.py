@@ -1,0 +1,92 @@
+"""Debian's ``docker-registry`` (CNCF Distribution 2.8) on 127.0.0.1 for the OCI tests: a temporary storage
+folder, an htpasswd user, and its access log so a test can count what was uploaded.
+
+Absent, the tests skip with one line saying how to get it; under ``CI=true`` they fail instead (``.ci/run``
+installs it with apt).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+USER, PASSWORD = "zoo-ci", "s3cret-oci"
+INSTALL = "Debian's docker-registry is not installed: apt-get install docker-registry apache2-utils (CI installs it)"
+
+
+@dataclass
+class OciRegistry:
+    host: str
+    log: Path
+
+    def requests(self, method: str, path_part: str) -> int:
+        """How many ``METHOD ...path_part...`` requests the registry has answered so far (its access log)."""
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return sum(1 for line in text.splitlines() if f'"{method} ' in line and path_part in line)
+
+
+def _htpasswd_line() -> str:
+    """A bcrypt htpasswd entry (Distribution reads only bcrypt): from htpasswd, else python's bcrypt."""
+    if shutil.which("htpasswd"):
+        out = subprocess.run(["htpasswd", "-Bbn", USER, PASSWORD], check=True, capture_output=True, text=True)
+        return out.stdout.strip()
+    try:
+        import bcrypt
+    except ImportError:
+        _missing()
+    return f"{USER}:{bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt()).decode()}"
+
+
+def _missing() -> None:
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(INSTALL)
+    pytest.skip(INSTALL)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(root: Path) -> Iterator[OciRegistry]:
+    """Run a registry storing under ``root`` until the generator is closed."""
+    binary = shutil.which("docker-registry") or shutil.which("registry")
+    if binary is None:
+        _missing()
+    (root / "htpasswd").write_text(_htpasswd_line() + "\n", encoding="utf-8")
+    port = _free_port()
+    (root / "config.yml").write_text(
+        "version: 0.1\n"
+        "log: {level: info, accesslog: {disabled: false}}\n"
+        f"storage: {{filesystem: {{rootdirectory: {root / 'storage'}}}, delete: {{enabled: true}}}}\n"
+        f"http: {{addr: '127.0.0.1:{port}'}}\n"
+        f"auth: {{htpasswd: {{realm: zoo-tests, path: {root / 'htpasswd'}}}}}\n",
+        encoding="utf-8",
+    )
+    log = root / "registry.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail(f"docker-registry did not start: {log.read_text(errors='replace')[-500:]}")
+    try:
+        yield OciRegistry(f"127.0.0.1:{port}", log)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

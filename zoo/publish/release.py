@@ -1,0 +1,95 @@
+"""What a release is made of, whatever its destination: the model's verified files, its card and README,
+and (with a signing key) one signature per file.
+
+Files come from zoo's cache through ``fetch``, so a release can only ship bytes that match the registry
+(and, when the registry already trusts a key, bytes whose signature verifies): publishing never uploads
+what a user's ``pull`` would refuse.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo.catalog.registry import Artifact, Model, Registry, Trust
+from zoo.core.errors import UsageError
+from zoo.core.files import read_bytes
+from zoo.core.settings import Settings
+from zoo.fetch.fetching import fetch
+from zoo.fetch.partial import Progress
+
+SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
+@dataclass
+class Release:
+    """One model's release: ``files`` (artifact file name -> verified path) in the registry's order, and
+    ``docs`` (``card.yaml``, ``README.md`` -> path) when the model has a card."""
+
+    model: Model
+    version: str | None
+    artifacts: tuple[Artifact, ...]
+    files: dict[str, Path]
+    docs: dict[str, Path]
+    workdir: Path
+    sign_key: Path | None = None
+    _signatures: dict[str, bytes] = field(default_factory=dict)
+
+    def signatures(self) -> dict[str, bytes]:
+        """``<file>.sig`` -> the file's signature bundle (signed once, when a destination first needs it)."""
+        from zoo.fetch.signatures import sign_file
+
+        if self.sign_key is not None and not self._signatures:
+            for art in self.artifacts:
+                self._signatures[f"{art.file}.sig"] = sign_file(self.files[art.file], art.file, self.sign_key,
+                                                                self.workdir)
+        return self._signatures
+
+    def public_key(self) -> bytes | None:
+        """The PEM public key of the signing key (what a registry records to trust these signatures)."""
+        from zoo.fetch.signatures import public_key_pem
+
+        return public_key_pem(self.sign_key) if self.sign_key is not None else None
+
+    def signed_by_key(self, signature: bytes | None, art: Artifact) -> bool:
+        """Whether ``signature`` (found at a destination) already verifies for ``art`` with this signing key:
+        then publishing again keeps it instead of uploading a new one."""
+        from zoo.core.errors import IntegrityError
+        from zoo.fetch.signatures import verify_file
+
+        key = self.public_key()
+        if signature is None or key is None:
+            return False
+        with tempfile.TemporaryDirectory(dir=self.workdir) as tmp:
+            pem = Path(tmp) / "signing.pub"
+            pem.write_bytes(key)
+            try:
+                verify_file(signature, art, self.files[art.file], Trust(key=pem), self.workdir)
+            except IntegrityError:
+                return False
+        return True
+
+
+def gather(registry: Registry, model_id: str, *, version: str | None = None, settings: Settings,
+           sign_key: Path | None = None, progress: Progress | None = None) -> Release:
+    """The release of ``model_id``: every artifact fetched and verified, the card and its README.
+
+    A registry that already trusts a key must be published with that key's private half (``UsageError``
+    otherwise), so a release never carries signatures its own registry would refuse.
+    """
+    model = registry.get(model_id)
+    if sign_key is not None:
+        from zoo.fetch.signatures import public_key_pem
+
+        trusted = model.artifacts[0].trust
+        if trusted is not None and trusted.key is not None and \
+                read_bytes(trusted.key, limit=1 << 16).strip() != public_key_pem(sign_key).strip():
+            raise UsageError(f"{model_id}: the registry trusts {trusted.key}; --sign with the private key that "
+                             "belongs to it", path=sign_key)
+    files = {art.file: fetch(art, settings=settings, progress=progress) for art in model.artifacts}
+    docs = {}
+    if model.card is not None:
+        docs = {name: model.card.parent / name for name in (model.card.name, "README.md")
+                if (model.card.parent / name).is_file()}
+    return Release(model, version, model.artifacts, files, docs, settings.cache_dir / "tmp", sign_key)
