@@ -141,10 +141,14 @@ def test_front_matter_follows_hugging_face_conventions() -> None:
     meta = yaml.safe_load(text.split("---\n")[1])
     assert meta["license"] == "other" and meta["license_name"] == "sla0044" and meta["license_link"].startswith("https://")
     assert meta["pipeline_tag"] == "image-feature-extraction"
+    assert [entry["name"] for entry in meta["model-index"]] == ["mobilenetv2_reid"]  # one entry: the family
     result = meta["model-index"][0]["results"][0]
-    assert meta["model-index"][0]["name"] == "mobilenetv2_a035"
+    assert result["task"]["type"] == "image-feature-extraction"
     assert result["dataset"] == {"name": "DeepSportradar", "type": "deepsportradar", "split": "test"}
-    assert {m["type"]: m["value"] for m in result["metrics"]} == {"mAP": 73.43, "rank1": 96.0, "rank5": 96.0, "rank10": 98.0}
+    a035 = {m["args"]["metric"]: (m["type"], m["value"]) for m in result["metrics"] if m["args"]["variant"] == "mobilenetv2_a035"}
+    assert a035 == {"mAP": ("mean_average_precision", 73.43), "rank1": ("accuracy", 96.0), "rank5": ("accuracy", 96.0),
+                    "rank10": ("accuracy", 98.0)}
+    assert all(m["name"].endswith("(%)") and m["args"]["unit"] == "percent" for m in result["metrics"])
     osnet = yaml.safe_load((CARDS / "osnet" / "README.md").read_text().split("---\n")[1])
     assert osnet["license"] == "mit" and "license_name" not in osnet
 
