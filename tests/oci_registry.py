@@ -45,10 +45,18 @@ def _htpasswd_line() -> str:
     return f"{USER}:{bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt()).decode()}"
 
 
-def _missing() -> None:
+def _missing(why: str = INSTALL) -> None:
     if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
-        pytest.fail(INSTALL)
-    pytest.skip(INSTALL)
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+def need_module(name: str, extra: str) -> None:
+    """Skip (fail under CI) when an extra the release tests need is not installed."""
+    try:
+        __import__(name)
+    except ImportError:
+        _missing(f"{name} is not installed: pip install -e '.[{extra}]' (the test extra includes it)")
 
 
 def _free_port() -> int:

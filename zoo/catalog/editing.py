@@ -1,6 +1,7 @@
 """Edit a registry a person wrote, keeping their comments, key order, quoting and indentation.
 
-``zoo add``, ``zoo golden`` and ``zoo publish`` record what they learned (hashes, versions, sources, goldens)
+``zoo add``, ``zoo golden`` and ``zoo publish`` record what they learned (hashes, versions, sources, goldens,
+the key a release is signed with)
 here. Every edit is a round trip through ruamel.yaml: the file is read, changed in memory, checked as a
 whole (schema and registry rules, as ``load_registry`` checks it) and only then replaced in one step by the
 file layer's atomic write. An edit that would make the registry invalid raises and leaves the file as it was.
@@ -123,6 +124,21 @@ def set_golden(registry_path: str | Path, model_id: str, file: str, golden: str,
                 art["golden"] = golden
             else:
                 art.insert(list(art).index("sources") if "sources" in art else len(art), "golden", golden)
+
+
+def set_signature(registry_path: str | Path, model_id: str, *, key: str | None = None, identity: str | None = None,
+                  issuer: str | None = None) -> None:
+    """Name whose signatures every file of the model must carry: a public key file (relative to the registry)
+    or a Sigstore identity and its OIDC issuer. ``signature:`` goes before the entry's artifacts."""
+    with _Editing(registry_path) as doc:
+        entry = _entry(doc, model_id)
+        value = _map(key=key) if key is not None else _map(identity=identity, issuer=issuer)
+        if "signature" in entry:
+            entry["signature"] = value
+        else:
+            keys = list(entry)
+            at = min((keys.index(k) for k in ("version", "artifacts", "versions") if k in entry), default=len(keys))
+            entry.insert(at, "signature", value)
 
 
 def set_alias(registry_path: str | Path, model_id: str, alias: str, version: str) -> None:

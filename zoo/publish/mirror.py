@@ -1,4 +1,5 @@
-"""Write a release into a mirror folder: ``<mirror>/<id>/<file>`` (the layout ``--mirror`` reads), each
+"""Write a release into a mirror folder: ``<mirror>/<id>/<file>`` (``<mirror>/<id>/<version>/<file>`` for a
+model with ``versions:``; the layout ``--mirror`` reads), each
 file's ``<file>.sig`` beside it when signed, the card and README, and a ``SHA256SUMS`` that
 ``sha256sum -c`` checks. Every file is written atomically; a file already there with the same bytes is
 left alone, one with other bytes is refused (a released name never changes meaning).
@@ -15,7 +16,7 @@ from zoo.publish.release import Release
 
 def write(release: Release, mirror: Path) -> tuple[list[Path], list[Path]]:
     """Write ``release`` under ``mirror``; returns (files written, files already there and identical)."""
-    folder = Path(mirror) / safe_name(release.model.id, "model id")
+    folder = Path(mirror).joinpath(*(safe_name(part, "model id") for part in release.artifacts[0].folder.split("/")))
     written: list[Path] = []
     present: list[Path] = []
     sums: dict[str, str] = {}

@@ -50,9 +50,7 @@ def model_config(release: Release) -> dict[str, Any]:
     model = release.model
     formats = sorted({a.format for a in release.artifacts})
     precisions = sorted({a.precision for a in release.artifacts})
-    descriptor = {"name": model.id, "family": model.family, "title": model.title}
-    if release.version:
-        descriptor["version"] = release.version
+    descriptor = {"name": model.id, "family": model.family, "title": model.title, "version": release.version}
     if model.license:
         descriptor["licenses"] = [model.license]
     return {
@@ -126,8 +124,8 @@ class _Client:
 
 
 def push(release: Release, ref: OciReference, settings: Settings) -> Pushed:
-    """Push ``release`` to ``ref`` (tag: the reference's, else the release version, else ``latest``)."""
-    tag = ref.tag or release.version or "latest"
+    """Push ``release`` to ``ref`` (tag: the reference's, else the release's version)."""
+    tag = ref.tag or release.version
     client = _Client(ref, settings)
     pushed = Pushed(ref, tag)
     layers = [client.blob(release.files[a.file], WEIGHT_TYPE, a.file, pushed) for a in release.artifacts]
@@ -137,9 +135,8 @@ def push(release: Release, ref: OciReference, settings: Settings) -> Pushed:
         config.write_text(json.dumps(model_config(release), sort_keys=True, separators=(",", ":")))
         conf = client.blob(config, CONFIG_TYPE, None, pushed)
         manifest = {"schemaVersion": 2, "mediaType": MANIFEST_TYPE, "artifactType": ARTIFACT_TYPE, "config": conf,
-                    "layers": layers, "annotations": {TITLE: release.model.id}}
-        if release.version:
-            manifest["annotations"]["org.opencontainers.image.version"] = release.version
+                    "layers": layers, "annotations": {TITLE: release.model.id,
+                                                      "org.opencontainers.image.version": release.version}}
         digest, size = client.manifest(manifest, tag)
         pushed.reference = ref.pinned(digest)
         if release.sign_key is not None:

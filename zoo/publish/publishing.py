@@ -32,7 +32,7 @@ class Published:
     """What a publish did: where, which sources it recorded, which blobs it uploaded or found already there."""
 
     model_id: str
-    version: str | None
+    version: str
     destination: str
     sources: list[str] = field(default_factory=list)
     uploaded: list[str] = field(default_factory=list)
@@ -49,10 +49,8 @@ class Published:
 def publish(registry: Registry, target: str, destination: str, *, sign_key: Path | None = None,
             settings: Settings, record: bool = True, progress: Progress | None = None) -> Published:
     """Publish ``target`` (``ID`` or ``ID@VERSION``) to ``destination`` and record where it went."""
-    model_id, _, version = target.partition("@")
-    release = gather(registry, model_id, version=version or None, settings=settings, sign_key=sign_key,
-                     progress=progress)
-    done = Published(model_id, version or None, destination)
+    release = gather(registry, target, settings=settings, sign_key=sign_key, progress=progress)
+    done = Published(release.model.id, release.version, destination)
     if destination.startswith("oci://"):
         from zoo.fetch.oci import OciReference
         from zoo.publish import oci
@@ -79,7 +77,7 @@ def publish(registry: Registry, target: str, destination: str, *, sign_key: Path
         done.uploaded, done.present = [str(p) for p in written], [str(p) for p in present]
         done.signatures = [str(p) for p in written if p.name.endswith(".sig")]
         base = destination.rstrip("/") if destination.startswith("file://") else str(folder.expanduser().resolve())
-        done.sources = [f"{base}/{{id}}/{{file}}"]
+        done.sources = [f"{base}/{release.artifacts[0].folder}/{{file}}"]
     if record:
         _record(registry, release.model.id, done, release.public_key(), release.model.artifacts[0].trust is None)
     return done
@@ -89,8 +87,8 @@ def _record(registry: Registry, model_id: str, done: Published, public_key: byte
     """Write the pinned sources (and, for a first signed release, the trusted key) into the registry file."""
     from zoo.catalog.editing import add_source, set_signature
 
-    done.sources = [added for source in done.sources
-                    for added in add_source(registry.path, model_id, source, done.version) or [source]]
+    for source in done.sources:
+        add_source(registry.path, model_id, source, done.version)
     if public_key is not None and untrusted:
         relative = f"keys/{safe_name(model_id, 'model id')}.pub"
         write_atomic(registry.path.parent / relative, public_key)

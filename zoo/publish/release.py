@@ -28,7 +28,7 @@ class Release:
     ``docs`` (``card.yaml``, ``README.md`` -> path) when the model has a card."""
 
     model: Model
-    version: str | None
+    version: str
     artifacts: tuple[Artifact, ...]
     files: dict[str, Path]
     docs: dict[str, Path]
@@ -71,25 +71,26 @@ class Release:
         return True
 
 
-def gather(registry: Registry, model_id: str, *, version: str | None = None, settings: Settings,
-           sign_key: Path | None = None, progress: Progress | None = None) -> Release:
-    """The release of ``model_id``: every artifact fetched and verified, the card and its README.
+def gather(registry: Registry, ref: str, *, settings: Settings, sign_key: Path | None = None,
+           progress: Progress | None = None) -> Release:
+    """The release of ``ref`` (``ID`` or ``ID@VERSION``): every artifact fetched and verified, the card and its
+    README.
 
     A registry that already trusts a key must be published with that key's private half (``UsageError``
     otherwise), so a release never carries signatures its own registry would refuse.
     """
-    model = registry.get(model_id)
+    model = registry.get(ref)
     if sign_key is not None:
         from zoo.fetch.signatures import public_key_pem
 
         trusted = model.artifacts[0].trust
         if trusted is not None and trusted.key is not None and \
                 read_bytes(trusted.key, limit=1 << 16).strip() != public_key_pem(sign_key).strip():
-            raise UsageError(f"{model_id}: the registry trusts {trusted.key}; --sign with the private key that "
+            raise UsageError(f"{model.id}: the registry trusts {trusted.key}; --sign with the private key that "
                              "belongs to it", path=sign_key)
     files = {art.file: fetch(art, settings=settings, progress=progress) for art in model.artifacts}
     docs = {}
     if model.card is not None:
         docs = {name: model.card.parent / name for name in (model.card.name, "README.md")
                 if (model.card.parent / name).is_file()}
-    return Release(model, version, model.artifacts, files, docs, settings.cache_dir / "tmp", sign_key)
+    return Release(model, model.version, model.artifacts, files, docs, settings.cache_dir / "tmp", sign_key)
