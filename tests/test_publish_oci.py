@@ -129,7 +129,7 @@ def test_published_signed_then_pulled_into_an_empty_cache_from_oci_alone(
 def test_a_tag_is_resolved_to_its_digest(oci: oci_registry.OciRegistry, zoo_dir: Path, tmp_path: Path) -> None:
     from zoo.catalog.registry import load_registry
     from zoo.core.settings import Settings
-    from zoo.fetch.fetching import fetch
+    from zoo.artifacts.fetching import fetch
 
     done = zoo("publish", MODEL, f"oci://{oci.host}/zoo/{MODEL}:v1", "--no-record", "--json")
     assert done.returncode == 0, done.stderr
@@ -157,7 +157,7 @@ def test_a_changed_layer_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path
 
 
 def _sign_other(path: Path, key: Path, tmp_path: Path) -> bytes:
-    from zoo.fetch.signatures import sign_file
+    from zoo.artifacts.signatures import sign_file
 
     return sign_file(path, FILE, key, tmp_path / "work")
 
@@ -165,7 +165,7 @@ def _sign_other(path: Path, key: Path, tmp_path: Path) -> bytes:
 def _replace_signature(oci: oci_registry.OciRegistry, digest: str, bundle: bytes, tmp_path: Path) -> None:
     """Push another ``<file>.sig`` under the release's signature tag, as anyone with push rights could."""
     from zoo.core.settings import Settings
-    from zoo.fetch.oci import OciReference, signature_tag
+    from zoo.artifacts.oci import OciReference, signature_tag
     from zoo.publish.oci import EMPTY_TYPE, MANIFEST_TYPE, Pushed, _Client
     from zoo.publish.release import SIGNATURE_MEDIA_TYPE
 
@@ -208,7 +208,7 @@ def test_a_signature_over_other_bytes_is_refused(oci: oci_registry.OciRegistry, 
 
 
 def test_the_wrong_key_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, tmp_path: Path) -> None:
-    from zoo.fetch.signatures import public_key_pem
+    from zoo.artifacts.signatures import public_key_pem
 
     publish(oci, ec_key(tmp_path / "release.key"))
     oci_only(zoo_dir)

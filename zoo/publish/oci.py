@@ -21,7 +21,7 @@ from typing import Any
 
 from zoo.core.errors import ConfigError, SourceError, SourceUnavailableError
 from zoo.core.settings import Settings
-from zoo.fetch.oci import OciReference, OciSource, signature_tag
+from zoo.artifacts.oci import OciReference, OciSource, signature_tag
 from zoo.publish.release import SIGNATURE_MEDIA_TYPE, Release
 
 ARTIFACT_TYPE = "application/vnd.cncf.model.manifest.v1+json"

@@ -23,7 +23,7 @@ from zoo.catalog.registry import Registry
 from zoo.core.errors import UsageError
 from zoo.core.files import safe_name, write_atomic
 from zoo.core.settings import Settings
-from zoo.fetch.partial import Progress
+from zoo.artifacts.partial import Progress
 from zoo.publish.release import gather
 
 
@@ -52,7 +52,7 @@ def publish(registry: Registry, target: str, destination: str, *, sign_key: Path
     release = gather(registry, target, settings=settings, sign_key=sign_key, progress=progress)
     done = Published(release.model.id, release.version, destination)
     if destination.startswith("oci://"):
-        from zoo.fetch.oci import OciReference
+        from zoo.artifacts.oci import OciReference
         from zoo.publish import oci
 
         pushed = oci.push(release, OciReference.parse(destination), settings)

@@ -16,8 +16,8 @@ from zoo.catalog.registry import Artifact, Model, Registry, Trust
 from zoo.core.errors import UsageError
 from zoo.core.files import read_bytes
 from zoo.core.settings import Settings
-from zoo.fetch.fetching import fetch
-from zoo.fetch.partial import Progress
+from zoo.artifacts.fetching import fetch
+from zoo.artifacts.partial import Progress
 
 SIGNATURE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
 
@@ -38,7 +38,7 @@ class Release:
 
     def signatures(self) -> dict[str, bytes]:
         """``<file>.sig`` -> the file's signature bundle (signed once, when a destination first needs it)."""
-        from zoo.fetch.signatures import sign_file
+        from zoo.artifacts.signatures import sign_file
 
         if self.sign_key is not None and not self._signatures:
             for art in self.artifacts:
@@ -48,7 +48,7 @@ class Release:
 
     def public_key(self) -> bytes | None:
         """The PEM public key of the signing key (what a registry records to trust these signatures)."""
-        from zoo.fetch.signatures import public_key_pem
+        from zoo.artifacts.signatures import public_key_pem
 
         return public_key_pem(self.sign_key) if self.sign_key is not None else None
 
@@ -56,7 +56,7 @@ class Release:
         """Whether ``signature`` (found at a destination) already verifies for ``art`` with this signing key:
         then publishing again keeps it instead of uploading a new one."""
         from zoo.core.errors import IntegrityError
-        from zoo.fetch.signatures import verify_file
+        from zoo.artifacts.signatures import verify_file
 
         key = self.public_key()
         if signature is None or key is None:
@@ -81,7 +81,7 @@ def gather(registry: Registry, ref: str, *, settings: Settings, sign_key: Path |
     """
     model = registry.get(ref)
     if sign_key is not None:
-        from zoo.fetch.signatures import public_key_pem
+        from zoo.artifacts.signatures import public_key_pem
 
         trusted = model.artifacts[0].trust
         if trusted is not None and trusted.key is not None and \
