@@ -263,7 +263,7 @@ def test_a_short_row_is_padded_like_github_and_warned_with_its_line(tmp_path: Pa
 
 def test_figures_come_back_with_the_decimals_they_were_published_with(tmp_path: Path, capsys) -> None:
     card, _ = _import(_fixture(IRREGULAR["figures written with trailing zeros"][0], tmp_path), tmp_path / "card", capsys)
-    row = next(line for line in (card.path.parent / "README.md").read_text().splitlines() if "256x256x3" in line)
+    row = next(line for line in (card.path.parent / "README.md").read_text().splitlines() if line.startswith("|") and "256x256x3" in line)
     assert "| 56.90 % |" in row and "| 1008.00 " in row, row  # not 56.9 and 1008.0
 
 
