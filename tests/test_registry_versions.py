@@ -55,8 +55,8 @@ def test_id_at_version_selects_its_own_bytes_and_plain_id_the_newest_or_default(
     assert registry.get("net").version == "2" and registry.get("net@1").artifacts[0].size == 3
     assert registry.get("net@2").notes == "retrained"
     settings = Settings(cache_dir=tmp_path / "cache")
-    one = pull(registry, "net@1", settings=settings)[0]
-    two = pull(registry, "net@2", settings=settings)[0]
+    one = pull(registry, "net@1", settings=settings)[0].path
+    two = pull(registry, "net@2", settings=settings)[0].path
     assert (one.read_bytes(), two.read_bytes()) == (b"one", b"two")  # the first path still holds version 1
     assert one.parent.name == "1" and two.parent.name == "2"
     mirror = write_mirror(registry, tmp_path / "mirror", ["net@1", "net@2"], settings=settings)

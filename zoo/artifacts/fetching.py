@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.artifacts.cache import Cache
@@ -176,6 +177,18 @@ def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: 
     return SourceUnavailableError(message)
 
 
+@dataclass(frozen=True)
+class Pulled:
+    """One pulled artifact: its verified file (usable wherever a path is) and the source that delivered it."""
+
+    artifact: Artifact
+    path: Path
+    source: str | None  # the location the cached bytes came from, credentials removed (None: not recorded)
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+
 def select(model: Model, formats: Sequence[str]) -> list[Artifact]:
     """The model's artifacts of ``formats`` (``all`` selects every artifact)."""
     if "all" in formats:
@@ -193,16 +206,19 @@ def pull(
     mirrors: Sequence[str] = (),
     offline: bool = False,
     progress: Progress | None = None,
-) -> list[Path]:
+) -> list[Pulled]:
     """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
-    never corrupt the cache). Returns the paths the user should use."""
+    never corrupt the cache). Says for each where it is and which source delivered it."""
     if to is not None and Path(to).exists() and not Path(to).is_dir():
         raise FileAccessError("not a folder: --to takes the folder to copy the files into", path=to)
-    paths = []
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    pulled = []
     for art in select(registry.get(model_id), formats):
-        path = fetch(art, settings=settings, mirrors=mirrors, offline=offline, progress=progress)
-        paths.append(copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256) if to is not None else path)
-    return paths
+        path = fetch(art, settings=settings, progress=progress)
+        if to is not None:
+            path = copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256)
+        pulled.append(Pulled(art, path, Cache(settings.cache_dir).source(art.sha256)))
+    return pulled
 
 
 def write_mirror(
@@ -224,6 +240,6 @@ def write_mirror(
         model = registry.get(model_id)
         target = Path(directory) / safe_name(model.id, "model id")
         target = target / safe_name(model.version, "version") if model.artifacts[0].versioned else target
-        written += pull(registry, model_id, formats=formats, to=target, settings=settings, mirrors=mirrors,
-                        offline=offline, progress=progress)
+        written += [p.path for p in pull(registry, model_id, formats=formats, to=target, settings=settings,
+                                         mirrors=mirrors, offline=offline, progress=progress)]
     return written

@@ -229,3 +229,15 @@ def load_card(path: str | Path, *, text: str | None = None) -> Card:
 def default_card_paths() -> list[Path]:
     """Every ``card.yaml`` shipped under ``model_cards/``."""
     return sorted(data_dir("model_cards").glob("*/card.yaml"))
+
+
+def card_path(path: str | Path) -> Path:
+    """The card.yaml a command line names: the file itself, its folder, or the README.md beside it.
+
+    >>> card_path("cards/osnet/README.md"), card_path("cards/osnet/card.yaml")
+    (PosixPath('cards/osnet/card.yaml'), PosixPath('cards/osnet/card.yaml'))
+    """
+    path = Path(path)
+    if path.is_dir():
+        return path / "card.yaml"
+    return path.parent / "card.yaml" if path.suffix == ".md" else path

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from zoo import __version__
 from zoo.cli.common import escaped_output, say, settings_for
-from zoo.core.errors import EXIT_USAGE, ZooError
+from zoo.core.errors import EXIT_OK, EXIT_USAGE, ZooError
 from zoo.core.files import path_error
 
 # Which module of zoo.cli registers each command, in the order ``zoo --help`` lists them. A command line
@@ -70,7 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     try:
         args.settings = settings_for(args)  # built once; every command reads it from here
-        return int(args.func(args) or 0)
+        args.func(args)  # a failure is raised: its class says the exit code
+        return EXIT_OK
     except ZooError as exc:
         return report_error(exc, as_json=getattr(args, "json", False))
     except KeyboardInterrupt:
@@ -78,13 +79,16 @@ def _run(args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:  # `zoo list | head`: the reader left, nothing to report
         sys.stderr.close()
-        return 0
+        return EXIT_OK
     except OSError as exc:  # about a path no layer expected to fail (a name longer than the OS allows)
         return report_error(path_error(exc), as_json=getattr(args, "json", False))
 
 
 def report_error(exc: ZooError, *, as_json: bool = False) -> int:
-    """Print ``exc`` as one line per problem on stderr (and as JSON on stdout with ``--json``)."""
+    """Print ``exc`` as one line per problem on stderr (and as JSON on stdout with ``--json``); an error whose
+    report was printed already (``exc.reported``) only sets the exit code."""
+    if exc.reported:
+        return exc.exit_code
     for line in exc.lines():
         say("error", line)
     if as_json:

@@ -41,18 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _card_paths(paths: list[str]) -> list[Path]:
-    from zoo.cards.card import default_card_paths
+    from zoo.cards.card import card_path, default_card_paths
 
-    if not paths:
-        return default_card_paths()
-    out = []
-    for raw in paths:
-        path = Path(raw)
-        out.append(path / "card.yaml" if path.is_dir() else path.parent / "card.yaml" if path.suffix == ".md" else path)
-    return out
+    return [card_path(p) for p in paths] if paths else default_card_paths()
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def cmd_validate(args: argparse.Namespace) -> None:
     from zoo.cards.checks import file_problems
     from zoo.core.errors import ConfigError, InvalidDataError
     from zoo.catalog.targets import load_targets, targets_path
@@ -81,10 +75,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for line in problems:
             print(line)
         print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
-    return 1 if problems else 0
+    if problems:
+        from zoo.core.errors import VerificationFailed
+
+        raise VerificationFailed(f"{len(problems)} problem(s)", reported=True)
 
 
-def cmd_render(args: argparse.Namespace) -> int:
+def cmd_render(args: argparse.Namespace) -> None:
     from zoo.cards.card import load_card
     from zoo.render.readme import render_card, write
 
@@ -102,7 +99,10 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"{'stale' if dry else 'rendered'}: {r.readme}", file=sys.stderr if args.check else sys.stdout)
     if args.json:
         print_json({"check": dry, "cards": results})
-    return 1 if args.check and any(r["stale"] for r in results) else 0
+    if args.check and any(r["stale"] for r in results):
+        from zoo.core.errors import VerificationFailed
+
+        raise VerificationFailed("README(s) out of date; run zoo render-card", reported=True)
 
 
 def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str] | None:
@@ -136,7 +136,7 @@ def _import_targets(readmes: list[str], output: str | None) -> list[tuple[Path, 
     return [(s, out / n / "card.yaml") for s, n in zip(sources, names)]
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def cmd_import(args: argparse.Namespace) -> None:
     """Import each README; one that fails is reported (one line) and the others still run. Exit 2 if any failed."""
     from zoo.core.errors import ZooError
     from zoo.importer.writing import import_card
@@ -166,4 +166,5 @@ def cmd_import(args: argparse.Namespace) -> int:
         print_json(results[0] if len(results) == 1 else {"cards": results, "failed": failed})
     elif len(results) > 1:
         print(f"{len(results) - failed} of {len(results)} card(s) imported", file=sys.stderr)
-    return 2 if failed else 0
+    if failed:
+        raise ZooError(f"{failed} of {len(results)} README(s) could not be imported", reported=True)

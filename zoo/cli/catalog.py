@@ -44,29 +44,28 @@ def _model_json(model) -> dict[str, Any]:
     }
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def cmd_list(args: argparse.Namespace) -> None:
     from tabulate import tabulate
 
     registry = load_registry_for(args)
     models = registry.by_task(args.task)
     if args.json:
         print_json({"registry": str(registry.path), "models": [_model_json(m) for m in models]})
-        return 0
+        return
     rows = [
         (m.id, m.family, m.task, m.title, ", ".join(f"{a.format}/{a.precision}" for a in m.artifacts))
         for m in models
     ]
     print(tabulate(rows, headers=("id", "family", "task", "title", "artifacts"), disable_numparse=True))
-    return 0
 
 
-def cmd_info(args: argparse.Namespace) -> int:
+def cmd_info(args: argparse.Namespace) -> None:
     from tabulate import tabulate
 
     model = load_registry_for(args).get(args.model_id)
     if args.json:
         print_json(_model_json(model))
-        return 0
+        return
     print(f"{model.id}: {model.title}")
     print(f"  family {model.family}, task {model.task}, license {model.license or 'unknown'}")
     if model.card:
@@ -77,4 +76,3 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"sources of {a.file}:")
         for s in a.sources:
             print(f"  {s}")
-    return 0

@@ -179,11 +179,9 @@ def print_json(data: Any) -> None:
 
 def resolve_target(args: argparse.Namespace, target: str, **options: Any):  # -> zoo.artifacts.resolving.Resolved
     """``FILE|ID`` of a command, resolved against the selected registry; an id is fetched with the run's settings."""
-    from zoo.artifacts.fetching import fetch
-    from zoo.artifacts.resolving import resolve
+    from zoo.api import resolve
 
-    return resolve(target, load_registry_for(args), fetch=lambda artifact: fetch(artifact, **fetch_options(args)),
-                   **options)
+    return resolve(target, registry=load_registry_for(args), **fetch_options(args), **options)
 
 
 # zoo.model.runtime.KERNELS, spelled out here: building the parser must not import numpy and the interpreter,

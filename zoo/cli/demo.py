@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from zoo.cli.common import add_json_option, print_json
-from zoo.core.errors import EXIT_FAILED, EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_demo)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace) -> None:
     from zoo.demo import TOLERANCE_PP, Step, run_demo
 
     def show(step: Step) -> None:
@@ -35,4 +34,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print_json(report.to_json())
     else:
         print("demo passed: every step checks out" if report.ok else "demo FAILED (see the steps above)")
-    return EXIT_OK if report.ok else EXIT_FAILED
+    if not report.ok:
+        from zoo.core.errors import VerificationFailed
+
+        raise VerificationFailed("a demo step failed", reported=True)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from zoo.cli.common import add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json, say
-from zoo.core.errors import EXIT_FAILED
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,30 +43,24 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("tflite", "keras", "all"), default="tflite", help="default: tflite")
 
 
-def _artifact_json(art, path: Path, source: str | None) -> dict[str, Any]:
+def _artifact_json(pulled) -> dict[str, Any]:
+    art = pulled.artifact
     return {"model": art.model_id, "file": art.file, "format": art.format, "size": art.size,
-            "sha256": art.sha256, "path": str(path), "source": source}
+            "sha256": art.sha256, "path": str(pulled.path), "source": pulled.source}
 
 
-def cmd_pull(args: argparse.Namespace) -> int:
-    from zoo.artifacts.fetching import pull, select
+def cmd_pull(args: argparse.Namespace) -> None:
+    from zoo.api import pull
 
-    from zoo.artifacts.cache import Cache
-
-    registry = load_registry_for(args)
-    arts = select(registry.get(args.model_id), [args.format])
-    options = fetch_options(args)
-    paths = pull(registry, args.model_id, formats=[args.format], to=args.to, **options)
+    pulled = pull(args.model_id, formats=[args.format], to=args.to, registry=load_registry_for(args),
+                  **fetch_options(args))
     if args.json:
-        cache = Cache(options["settings"].cache_dir)
-        print_json({"model": args.model_id,
-                    "artifacts": [_artifact_json(a, p, cache.source(a.sha256)) for a, p in zip(arts, paths)]})
+        print_json({"model": args.model_id, "artifacts": [_artifact_json(p) for p in pulled]})
     else:
-        print("\n".join(map(str, paths)))
-    return 0
+        print("\n".join(str(p.path) for p in pulled))
 
 
-def cmd_mirror(args: argparse.Namespace) -> int:
+def cmd_mirror(args: argparse.Namespace) -> None:
     from zoo.artifacts.fetching import write_mirror
 
     registry = load_registry_for(args)
@@ -76,7 +69,6 @@ def cmd_mirror(args: argparse.Namespace) -> int:
         print_json({"mirror": str(args.directory), "files": [str(p) for p in paths]})
     else:
         print("\n".join(map(str, paths)))
-    return 0
 
 
 def _cache(args: argparse.Namespace):
@@ -96,20 +88,19 @@ def _table(rows: list[tuple], headers: tuple[str, ...]) -> str:
     return tabulate(rows, headers=headers, disable_numparse=True)
 
 
-def cmd_cache_list(args: argparse.Namespace) -> int:
+def cmd_cache_list(args: argparse.Namespace) -> None:
     cache = _cache(args)
     entries = cache.entries()
     if args.json:
         print_json({"cache": str(cache.root), "entries": [_entry_json(e) for e in entries]})
-        return 0
+        return
     print(f"cache: {cache.root}")
     if entries:
         rows = [(", ".join(e.names) or "-", f"{e.size:,}", e.sha256, e.source or "-") for e in entries]
         print(_table(rows, ("artifact", "bytes", "sha256", "source")))
-    return 0
 
 
-def cmd_cache_verify(args: argparse.Namespace) -> int:
+def cmd_cache_verify(args: argparse.Namespace) -> None:
     cache = _cache(args)
     results = cache.verify()
     bad = [e for e, ok in results if not ok]
@@ -121,10 +112,13 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
         print(_table(rows, ("artifact", "sha256", "status")) if rows else f"cache: {cache.root} is empty")
     for entry in bad:
         say("error", f"{entry.path}: bytes no longer match their sha256; removed")
-    return EXIT_FAILED if bad else 0
+    if bad:
+        from zoo.core.errors import IntegrityError
+
+        raise IntegrityError(f"{len(bad)} cached file(s) no longer matched their sha256", reported=True)
 
 
-def cmd_cache_clean(args: argparse.Namespace) -> int:
+def cmd_cache_clean(args: argparse.Namespace) -> None:
     cache = _cache(args)
     removed = cache.clean(args.model_ids)
     if args.json:
@@ -132,4 +126,3 @@ def cmd_cache_clean(args: argparse.Namespace) -> int:
     else:
         for entry in removed:
             print(f"removed {', '.join(entry.names) or entry.sha256}")
-    return 0

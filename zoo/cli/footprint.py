@@ -27,19 +27,19 @@ def _kib(n: int | None) -> str:
     return "-" if n is None else f"{n:,} bytes ({n / 1024:.2f} KiB)"
 
 
-def cmd_footprint(args: argparse.Namespace) -> int:
-    from zoo.model import tflm
+def cmd_footprint(args: argparse.Namespace) -> None:
+    from zoo.api import footprint
     from zoo.core.errors import RuntimeMissingError
-    from zoo.model.footprint import compute_footprint
+    from zoo.model import tflm
 
     if args.tflm and not tflm.available():  # before any download
         raise RuntimeMissingError(tflm.INSTALL_HINT)
     found = resolve_target(args, args.target)
-    fp = compute_footprint(found.path, tflm=args.tflm)
+    fp = footprint(found, tflm=args.tflm)
     model_id = found.model.id if found.model else None
     if args.json:
         print_json({"model_id": model_id, **fp.to_json()})
-        return 0
+        return
     print(printable(f"{fp.path}") + (f"  ({model_id})" if model_id else ""))
     by_dtype = " + ".join(f"{n:,} {d}" for d, n in fp.weights_bytes_by_dtype.items())
     print(f"  weights      {_kib(fp.weights_bytes)}" + (f": {by_dtype}" if by_dtype else ""))
@@ -51,4 +51,3 @@ def cmd_footprint(args: argparse.Namespace) -> int:
         print(f"  TFLM         head {_kib(fp.tflm_activation_bytes)}, total {_kib(fp.tflm_arena_bytes)}")
     for note in fp.notes:
         print(f"  note: {printable(note)}")  # custom op names come from the file
-    return 0

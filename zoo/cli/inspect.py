@@ -27,16 +27,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_bench)
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
+def cmd_inspect(args: argparse.Namespace) -> None:
     from tabulate import tabulate
 
-    from zoo.model.inspection import inspect_model, tensor_json
+    from zoo.api import inspect
+    from zoo.model.inspection import tensor_json
 
-    found = resolve_target(args, args.target)
-    info = inspect_model(found.path, load_registry_for(args))
+    info = inspect(resolve_target(args, args.target), registry=load_registry_for(args))
     if args.json:
         print_json(info.to_json())
-        return 0
+        return
     art = info.artifact
     print(printable(str(info.path)))
     print(f"  {info.size:,} bytes, sha256 {info.sha256}")
@@ -54,10 +54,9 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     by_dtype = " + ".join(f"{n:,} {d}" for d, n in info.parameters_by_dtype.items())
     print(f"parameters: {info.parameters:,} ({by_dtype})  precision: {info.precision}")
     print(f"ops: {info.op_count} (" + ", ".join(f"{n} {printable(op)}" for op, n in info.ops.items()) + ")")
-    return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
+def cmd_bench(args: argparse.Namespace) -> None:
     from zoo.model.inspection import inspect_model
     from zoo.model.latency import measure_latency
 
@@ -67,9 +66,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                              min_runs=args.min_runs, min_seconds=args.min_seconds)
     if args.json:
         print_json(result.to_json())
-        return 0
+        return
     print(f"{printable(str(result.path))}  ({result.runtime}, {result.kernels} kernels, {result.cpu}, {result.threads} thread(s))")
     print(f"init {result.init_ms:.2f} ms, first inference {result.first_ms:.2f} ms, warm-up runs {result.warmup_runs}")
     print(f"count {result.count}  mean {result.mean_ms:.3f}  std {result.std_ms:.3f}  min {result.min_ms:.3f}  "
           f"p5 {result.p5_ms:.3f}  p50 {result.p50_ms:.3f}  p95 {result.p95_ms:.3f}  max {result.max_ms:.3f} (ms)")
-    return 0

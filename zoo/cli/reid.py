@@ -29,26 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
-def cmd_evaluate(args: argparse.Namespace) -> int:
-    from zoo.reid.evaluation import evaluate
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from zoo.api import evaluate
 
     found = resolve_target(args, args.model, card=args.card, need_card=True)
     card = found.card
-    result = evaluate(
-        found.path,
-        args.dataset,
-        preprocessing=card.preprocessing,
-        protocol=args.protocol or card.protocol,
-        kernels=args.kernels,
-        layout=args.layout,
-        distance=args.distance or card.distance,
-        limit_queries=args.limit_queries,
-        progress=show_progress(args),
-    )
+    result = evaluate(found, args.dataset, protocol=args.protocol, distance=args.distance, kernels=args.kernels,
+                      layout=args.layout, limit_queries=args.limit_queries, progress=show_progress(args))
     if args.json:
         print_json({"model": found.label, "file": str(found.path), "card": str(card.path), "dataset": str(args.dataset),
                     **result.to_json()})
-        return 0
+        return
     percent = result.as_percent()
     print(f"{found.label} on {args.dataset} ({result.layout} layout, {result.num_queries} queries, "
           f"{result.num_gallery} gallery images, {result.distance} distance)")
@@ -61,4 +52,3 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     elif result.num_skipped_queries:
         print(f"  skipped {result.num_skipped_queries} queries with no match from another camera")
     print(f"  {result.elapsed:.1f} s")
-    return 0

@@ -36,34 +36,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_verify)
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
-    from zoo.cards.writing import write_records
-    from zoo.cards.card import read_card
+def cmd_verify(args: argparse.Namespace) -> None:
+    from zoo.api import verify
     from zoo.core.errors import UsageError
-    from zoo.core.files import write_atomic
-    from zoo.verification.run import measured_by_card, verify
-    from zoo.verification.options import Options
-    from zoo.verification.report import ci_notice, to_json, to_junit, to_text
-    from zoo.verification.targets import select_targets, shard
 
     if args.all and args.targets:
         raise UsageError("give model ids / cards or --all, not both")
-    options = Options(dataset=args.dataset, dataset_id=args.dataset_id, tolerance_pp=args.tolerance_pp,
-                      latency=args.latency, threads=args.threads, write=args.write, protocol=args.protocol,
-                      kernels=args.kernels, progress=show_progress(args))
-    registry = load_registry_for(args)
-    targets = shard(select_targets(registry, args.targets), args.shard)
-    entries = verify(targets, registry, options, args.settings, jobs=args.jobs)
+    report = verify(args.targets, registry=load_registry_for(args), settings=args.settings, jobs=args.jobs,
+                    shard=args.shard, dataset=args.dataset, dataset_id=args.dataset_id,
+                    tolerance_pp=args.tolerance_pp, latency=args.latency, threads=args.threads, write=args.write,
+                    protocol=args.protocol, kernels=args.kernels, progress=show_progress(args))
     if args.write:
-        for card, records in measured_by_card(entries).items():
-            write_records(read_card(card), records)
-            print(f"recorded {len(records)} measured record(s) in {card}", file=sys.stderr)
+        for card, stored in report.write_records().items():
+            print(f"recorded {stored} measured record(s) in {card}", file=sys.stderr)
     if args.junit:
-        write_atomic(args.junit, to_junit(entries))
+        report.write_junit(args.junit)
     if args.json:
-        print_json(to_json(entries, strict=args.settings.strict))
+        print_json(report.to_json())
     else:
-        print(to_text(entries, verbose=args.verbose))
-    if args.settings.ci and (notice := ci_notice(entries)):
+        print(report.to_text(verbose=args.verbose))
+    if args.settings.ci and (notice := report.ci_notice()):
         print(notice, file=sys.stderr)  # the last line a CI log shows
-    return 1 if any(e.failed for e in entries) else 0
+    report.raise_for_status()

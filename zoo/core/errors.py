@@ -94,8 +94,8 @@ class IntegrityError(ZooError):
 
     def __init__(self, message: str, *, path: str | Path | None = None, url: str | None = None,
                  expected_sha256: str | None = None, actual_sha256: str | None = None,
-                 expected_size: int | None = None, actual_size: int | None = None) -> None:
-        super().__init__(message, path=path)
+                 expected_size: int | None = None, actual_size: int | None = None, reported: bool = False) -> None:
+        super().__init__(message, path=path, reported=reported)
         self.url = url
         self.expected_sha256, self.actual_sha256 = expected_sha256, actual_sha256
         self.expected_size, self.actual_size = expected_size, actual_size

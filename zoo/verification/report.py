@@ -8,11 +8,15 @@ The JSON shape is fixed by ``schemas/verify-report.schema.json``; JUnit has one 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from zoo.core.text import printable
+from zoo.core.errors import VerificationFailed
+from zoo.core.files import write_atomic
 from zoo.verification.rules.base import Check, Severity, Status
-from zoo.verification.run import Entry
+from zoo.verification.run import Entry, measured_by_card
 
 REPORT_VERSION = 1
 _MEASURED = ("accuracy", "latency", "kernels")  # rule families that report a figure measured here
@@ -104,3 +108,55 @@ def to_junit(entries: list[Entry]) -> bytes:
                 ET.SubElement(case, "system-out").text = message
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
+@dataclass
+class VerifyReport:
+    """What ``zoo.verify`` found, and the same findings as text, JSON, JUnit and the records ``--write`` stores.
+
+    ``passed`` is False when any check failed (with ``strict``, every check that could not run has failed).
+    """
+
+    entries: list[Entry]
+    strict: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return not any(e.failed for e in self.entries)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        return totals(self.entries)
+
+    def to_text(self, *, verbose: bool = False) -> str:
+        return to_text(self.entries, verbose=verbose)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document of ``zoo verify --json`` (``schemas/verify-report.schema.json``)."""
+        return to_json(self.entries, strict=self.strict)
+
+    def to_junit(self) -> bytes:
+        return to_junit(self.entries)
+
+    def write_junit(self, path: str | Path) -> None:
+        """Write the JUnit XML atomically: a CI dashboard never reads half a report."""
+        write_atomic(path, self.to_junit())
+
+    def write_records(self) -> dict[str, int]:
+        """Store the figures measured on this host in their card.yaml files (``--write``); card -> records stored."""
+        from zoo.cards.card import read_card
+        from zoo.cards.writing import write_records
+
+        by_card = measured_by_card(self.entries)
+        for card, records in by_card.items():
+            write_records(read_card(card), records)
+        return {card: len(records) for card, records in by_card.items()}
+
+    def ci_notice(self) -> str | None:
+        return ci_notice(self.entries)
+
+    def raise_for_status(self) -> None:
+        """Raise ``VerificationFailed`` (exit 1) when a check failed; the report itself says which."""
+        if not self.passed:
+            t = self.totals
+            raise VerificationFailed(f"{t['fail']} check(s) failed", reported=True)
