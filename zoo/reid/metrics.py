@@ -1,6 +1,6 @@
 """Re-identification metrics (mAP, CMC, mINP) from features or distances: pure functions over arrays.
 
-The protocols (``zoo.reid.metric_protocols``) are torchreid's / Market-1501's, so figures can be checked against
+The protocols (``zoo.reid.scoring``) are torchreid's / Market-1501's, so figures can be checked against
 those projects' own code, and the ST model zoo services' own (see ``benchmarks/bench_reid_metrics.py``
 and the tests). No I/O, no models here.
 
@@ -21,7 +21,7 @@ import numpy as np
 from zoo.reid.distances import (
     CHUNK_ROWS, DISTANCES, check_metric, l2_normalize, normalized_distance, one_blas_thread, pairwise_distance,
 )
-from zoo.reid.metric_protocols import PROTOCOLS, BlockFigures, Protocol, RankResult, get_protocol
+from zoo.reid.scoring import PROTOCOLS, BlockFigures, Protocol, RankResult, get_protocol
 from zoo.reid.ranking import GalleryIndex
 
 __all__ = [
@@ -50,7 +50,7 @@ def evaluate_rank(
     person id. A query with no true match left is skipped and counted in ``num_skipped_queries``. AP is
     the mean of the precision at each true match; INP is ``number of matches / rank of the last match``;
     CMC is cut at ``max_rank`` (or the gallery size when that is smaller, as the peers do). For
-    ``st-modelzoo`` see ``zoo.reid.metric_protocols`` (camera ids are not used and may be None). Rows are
+    ``st-modelzoo`` see ``zoo.reid.scoring`` (camera ids are not used and may be None). Rows are
     ranked in blocks on ``workers`` threads, as ``evaluate_features`` does.
 
     Ties: items at equal distance are ranked by gallery index (the order of a stable sort), so a true
