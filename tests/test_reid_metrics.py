@@ -233,7 +233,7 @@ def test_st_protocol_by_hand():
 
 
 def test_unknown_protocol_and_missing_cameras_are_refused():
-    with pytest.raises(ValueError, match="unknown protocol 'cuhk'"):
+    with pytest.raises(ValueError, match="unknown evaluation protocol 'cuhk'"):
         evaluate_rank(np.zeros((1, 2)), [1], [1, 2], [0], [1, 1], protocol="cuhk")
     with pytest.raises(ValueError, match="needs camera ids"):
         evaluate_features(np.ones((1, 2)), np.ones((2, 2)), [1], [1, 2], None, None)

@@ -18,7 +18,7 @@ from typing import Any
 
 from zoo.core.documents import Document, load_yaml, schema_problems
 from zoo.core.errors import InvalidDataError, UsageError
-from zoo.reid.protocols import record_protocol
+from zoo.cards.protocol import record_protocol
 from zoo.core.resources import data_dir, load_schema
 
 # What a tensor is, from the words of its description; first match wins. The schema's ``meaning`` enum names

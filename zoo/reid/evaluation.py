@@ -27,7 +27,8 @@ from zoo.core.errors import DatasetError, UsageError
 from zoo.reid.features import extract_features
 from zoo.model.inspection import read_model
 from zoo.reid.preprocessing import Preprocessing
-from zoo.reid.protocols import DEFAULT_PROTOCOL, Protocol, file_name_labels, get_protocol
+from zoo.cards.protocol import DEFAULT_PROTOCOL
+from zoo.reid.protocols import Protocol, file_name_labels, get_protocol
 from zoo.reid.metrics import DISTANCES, evaluate_features
 
 RANKS = (1, 5, 10)
@@ -145,7 +146,7 @@ def evaluate(
                                 kernels=kernels, progress=progress)
     q_feat, g_feat = features[: len(queries)], features[len(queries) :]
     q_ids, g_ids, q_cams, g_cams = _identities(strategy, queries, data.gallery)
-    ranked = evaluate_features(q_feat, g_feat, q_ids, g_ids, q_cams, g_cams, metric=distance, protocol=strategy.metrics)
+    ranked = evaluate_features(q_feat, g_feat, q_ids, g_ids, q_cams, g_cams, metric=distance, protocol=strategy.name)
     if ranked.num_valid_queries == 0:
         where = "" if strategy.file_name_labels else " (from another camera)"
         raise DatasetError([f"no query identity has a match in the gallery{where}"], path=dataset)

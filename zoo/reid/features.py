@@ -22,7 +22,8 @@ import numpy as np
 
 from zoo.core.errors import ConfigError, ModelFileError
 from zoo.reid.preprocessing import Preprocessing
-from zoo.reid.protocols import DEFAULT_PROTOCOL, Protocol, get_protocol
+from zoo.cards.protocol import DEFAULT_PROTOCOL
+from zoo.reid.protocols import Protocol, get_protocol
 from zoo.model.runtime import LoadedModel, load_model
 from zoo.model.tensors import TensorInfo
 

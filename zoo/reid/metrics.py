@@ -21,7 +21,8 @@ import numpy as np
 from zoo.reid.distances import (
     CHUNK_ROWS, DISTANCES, check_metric, l2_normalize, normalized_distance, one_blas_thread, pairwise_distance,
 )
-from zoo.reid.scoring import PROTOCOLS, BlockFigures, Protocol, RankResult, get_protocol
+from zoo.reid.protocols import PROTOCOLS, get_protocol
+from zoo.reid.scoring import SCORINGS, BlockFigures, RankResult, Scoring
 from zoo.reid.ranking import GalleryIndex
 
 __all__ = [
@@ -61,7 +62,7 @@ def evaluate_rank(
     >>> r.mAP, r.cmc[:3].tolist(), r.mINP
     (0.8333333333333333, [1.0, 1.0, 1.0], 0.6666666666666666)
     """
-    strategy = get_protocol(protocol)
+    strategy = SCORINGS[get_protocol(protocol).scoring]
     distmat = np.asarray(distmat)
     ids = _check_ids(strategy, q_pids, g_pids, q_camids, g_camids)
     if distmat.ndim != 2 or distmat.shape != (len(ids[0]), len(ids[1])):
@@ -104,7 +105,7 @@ def evaluate_features(
     >>> r.mAP, r.cmc.tolist()
     (1.0, [1.0, 1.0, 1.0])
     """
-    strategy = get_protocol(protocol)
+    strategy = SCORINGS[get_protocol(protocol).scoring]
     check_metric(metric)
     q, g = l2_normalize(_features(q_feats, "q_feats")), l2_normalize(_features(g_feats, "g_feats"))
     if q.shape[1] != g.shape[1]:
@@ -123,7 +124,7 @@ def evaluate_features(
 
 
 def _stream(
-    strategy: Protocol,
+    strategy: Scoring,
     distances: Callable[[slice], np.ndarray],
     ids: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None],
     max_rank: int,
@@ -170,7 +171,7 @@ def _features(features: np.ndarray, name: str) -> np.ndarray:
 
 
 def _check_ids(
-    strategy: Protocol, q_pids, g_pids, q_camids, g_camids
+    strategy: Scoring, q_pids, g_pids, q_camids, g_camids
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Ids as flat arrays, checked against each other; camera ids only where the protocol uses them."""
     q_pids, g_pids = np.asarray(q_pids).ravel(), np.asarray(g_pids).ravel()

@@ -26,10 +26,9 @@ for the output, ``zoo.reid.evaluation`` for labels, ``zoo.reid.metrics`` for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
 
 from zoo.core.errors import UsageError
 
@@ -43,7 +42,7 @@ class Protocol:
     requantize_input: bool  # Rescaling + resize + round(x / scale + zero point); else raw pixels for uint8
     dequantize_output: bool  # else the raw integer output, cast to float32, is the feature
     file_name_labels: bool  # label = file name before the first "_" (query identities, others -1); no cameras
-    metrics: str  # the protocol argument of zoo.reid.metrics's metrics
+    scoring: str  # how ranks become figures: a key of zoo.reid.scoring.SCORINGS
     steps: dict[str, str]
 
 
@@ -66,7 +65,7 @@ PROTOCOLS: dict[str, Protocol] = {
             requantize_input=False,
             dequantize_output=True,
             file_name_labels=False,
-            metrics="market1501",
+            scoring="market1501",
             steps={
                 "decoding": _DECODING,
                 "input quantization": "uint8: the resized pixels as they are; int8: rescaled, rounded half to even",
@@ -82,7 +81,7 @@ PROTOCOLS: dict[str, Protocol] = {
             requantize_input=True,
             dequantize_output=False,
             file_name_labels=True,
-            metrics="st-modelzoo",
+            scoring="st-modelzoo",
             steps={**_ST_STEPS, "output": "the raw integer output cast to float32 (not dequantized)"},
         ),
         Protocol(
@@ -91,12 +90,11 @@ PROTOCOLS: dict[str, Protocol] = {
             requantize_input=True,
             dequantize_output=True,
             file_name_labels=True,
-            metrics="st-modelzoo",
+            scoring="st-modelzoo",
             steps={**_ST_STEPS, "output": "dequantized with its scale and zero point"},
         ),
     )
 }
-DEFAULT_PROTOCOL = "market1501"  # what a card without evaluation.protocol means: the literature's protocol
 # Publishers whose re-ID cards' figures were made by one protocol, and the words by which their cards name them.
 PUBLISHERS: dict[str, tuple[str, ...]] = {"st-modelzoo": ("stm32ai-modelzoo", "stedgeai", "stm32cube.ai")}
 
@@ -122,16 +120,6 @@ def published_protocol(use_case: str, text: str) -> str | None:
         return None
     lowered = text.lower()
     return next((name for name, words in PUBLISHERS.items() if any(w in lowered for w in words)), None)
-
-
-def record_protocol(evaluation: Mapping[str, Any], record: Mapping[str, Any]) -> str:
-    """The protocol of a performance record's figures: its own ``protocol``, else the card's
-    ``evaluation.protocol``, else ``market1501``.
-
-    >>> record_protocol({"protocol": "st-modelzoo"}, {}), record_protocol({}, {"protocol": "st-modelzoo-dequantized"})
-    ('st-modelzoo', 'st-modelzoo-dequantized')
-    """
-    return str(record.get("protocol") or evaluation.get("protocol") or DEFAULT_PROTOCOL)
 
 
 def file_name_labels(query: Sequence[str | PurePath], gallery: Sequence[str | PurePath]) -> tuple[list[int], list[int]]:

@@ -1,6 +1,7 @@
-"""Re-ID evaluation protocols as named strategies: which gallery items count, and how ranks become figures.
+"""How a protocol scores ranks: which gallery items count, which queries, and how ranks become figures.
 
-Both protocols rank the same way (``zoo.reid.ranking``: stable order, ties to the smaller gallery index)
+Each evaluation protocol (``zoo.reid.protocols``, the one registry of them) names its scoring here. Both
+scorings rank the same way (``zoo.reid.ranking``: stable order, ties to the smaller gallery index)
 and stream over blocks of queries; they differ in what they remove, which queries they count, and how
 their figures are rounded.
 
@@ -41,7 +42,7 @@ class RankResult:
     mINP: float
     num_valid_queries: int
     num_skipped_queries: int
-    protocol: str = "market1501"
+    protocol: str = "market1501"  # the scoring's name
 
     def percent(self) -> dict[str, float | list[float]]:
         """``{"mAP", "cmc", "mINP"}`` in %, rounded as the protocol rounds its published figures.
@@ -50,7 +51,7 @@ class RankResult:
         >>> r.percent()["mAP"], r.percent()["cmc"]
         (66.67, [33.33, 66.67])
         """
-        return PROTOCOLS[self.protocol].percent(self)
+        return SCORINGS[self.protocol].percent(self)
 
 
 @dataclass
@@ -64,8 +65,8 @@ class BlockFigures:
 
 
 @dataclass(frozen=True)
-class Protocol:
-    """A protocol's rules; ``block`` runs on any worker thread, ``finish`` once over all blocks in order."""
+class Scoring:
+    """A scoring's rules; ``block`` runs on any worker thread, ``finish`` once over all blocks in order."""
 
     name: str
     remove_same_camera: bool  # drop gallery items with the query's person id and camera
@@ -110,7 +111,7 @@ class Protocol:
 
 
 @dataclass(frozen=True)
-class STModelZoo(Protocol):
+class STScoring(Scoring):
     """The ST services' figures: rank-k over all queries up to min(100, gallery // 2), float32 rounding."""
 
     def cmc_length(self, num_gallery: int, max_rank: int) -> int:
@@ -135,18 +136,10 @@ def _st_round(fraction: np.ndarray | np.float32) -> np.ndarray:
     return np.round(rounded.astype(np.float64), 2)
 
 
-PROTOCOLS: dict[str, Protocol] = {
-    "market1501": Protocol("market1501", remove_same_camera=True, cmc_over_all_queries=False, reports_minp=True),
-    "st-modelzoo": STModelZoo(
+SCORINGS: dict[str, Scoring] = {  # by the name a protocol's ``scoring`` gives
+    "market1501": Scoring("market1501", remove_same_camera=True, cmc_over_all_queries=False, reports_minp=True),
+    "st-modelzoo": STScoring(
         "st-modelzoo", remove_same_camera=False, cmc_over_all_queries=True, reports_minp=False,
         sqrt_epsilon=_ST_SQRT_EPSILON,
     ),
 }
-
-
-def get_protocol(name: str) -> Protocol:
-    """The strategy named ``name``; ``ValueError`` naming the choices otherwise."""
-    try:
-        return PROTOCOLS[name]
-    except KeyError:
-        raise ValueError(f"unknown protocol {name!r} (choose from {', '.join(PROTOCOLS)})") from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from zoo.cards.card import Card
 from zoo.cards.units import METRICS, QUALITY, format_rate, inferences_per_second, quantity_of
-from zoo.reid.protocols import record_protocol
+from zoo.cards.protocol import record_protocol
 from zoo.catalog.registry import Registry
 from zoo.markdown.cells import format_cell
 from zoo.markdown.layout import markdown_table

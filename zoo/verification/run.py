@@ -26,7 +26,7 @@ from zoo.verification.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, S
 from zoo.verification.rules.card import record_checks
 from zoo.model.sandbox import ensure_runs
 from zoo.core.settings import Settings
-from zoo.reid.protocols import record_protocol
+from zoo.cards.protocol import record_protocol
 from zoo.verification.options import ACCURACY_METRICS, Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verification.targets import Target
 

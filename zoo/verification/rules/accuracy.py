@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from zoo.cards.card import Card, figure_number
-from zoo.reid.protocols import record_protocol
+from zoo.cards.protocol import record_protocol
 from zoo.verification.rules.base import Check, check
 
 
