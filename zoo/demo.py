@@ -26,9 +26,9 @@ from zoo.core.errors import UsageError, ZooError
 from zoo.catalog.registry import Registry, load_registry
 from zoo.core.resources import data_dir
 from zoo.core.settings import Settings
+from zoo.verification.rules.base import TOLERANCE_PP
 
 DEMO_MODEL = "osnet_demo"
-TOLERANCE_PP = 1.0  # accuracy may move by a rank of one query when another runtime rounds differently
 STEPS = ("pull", "card", "verify", "dataset", "evaluate", "readme")
 
 

@@ -22,13 +22,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from zoo.demo import TOLERANCE_PP, Step, run_demo
+    from zoo.demo import Step, run_demo
 
     def show(step: Step) -> None:
         print(f"{'ok' if step.ok else 'FAIL':<4} {step.name:<9} {step.summary}", flush=True)
 
-    tolerance = TOLERANCE_PP if args.tolerance is None else args.tolerance
-    report = run_demo(settings=args.settings, workdir=args.keep, tolerance_pp=tolerance,
+    tolerance = {} if args.tolerance is None else {"tolerance_pp": args.tolerance}  # else verify's own default
+    report = run_demo(settings=args.settings, workdir=args.keep, **tolerance,
                       on_step=None if args.json else show)
     if args.json:
         print_json(report.to_json())

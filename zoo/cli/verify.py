@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true", help="every model of the registry (the default without targets)")
     p.add_argument("--dataset", type=Path, metavar="DIR", help="measure re-ID accuracy on this dataset folder")
     p.add_argument("--dataset-id", metavar="ID", help="the card dataset DIR holds (default: matched by folder name)")
-    p.add_argument("--tolerance-pp", type=float, default=1.0, metavar="X",
+    p.add_argument("--tolerance-pp", type=float, metavar="X",
                    help="accuracy may differ from the card by X percentage points (default 1)")
     p.add_argument("--latency", action="store_true", help="measure host latency and compare with host records")
     p.add_argument("--threads", type=count(1, MAX_THREADS), default=1, metavar="N",
@@ -44,7 +44,7 @@ def cmd_verify(args: argparse.Namespace) -> None:
         raise UsageError("give model ids / cards or --all, not both")
     report = verify(args.targets, registry=load_registry_for(args), settings=args.settings, jobs=args.jobs,
                     shard=args.shard, dataset=args.dataset, dataset_id=args.dataset_id,
-                    tolerance_pp=args.tolerance_pp, latency=args.latency, threads=args.threads, write=args.write,
+                    **({} if args.tolerance_pp is None else {"tolerance_pp": args.tolerance_pp}), latency=args.latency, threads=args.threads, write=args.write,
                     protocol=args.protocol, kernels=args.kernels, progress=show_progress(args))
     if args.write:
         for card, stored in report.write_records().items():

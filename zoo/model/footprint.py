@@ -29,7 +29,7 @@ from typing import Any
 
 from zoo.core.errors import ModelFileError, RuntimeMissingError
 from zoo.model.inspection import ParsedModel, read_model
-from zoo.model.validation import tensor_bytes
+from zoo.model.validation import constant_bytes, tensor_bytes
 
 ALIGNMENT = 16  # TFLM's MicroArenaBufferAlignment()
 @dataclass(frozen=True)
@@ -123,12 +123,10 @@ def weights_by_dtype(parsed: ParsedModel) -> dict[str, int]:
     model, seen, out = parsed.model, set(), Counter()
     for graph in model.subgraphs:
         for tensor in graph.tensors or []:
-            b = int(tensor.buffer)
-            buffer = model.buffers[b] if b else None
-            held = len(buffer.data) if buffer is not None and buffer.data is not None else int(getattr(buffer, "size", 0) or 0)
-            if b in seen or not held:
+            held = constant_bytes(model.buffers, tensor)
+            if not held or int(tensor.buffer) in seen:
                 continue
-            seen.add(b)
+            seen.add(int(tensor.buffer))
             out[parsed.dtype(tensor)] += held
     return dict(out.most_common())
 
@@ -172,8 +170,7 @@ def planning_graph(parsed: ParsedModel) -> PlanningGraph:
     """The main subgraph as planning sees it, with notes on what the figures cannot cover."""
     g, model = parsed.graph, parsed.model
     tensors = g.tensors or []
-    constant = {i for i, t in enumerate(tensors) if t.buffer and model.buffers[int(t.buffer)].data is not None
-                and len(model.buffers[int(t.buffer)].data)}
+    constant = {i for i, t in enumerate(tensors) if constant_bytes(model.buffers, t)}
     ops = [(parsed.op_name(op), [int(i) for i in (op.inputs if op.inputs is not None else ()) if int(i) >= 0],
             [int(i) for i in (op.outputs if op.outputs is not None else ())]) for op in g.operators or []]
     return PlanningGraph(ops, [_aligned(tensor_bytes(t)) for t in tensors], constant,

@@ -253,14 +253,15 @@ def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelIn
 
     Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file.
     """
+    from zoo.model.validation import constant_bytes  # read_model imported it already
+
     parsed = read_model(path)
     model, graph, path = parsed.model, parsed.graph, parsed.path
     with _malformed(path):
         tensors = graph.tensors or []
         by_dtype: Counter[str] = Counter()
         for tensor in tensors:
-            buffer = model.buffers[tensor.buffer] if tensor.buffer else None
-            if buffer is None or buffer.data is None or not len(buffer.data):
+            if not constant_bytes(model.buffers, tensor):
                 continue
             by_dtype[_dtype(tensor.type)] += math.prod(tensor.shape) if tensor.shape is not None else 1
         inputs = tuple(_tensor(tensors[i], int(i)) for i in graph.inputs)

@@ -56,6 +56,24 @@ def tensor_bytes(tensor: Any) -> int:
     return (count * bits + 7) // 8
 
 
+def constant_bytes(buffers: list[Any], tensor: Any) -> int:
+    """Bytes the buffer of ``tensor`` holds: its data, or the size an offset buffer (models over 2 GB) names.
+
+    The one rule for "is this tensor a constant": more than 0 bytes. Buffer 0 is the empty sentinel, and
+    a tensor whose buffer holds nothing is written at run time (an activation).
+
+    >>> class B: data, size = b"1234", 0
+    >>> class T: buffer = 1
+    >>> constant_bytes([None, B], T), constant_bytes([None, B], type("A", (), {"buffer": 0}))
+    (4, 0)
+    """
+    b = int(tensor.buffer or 0)
+    buffer = buffers[b] if 0 < b < len(buffers) else None
+    if buffer is None:
+        return 0
+    return len(buffer.data) if buffer.data is not None else int(getattr(buffer, "size", 0) or 0)
+
+
 def _model_problems(model: Any, file_size: int) -> Iterator[str]:
     if not model.subgraphs:
         yield "the model has no subgraph"
@@ -147,8 +165,7 @@ def _tensor_problems(label: str, tensor: Any, buffers: list[Any]) -> Iterator[st
     if not 0 <= int(tensor.buffer) < max(len(buffers), 1):
         yield f"{label}: buffer {int(tensor.buffer)} does not exist ({len(buffers)} buffers)"
         return
-    buffer = buffers[int(tensor.buffer)] if buffers else None
-    held = len(buffer.data) if buffer is not None and buffer.data is not None else int(getattr(buffer, "size", 0) or 0)
+    held = constant_bytes(buffers, tensor)
     if held and size and tensor.sparsity is None and held < size:
         yield f"{label}: constant buffer holds {held} bytes, its shape needs {size}"
     yield from _quantization_problems(label, tensor)
