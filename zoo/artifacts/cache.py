@@ -23,7 +23,6 @@ import fcntl
 import json
 import os
 import re
-import shutil
 import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo.core.errors import FileAccessError, IntegrityError, UsageError
-from zoo.core.files import os_errors, safe_name, sha256_file, write_atomic
+from zoo.core.files import link_atomic, move_into_place, os_errors, safe_name, sha256_file, write_atomic
 from zoo.artifacts.partial import PartialFile, Progress
 from zoo.artifacts.sources import redact
 
@@ -157,11 +156,7 @@ class Cache:
         """Check the finished download and move it into place; nothing unchecked ever enters the store."""
         part.check()
         part.close()
-        blob = self.blob(artifact.sha256)
-        with os_errors(blob):
-            blob.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(part.path, blob)
-            os.chmod(blob, 0o444)
+        move_into_place(part.path, self.blob(artifact.sha256), read_only=True)
         return self._link_view(artifact, {"source": source})
 
     def entries(self) -> list[Entry]:
@@ -262,18 +257,7 @@ class Cache:
                 with contextlib.suppress(FileAccessError):  # as above: a read-only cache still serves the view
                     self._write_record(artifact.sha256, record.get("source"), [*record.get("names", []), name])
             return view
-        with os_errors(view):
-            view.parent.mkdir(parents=True, exist_ok=True)
-            tmp = view.with_name(f".{view.name}.{os.getpid()}.tmp")
-            tmp.unlink(missing_ok=True)
-            try:
-                os.symlink(os.path.relpath(blob, view.parent), tmp)
-            except OSError:
-                try:
-                    os.link(blob, tmp)
-                except OSError:
-                    shutil.copyfile(blob, tmp)
-            os.replace(tmp, view)
+        link_atomic(blob, view)
         self._write_record(artifact.sha256, record.get("source"), [*record.get("names", []), name])
         return view
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -195,6 +196,36 @@ def copy_atomic(src: Path, dest: Path, *, sha256: str | None = None) -> Path:
     with open_regular(Path(src)) as source:
         _replace(target, copy)
     return Path(dest)
+
+
+def move_into_place(src: Path, dest: Path, *, read_only: bool = False) -> None:
+    """Rename a finished file (a verified download) onto ``dest`` in one step, its folder made if needed."""
+    with os_errors(dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+        if read_only:
+            os.chmod(dest, 0o444)
+
+
+def link_atomic(src: Path, dest: Path) -> None:
+    """Make ``dest`` name the same bytes as ``src`` in one step: a relative symlink, else a hard link, else a
+    copy (a filesystem without links); a reader sees the old ``dest`` or the new one, never neither."""
+    with os_errors(dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{dest.name}.{os.getpid()}.link.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            try:
+                os.symlink(os.path.relpath(src, dest.parent), tmp)
+            except OSError:
+                try:
+                    os.link(src, tmp)
+                except OSError:
+                    shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _real_target(path: Path) -> Path:
