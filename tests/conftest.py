@@ -58,6 +58,6 @@ def st_zoo_cards() -> Path:
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the user's cache or registry settings, and none may touch the network by accident."""
     monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    for name in ("ZOO_REGISTRY", "ZOO_MIRROR", "ZOO_OFFLINE", "HF_TOKEN"):
+    for name in ("ZOO_REGISTRY", "ZOO_MIRROR", "ZOO_OFFLINE", "ZOO_STRICT", "CI", "HF_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")

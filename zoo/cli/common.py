@@ -78,7 +78,7 @@ def settings_for(args: argparse.Namespace):  # -> zoo.core.settings.Settings
     from zoo.core.settings import Settings
 
     return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
-                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", False))
+                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", None))
 
 
 def show_progress(args: argparse.Namespace) -> bool:

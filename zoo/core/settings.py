@@ -9,8 +9,10 @@ library callers may pass their own. No other module reads the environment.
 - ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
 - ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
 - ``ZOO_HTTP_RETRIES``: retries on connection errors and 5xx answers, with backoff (default 3).
-- ``ZOO_STRICT``: ``1`` makes ``zoo verify`` fail every check it could not run (also ``--strict``).
-- ``CI``: ``true`` (set by CI services) makes a lenient verify say on its last line what it did not check.
+- ``ZOO_STRICT``: ``1`` makes ``zoo verify`` fail every check it could not run (also ``--strict``); ``0``
+  keeps it lenient even in CI.
+- ``CI``: ``true`` (set by CI services) makes verify strict unless ``ZOO_STRICT=0`` or ``--no-strict``: a
+  release gate must not pass what it did not check. A lenient run in CI says on its last line what it skipped.
 - ``HF_ENDPOINT``: the hub that ``hf://`` sources resolve against (default https://huggingface.co).
 - ``HF_TOKEN``: found by huggingface_hub itself; only ever sent to an https endpoint.
 - ``ZOO_OCI_USERNAME``, ``ZOO_OCI_PASSWORD``: credentials for ``oci://`` registries (pull and publish).
@@ -87,6 +89,7 @@ class Settings:
         cache = env.get("ZOO_CACHE_DIR")
         registry = env.get("ZOO_REGISTRY")
         mirrors = tuple(m.strip() for m in env.get("ZOO_MIRROR", "").split(",") if m.strip())
+        ci = env.get("CI", "").strip().lower() in _TRUE  # CI services set it; any other value is not CI
         return cls(
             cache_dir=Path(cache).expanduser() if cache else default_cache_dir(),
             registry=Path(registry).expanduser() if registry else None,
@@ -94,22 +97,23 @@ class Settings:
             offline=_flag(env, "ZOO_OFFLINE"),
             http_timeout=_seconds(env, "ZOO_HTTP_TIMEOUT", 30.0),
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
-            strict=_flag(env, "ZOO_STRICT"),
-            ci=env.get("CI", "").strip().lower() in _TRUE,  # CI services set it; any other value is not CI
+            strict=_flag(env, "ZOO_STRICT") if env.get("ZOO_STRICT", "").strip() else ci,
+            ci=ci,
             hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
             oci_username=env.get("ZOO_OCI_USERNAME") or None,
             oci_password=env.get("ZOO_OCI_PASSWORD") or None,
         )
 
     def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False, registry: str | Path | None = None,
-                   strict: bool = False) -> "Settings":
-        """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline``/``--strict`` add.
+                   strict: bool | None = None) -> "Settings":
+        """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline`` adds,
+        ``--strict``/``--no-strict`` (True/False) replace what the environment said (None keeps it).
 
-        >>> s = Settings(cache_dir=Path("c"), mirrors=("m2",)).with_flags(mirrors=["m1"], offline=True)
-        >>> s.mirrors, s.offline
-        (('m1', 'm2'), True)
+        >>> s = Settings(cache_dir=Path("c"), mirrors=("m2",), strict=True).with_flags(mirrors=["m1"], offline=True)
+        >>> s.mirrors, s.offline, s.strict, s.with_flags(strict=False).strict
+        (('m1', 'm2'), True, True, False)
         """
         return replace(self, mirrors=(*mirrors, *self.mirrors), offline=self.offline or offline,
                        registry=Path(registry).expanduser() if registry else self.registry,
-                       strict=self.strict or strict)
+                       strict=self.strict if strict is None else strict)
 

@@ -36,13 +36,20 @@ def totals(entries: list[Entry]) -> dict[str, int]:
     return {key: counts.get(key, 0) for key in ("pass", "fail", "warn", "info", "not_checked")}
 
 
+def verdict(entries: list[Entry]) -> str:
+    """``FAILED`` when a check failed, ``INCOMPLETE`` when one could not run, else ``PASSED``: a summary never
+    says PASSED for something nobody checked (an uncached file offline, a missing golden)."""
+    t = totals(entries)
+    return "FAILED" if t["fail"] else "INCOMPLETE" if t["not_checked"] else "PASSED"
+
+
 def ci_notice(entries: list[Entry]) -> str | None:
     """The last line a lenient run prints in CI when it passed over checks (``--strict`` would fail them)."""
     skipped = totals(entries)["not_checked"]
     if not skipped:
         return None
     return (f"zoo: {skipped} check(s) were not checked and do not fail this run; "
-            "use --strict (or ZOO_STRICT=1) to make them fail")
+            "drop --no-strict (or ZOO_STRICT=0) to make them fail")
 
 
 def to_json(entries: list[Entry], *, strict: bool = False) -> dict[str, Any]:
@@ -50,6 +57,7 @@ def to_json(entries: list[Entry], *, strict: bool = False) -> dict[str, Any]:
         "report_version": REPORT_VERSION,
         "strict": strict,
         "passed": not any(e.failed for e in entries),
+        "verdict": verdict(entries),
         "totals": totals(entries),
         "entries": [
             {"kind": e.kind, "subject": e.subject, "card": e.card, "file": e.file, "passed": not e.failed,
@@ -65,7 +73,7 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
     out = []
     for e in entries:
         counts = Counter(_tally(c) for c in e.checks)
-        state = "FAIL" if e.failed else ("ok" if not counts["not_checked"] else "ok (partly not checked)")
+        state = "FAIL" if e.failed else ("ok" if not counts["not_checked"] else "incomplete")
         summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
         out.append(f"{state:<4} {e.kind} {e.subject}: {summary}")
         skipped: dict[str, list[str]] = {}  # one line per reason, not per check it stopped
@@ -77,9 +85,17 @@ def to_text(entries: list[Entry], *, verbose: bool = False) -> str:
                 out.append(f"     {mark:<4} {c.id}: {c.message}")
         out += [f"     {_MARK[Status.NOT_CHECKED]:<4} {', '.join(ids)}: {reason}" for reason, ids in skipped.items()]
     t = totals(entries)
-    out.append(f"{'FAILED' if t['fail'] else 'PASSED'}: {t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, "
-               f"{t['info']} info, {t['not_checked']} not checked")
+    ran = f"{t['pass']} passed, {t['fail']} failed, {t['warn']} warnings, {t['info']} info"
+    if t["not_checked"]:
+        ran += (f"; {t['not_checked']} not checked ({', '.join(_not_run(entries))}): run them (fetch the file, "
+                "add what they need) or --strict to fail on them")
+    out.append(f"{verdict(entries)}: {ran}")
     return "\n".join(map(printable, out))  # subjects and messages name files and cells of a pull request
+
+
+def _not_run(entries: list[Entry]) -> list[str]:
+    """The rule families that did not run, in first-seen order (``golden``, ``artifact``, ...)."""
+    return list(dict.fromkeys(c.id.split(".")[0] for e in entries for c in e.checks if c.status is Status.NOT_CHECKED))
 
 
 def to_junit(entries: list[Entry]) -> bytes:
