@@ -4,7 +4,8 @@
 the key a release is signed with)
 here. Every edit is a round trip through ruamel.yaml: the file is read, changed in memory, checked as a
 whole (schema and registry rules, as ``load_registry`` checks it) and only then replaced in one step by the
-file layer's atomic write. An edit that would make the registry invalid raises and leaves the file as it was.
+file layer's atomic write (``zoo.core.roundtrip``). An edit that would make the registry invalid raises and
+leaves the file as it was.
 
     from zoo.catalog.editing import add_model, add_version, add_source
 
@@ -17,15 +18,14 @@ file layer's atomic write. An edit that would make the registry invalid raises a
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from zoo.core.documents import read_yaml_text
 from zoo.core.errors import UsageError
-from zoo.core.files import write_atomic
+from zoo.core.roundtrip import Edited, edit_yaml, mapping
 
 #: Keys of an artifact in the order zoo writes them (a person's own order is kept for existing entries).
 ARTIFACT_KEYS = ("file", "format", "precision", "size", "sha256", "golden", "sources")
@@ -62,12 +62,12 @@ def add_model(registry_path: str | Path, model_id: str, *, family: str, title: s
     Each artifact is a mapping of ``ARTIFACT_KEYS``; its ``sources`` may be templates (``expand``). ``card`` is a path relative to the registry file. Raises ``UsageError`` when the id is taken and
     ``InvalidDataError`` when the result would not be a valid registry.
     """
-    with _Editing(registry_path) as doc:
+    with _editing(registry_path) as doc:
         models = _models(doc)
         if model_id in models:
             raise UsageError(f"model {model_id!r} is already in {doc.path}: add a version with --version, "
                              "or choose another --id")
-        entry = _map(family=family, title=title, task=task, card=card, license=license)
+        entry = mapping(family=family, title=title, task=task, card=card, license=license)
         if version is not None and version != "1":
             entry["version"] = version
         entry["artifacts"] = _artifacts(artifacts, model_id, version or "1")
@@ -79,13 +79,13 @@ def add_version(registry_path: str | Path, model_id: str, version: str, artifact
     """Add ``version`` to an existing model, after its others (so a plain id now selects it, unless the
     entry names a ``default``). A single-version entry is first turned into ``versions:`` with its
     artifacts, comments included, under its own version name (``version:``, default ``"1"``)."""
-    with _Editing(registry_path) as doc:
+    with _editing(registry_path) as doc:
         entry = _entry(doc, model_id)
         versions = _versions(entry)
         if version in versions or version in (entry.get("aliases") or {}):
             raise UsageError(f"model {model_id!r} already has a version {version!r} in {doc.path}: "
                              "released bytes are never replaced; choose a new --version")
-        versions[version] = _map(artifacts=_artifacts(artifacts, model_id, version), card=card, released=released, notes=notes)
+        versions[version] = mapping(artifacts=_artifacts(artifacts, model_id, version), card=card, released=released, notes=notes)
 
 
 def add_source(registry_path: str | Path, model_id: str, source: str, version: str | None = None, *,
@@ -97,7 +97,7 @@ def add_source(registry_path: str | Path, model_id: str, source: str, version: s
     A source already listed is not added twice. Returns the sources added.
     """
     added: list[str] = []
-    with _Editing(registry_path) as doc:
+    with _editing(registry_path) as doc:
         entry = _entry(doc, model_id)
         name, body = _version(entry, model_id, version, doc.path)
         arts = [a for a in body["artifacts"] if file is None or a["file"] == file]
@@ -113,7 +113,7 @@ def add_source(registry_path: str | Path, model_id: str, source: str, version: s
 
 def set_golden(registry_path: str | Path, model_id: str, file: str, golden: str, version: str | None = None) -> None:
     """Point an artifact's ``golden:`` at a reference-outputs file (a path relative to the registry)."""
-    with _Editing(registry_path) as doc:
+    with _editing(registry_path) as doc:
         entry = _entry(doc, model_id)
         name, body = _version(entry, model_id, version, doc.path)
         art = next((a for a in body["artifacts"] if a["file"] == file), None)
@@ -143,70 +143,22 @@ def set_signature(registry_path: str | Path, model_id: str, *, key: str | None =
 
 def set_alias(registry_path: str | Path, model_id: str, alias: str, version: str) -> None:
     """Name a version (``stable`` -> ``"1"``); the model must have ``versions:``."""
-    with _Editing(registry_path) as doc:
+    with _editing(registry_path) as doc:
         entry = _entry(doc, model_id)
         if "versions" not in entry:
             raise UsageError(f"model {model_id!r} has a single version in {doc.path}; add one before naming them")
-        aliases = entry.setdefault("aliases", _map())
+        aliases = entry.setdefault("aliases", mapping())
         aliases[alias] = version
 
 
-class _Editing:
-    """``with _Editing(path) as doc:`` loads the round-trip document ``doc.data``; on a clean exit the changed text is
-    validated as a registry and written atomically (nothing is written when the block raises)."""
+@contextmanager
+def _editing(path: str | Path) -> Iterator[Edited]:
+    """A round-trip edit of a registry; the result must load as a registry (schema and rules) to be written."""
+    from zoo.catalog.registry import load_registry
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = registry_file(path)
-
-    def __enter__(self) -> "_Editing":
-        from ruamel.yaml import YAML
-        from ruamel.yaml.error import YAMLError
-
-        self.text = read_yaml_text(self.path)
-        self.yaml = YAML()
-        self.yaml.preserve_quotes = True
-        self.yaml.width = 1 << 16  # never fold a long URL onto a second line
-        mapping, offset = _indentation(self.text)
-        self.yaml.indent(mapping=mapping, sequence=offset + 2, offset=offset)
-        try:
-            self.data = self.yaml.load(self.text)
-        except YAMLError as exc:
-            from zoo.core.errors import InvalidDataError
-
-            raise InvalidDataError([f"invalid YAML: {str(exc).splitlines()[0]}"], path=self.path) from None
-        return self
-
-    def __exit__(self, kind: object, *_: object) -> None:
-        if kind is not None:
-            return
-        out = io.StringIO()
-        self.yaml.dump(self.data, out)
-        text = out.getvalue()
-        if text == self.text:
-            return
-        from zoo.catalog.registry import load_registry
-
-        load_registry(self.path, text=text)  # raises InvalidDataError: the file stays as it was
-        write_atomic(self.path, text)
-
-
-def _indentation(text: str) -> tuple[int, int]:
-    """(mapping indent, sequence dash offset) as the file uses them; zoo's own style (2, 2) otherwise.
-
-    >>> _indentation("a:\\n    b:\\n    - 1\\n")
-    (4, 0)
-    """
-    mapping = re.search(r"^[^\s#-][^\n]*:[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*( +)[^\s#-]", text, re.M)
-    dash = re.search(r"^( *)[^\s#-][^\n]*:[ \t]*\n(?:[ \t]*(?:#[^\n]*)?\n)*( *)- ", text, re.M)
-    return (len(mapping.group(1)) if mapping else 2,
-            len(dash.group(2)) - len(dash.group(1)) if dash and len(dash.group(2)) >= len(dash.group(1)) else 2)
-
-
-def _map(**items: Any) -> Any:
-    """A round-trip mapping of the items that are not None, in the order given."""
-    from ruamel.yaml.comments import CommentedMap
-
-    return CommentedMap((k, v) for k, v in items.items() if v is not None)
+    path = registry_file(path)
+    with edit_yaml(path, lambda text: load_registry(path, text=text)) as doc:
+        yield doc
 
 
 def _artifacts(artifacts: Sequence[Mapping[str, Any]], model_id: str, version: str) -> Any:
@@ -216,23 +168,23 @@ def _artifacts(artifacts: Sequence[Mapping[str, Any]], model_id: str, version: s
     out = CommentedSeq()
     for art in artifacts:
         keys = [k for k in ARTIFACT_KEYS if k in art] + [k for k in art if k not in ARTIFACT_KEYS]
-        item = _map(**{k: art[k] for k in keys})
+        item = mapping(**{k: art[k] for k in keys})
         item["sources"] = CommentedSeq(dict.fromkeys(expand(s, model_id=model_id, file=art["file"], version=version)
                                                      for s in art.get("sources", ())))
         out.append(item)
     return out
 
 
-def _models(doc: _Editing) -> Any:
+def _models(doc: Edited) -> Any:
     if not isinstance(doc.data, dict) or "models" not in doc.data:
         raise UsageError(f"{doc.path} is not a zoo registry (no 'models:'); make one with zoo init")
     if doc.data["models"] is None:
-        doc.data["models"] = _map()
+        doc.data["models"] = mapping()
     doc.data["models"].fa.set_block_style()  # `models: {}` of a new zoo grows into a block
     return doc.data["models"]
 
 
-def _entry(doc: _Editing, model_id: str) -> Any:
+def _entry(doc: Edited, model_id: str) -> Any:
     models = _models(doc)
     if model_id not in models:
         raise UsageError(f"unknown model id {model_id!r} in {doc.path}; add it first with zoo add")
@@ -244,12 +196,12 @@ def _versions(entry: Any) -> Any:
     if "versions" not in entry:
         position = list(entry).index("artifacts")
         name = str(entry.get("version", "1"))
-        body = _map(artifacts=entry["artifacts"])
+        body = mapping(artifacts=entry["artifacts"])
         del entry["artifacts"]
         if "version" in entry:
             del entry["version"]
             position -= 1
-        entry.insert(position, "versions", _map(**{name: body}))
+        entry.insert(position, "versions", mapping(**{name: body}))
     return entry["versions"]
 
 
