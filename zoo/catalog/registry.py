@@ -142,6 +142,14 @@ class Registry:
                         return art
         return None
 
+    def card_paths(self) -> list[Path]:
+        """Every card of this zoo: the ones its models name (any version), then ``model_cards/*/card.yaml``
+        beside the registry file (a card not linked yet). What ``validate`` and ``render-card`` act on
+        without paths: the selected zoo's cards, never another zoo's."""
+        named = [m.card for by_version in self.versions.values() for m in by_version.values() if m.card is not None]
+        beside = sorted((self.path.resolve().parent / "model_cards").glob("*/card.yaml"))
+        return list(dict.fromkeys([*named, *(p.resolve() for p in beside)]))
+
     def by_task(self, task: str | None) -> list[Model]:
         return [m for m in self.models.values() if task is None or m.task == task]
 

@@ -23,6 +23,7 @@ from zoo.core.files import path_error
 # Which module of zoo.cli registers each command, in the order ``zoo --help`` lists them. A command line
 # names one command, so only its module is imported: ``zoo pull`` never builds ``evaluate``'s options.
 COMMANDS = {
+    "init": "own", "add": "own", "golden": "own",
     "list": "catalog", "info": "catalog",
     "pull": "fetch", "mirror": "fetch", "cache": "fetch",
     "validate": "cards", "render-card": "cards", "import-card": "cards",

@@ -12,13 +12,13 @@ from zoo.cli.common import (add_json_option, add_registry_option, add_source_opt
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check cards (and the registry) against their schemas and each other")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml files or their folders (default: every shipped card)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml files or their folders (default: every card of the zoo in use)")
     add_registry_option(p)
     add_json_option(p)
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("render-card", help="regenerate the tables and front matter of card READMEs")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml, its folder, or its README.md (default: every shipped card)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml, its folder, or its README.md (default: every card of the zoo in use)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 naming each README that is out of date")
     p.add_argument("--diff", action="store_true", help="write nothing; print a unified diff of what would change")
     p.add_argument("--footprint", action="store_true",
@@ -40,10 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_import)
 
 
-def _card_paths(paths: list[str]) -> list[Path]:
-    from zoo.cards.card import card_path, default_card_paths
+def _card_paths(paths: list[str], registry) -> list[Path]:
+    """The cards named on the command line, else every card of the selected zoo (``Registry.card_paths``)."""
+    from zoo.cards.card import card_path
 
-    return [card_path(p) for p in paths] if paths else default_card_paths()
+    return [card_path(p) for p in paths] if paths else registry.card_paths()
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
@@ -66,8 +67,19 @@ def cmd_validate(args: argparse.Namespace) -> None:
             files.append({"path": str(targets), "kind": "targets", "problems": []})
         except ConfigError as exc:
             files.append({"path": str(targets), "kind": "targets", "problems": exc.lines()})
-    for path in _card_paths(args.paths):
+    if registry is None and not args.paths:  # a broken registry: still check the cards of its zoo
+        from zoo.catalog.registry import default_registry_path
+
+        where = (args.settings.registry or default_registry_path()).resolve()
+        paths = sorted((where if where.is_dir() else where.parent).glob("model_cards/*/card.yaml"))
+    else:
+        paths = _card_paths(args.paths, registry)
+    for path in paths:
         files.append({"path": str(path), "kind": "card", "problems": file_problems(path, registry)})
+    return _report(args, files)
+
+
+def _report(args: argparse.Namespace, files: list[dict]) -> None:
     problems = [p for f in files for p in f["problems"]]
     if args.json:
         print_json({"ok": not problems, "files": files})
@@ -87,7 +99,7 @@ def cmd_render(args: argparse.Namespace) -> None:
 
     registry = load_registry_for(args)
     renderings = [render_card(card, registry, extra=_footprint_extra(args, card, registry))
-                  for card in map(load_card, _card_paths(args.paths))]
+                  for card in map(load_card, _card_paths(args.paths, registry))]
     dry = args.check or args.diff
     results = []
     for r in renderings:

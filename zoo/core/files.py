@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from zoo.core.errors import FileAccessError, IntegrityError, UsageError
+from zoo.core.resources import is_installed_data
 
 CHUNK = 1 << 20
 BOM = "\ufeff"
@@ -253,7 +254,11 @@ def _replace(target: Path, write: Callable[[BinaryIO], object], *, durable: bool
 
 def _stage(target: Path, write: Callable[[BinaryIO], object], *, durable: bool = True) -> Path:
     """The new content of ``target``, written and closed in a temporary file beside it with ``target``'s mode
-    and owner; on any failure nothing is left behind."""
+    and owner; on any failure nothing is left behind. zoo's own installed data (a wheel's registry and cards)
+    is never replaced."""
+    if is_installed_data(target):
+        raise FileAccessError("is one of zoo's installed files, which zoo never changes; make your own zoo "
+                              "(zoo init DIR) and work there", path=target)
     old = _existing(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

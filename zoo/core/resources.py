@@ -22,6 +22,16 @@ def data_dir(name: str) -> Path:
     raise FileNotFoundError(f"zoo is installed without its {name}/ data folder")
 
 
+def is_installed_data(path: str | Path) -> bool:
+    """Whether ``path`` is one of the data files installed with zoo (``zoo/_data`` of a wheel), which zoo
+    never changes: a maintainer's own cards and registry live in their own zoo (``zoo init``).
+
+    >>> is_installed_data(_PACKAGE / "_data" / "model_cards" / "osnet" / "card.yaml"), is_installed_data("card.yaml")
+    (True, False)
+    """
+    return (_PACKAGE / "_data") in Path(path).resolve().parents
+
+
 @lru_cache(maxsize=None)
 def load_schema(name: str) -> dict[str, Any]:
     """Load ``schemas/<name>.schema.json`` once per process."""

@@ -4,7 +4,9 @@ The CLI builds one ``Settings`` per run (environment, then its flags, ``with_fla
 library callers may pass their own. No other module reads the environment.
 
 - ``ZOO_CACHE_DIR``: cache root (default: the platform's user cache dir for ``zoo``).
-- ``ZOO_REGISTRY``: registry file or folder to use instead of the shipped one.
+- ``ZOO_REGISTRY``: registry file or folder to use. Without it (and without ``--registry``) the zoo is found
+  from the current directory upward, as git finds a repository: the nearest folder holding ``registry.yaml``
+  beside ``model_cards/`` (what ``zoo init`` makes). The bundled re-ID zoo is used only when none is found.
 - ``ZOO_MIRROR``: comma-separated mirrors (URL or folder) tried before the registry's sources.
 - ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
 - ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
@@ -62,6 +64,21 @@ def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def find_zoo(start: Path) -> Path | None:
+    """The registry of the nearest zoo at or above ``start``: a folder with ``registry.yaml`` and ``model_cards/``.
+
+    >>> import tempfile; root = Path(tempfile.mkdtemp())
+    >>> (root / "model_cards" / "net").mkdir(parents=True); _ = (root / "registry.yaml").write_text("models: {}")
+    >>> find_zoo(root / "model_cards" / "net") == root / "registry.yaml", find_zoo(root.parent)
+    (True, None)
+    """
+    start = Path(start).absolute()
+    for folder in (start, *start.parents):
+        if (folder / "registry.yaml").is_file() and (folder / "model_cards").is_dir():
+            return folder / "registry.yaml"
+    return None
+
+
 def default_cache_dir() -> Path:
     """The platform's user cache dir for zoo (imported lazily: platformdirs is only needed here)."""
     import platformdirs
@@ -84,7 +101,8 @@ class Settings:
     oci_password: str | None = field(default=None, repr=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None, cwd: Path | None = None) -> "Settings":
+        """The environment's settings; the registry is ``ZOO_REGISTRY``, else the zoo found from ``cwd`` up."""
         env = os.environ if env is None else env
         cache = env.get("ZOO_CACHE_DIR")
         registry = env.get("ZOO_REGISTRY")
@@ -92,7 +110,7 @@ class Settings:
         ci = env.get("CI", "").strip().lower() in _TRUE  # CI services set it; any other value is not CI
         return cls(
             cache_dir=Path(cache).expanduser() if cache else default_cache_dir(),
-            registry=Path(registry).expanduser() if registry else None,
+            registry=Path(registry).expanduser() if registry else find_zoo(Path.cwd() if cwd is None else cwd),
             mirrors=mirrors,
             offline=_flag(env, "ZOO_OFFLINE"),
             http_timeout=_seconds(env, "ZOO_HTTP_TIMEOUT", 30.0),
