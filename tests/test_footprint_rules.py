@@ -153,3 +153,17 @@ def test_verify_fails_a_card_with_one_impossible_h7_figure_naming_its_bound(tmp_
     code, checks = _verify(capsys, str(folder / "card.yaml"), "--mirror", str(bundled_mirror()), "--offline")
     failed = [c for c in checks if c["status"] == "fail"]
     assert code == 1 and len(failed) == 1 and bound in failed[0]["message"], failed
+
+
+def test_a_board_known_to_targets_gives_its_series(tmp_path: Path) -> None:
+    """Finding 4: a record naming only the STM32N6570-DK board was "not checked" until the card said STM32N6."""
+    fp = compute_footprint(DEMO_FILE)
+    board_only = {k: v for k, v in N6.items() if k != "series"}
+    card = _demo_card(_board_record("osnet_demo", board_only, inference_time=(1.5, "ms")))
+    time = _one(footprint_checks(card, "osnet_demo", fp, load_targets()), "footprint.time")
+    assert time.status is Status.PASS and "STM32N6 series" in time.message
+    # a maintainer's own targets.yaml adds to the shipped boards instead of hiding them
+    own = tmp_path / "targets.yaml"
+    own.write_text("schema_version: 1\nboards:\n  MY-BOARD:\n    series: STM32N6\n")
+    targets = load_targets(own)
+    assert targets.series_of({"board": "MY-BOARD"}) == "STM32N6" and "STM32H747I-DISCO" in targets.boards

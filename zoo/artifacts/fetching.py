@@ -60,7 +60,9 @@ def fetch(
     for location in artifact.sources:  # registries arrive in pull requests; the user's own mirrors may say ../
         if problem := unsafe_source(location):
             raise ConfigError(f"{artifact.model_id}/{artifact.file}: unsafe source {redact(location)!r}: {problem}")
-    locations = [mirror_location(m, artifact.folder, artifact.file) for m in settings.mirrors]
+    # a version's own folder first; then <id>/<file>, where a mirror made before the model had versions keeps it
+    folders = dict.fromkeys((artifact.folder, artifact.model_id))
+    locations = [mirror_location(m, folder, artifact.file) for m in settings.mirrors for folder in folders]
     locations += artifact.sources
     if cached is not None:
         return _signed(artifact, cached, locations, settings, cache)

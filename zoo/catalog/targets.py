@@ -36,10 +36,20 @@ class Targets:
     boards: dict[str, dict[str, Any]]
     series: dict[str, dict[str, Any]]
 
+    def series_of(self, measured_on: dict[str, Any]) -> str | None:
+        """The record's series, else the one this file knows its board belongs to (a card naming
+        ``STM32N6570-DK`` need not also say ``STM32N6``).
+
+        >>> load_targets().series_of({"board": "STM32N6570-DK"})
+        'STM32N6'
+        """
+        said = measured_on.get("series")
+        return str(said) if said else (self.boards.get(str(measured_on.get("board"))) or {}).get("series")
+
     def peak(self, measured_on: dict[str, Any]) -> Peak | None:
         """The peak for a card's ``measured_on`` (board, else its series, for its ``target`` unit); None if unknown."""
         unit = str(measured_on.get("target") or "")
-        board, series = measured_on.get("board"), measured_on.get("series")
+        board, series = measured_on.get("board"), self.series_of(measured_on)
         for name, entry in ((board, self.boards.get(str(board))), (series, self.series.get(str(series)))):
             engine = (entry or {}).get("engines", {}).get(unit)
             if engine is None:
@@ -58,7 +68,8 @@ class Targets:
 
 
 def targets_path(registry_path: Path | None = None) -> Path:
-    """The targets file beside a registry (a release team's own), else the one shipped with zoo."""
+    """The targets file beside a registry (a release team's own), else the one shipped with zoo. A team's own
+    file adds to the shipped one (``load_targets``): its entries win, the shipped boards stay known."""
     beside = registry_path.parent / "targets.yaml" if registry_path is not None else None
     return beside if beside is not None and beside.is_file() else data_dir("registry") / "targets.yaml"
 
@@ -71,4 +82,9 @@ def load_targets(path: str | Path | None = None) -> Targets:
     if problems:
         raise InvalidDataError(problems, path=path)
     data = doc.data
-    return Targets(path, dict(data.get("boards") or {}), dict(data.get("series") or {}))
+    boards, series = dict(data.get("boards") or {}), dict(data.get("series") or {})
+    shipped = data_dir("registry") / "targets.yaml"
+    if path.resolve() != shipped.resolve():
+        base = load_targets(shipped)
+        boards, series = {**base.boards, **boards}, {**base.series, **series}
+    return Targets(path, boards, series)
