@@ -130,9 +130,9 @@ def set_signature(registry_path: str | Path, model_id: str, *, key: str | None =
                   issuer: str | None = None) -> None:
     """Name whose signatures every file of the model must carry: a public key file (relative to the registry)
     or a Sigstore identity and its OIDC issuer. ``signature:`` goes before the entry's artifacts."""
-    with _Editing(registry_path) as doc:
+    with _editing(registry_path) as doc:
         entry = _entry(doc, model_id)
-        value = _map(key=key) if key is not None else _map(identity=identity, issuer=issuer)
+        value = mapping(key=key) if key is not None else mapping(identity=identity, issuer=issuer)
         if "signature" in entry:
             entry["signature"] = value
         else:

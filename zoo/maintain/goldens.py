@@ -37,7 +37,7 @@ def write_golden(model: Path, target: Path, *, expect_sha256: str) -> None:
 
 def refresh_goldens(registry_path: str | Path, ref: str, *, settings: Settings) -> list[Path]:
     """Make or refresh the goldens of every TFLite file of ``ref`` (``ID`` or ``ID@VERSION``)."""
-    from zoo.fetch.fetching import fetch
+    from zoo.artifacts.fetching import fetch
 
     path = registry_file(registry_path)
     registry = load_registry(path)
