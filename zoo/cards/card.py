@@ -11,6 +11,7 @@ its own).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,8 +137,32 @@ class Card:
         return [str(v.get("id")) for v in self.variants]
 
     def find_variant(self, vid: str) -> dict[str, Any] | None:
-        """The variant entry ``vid``, or None."""
-        return next((v for v in self.variants if v.get("id") == vid), None)
+        """The variant entry ``vid`` (the first of that id), or None; a lookup, not a scan: importing a table of
+        5,000 rows asks for a variant per row."""
+        return self._variant_index().get(vid)
+
+    def has_variant(self, vid: str) -> bool:
+        return self.find_variant(vid) is not None
+
+    def _variant_index(self) -> dict[Any, dict[str, Any]]:
+        """id -> variant (the first of that id)."""
+        def build(variants: list[dict[str, Any]]) -> dict[Any, dict[str, Any]]:
+            index: dict[Any, dict[str, Any]] = {}
+            for variant in variants:
+                with contextlib.suppress(TypeError):  # an unhashable id (a list) is a schema problem, found elsewhere
+                    index.setdefault(variant.get("id"), variant)
+            return index
+        return self._indexed("variants", build)
+
+    def _indexed(self, key: str, build: Any) -> Any:
+        """``build(the card's list under key)``, kept until that list is replaced or grows or shrinks: a card of
+        thousands of rows asks for a variant or its records once per row."""
+        raw = self.data.get(key)
+        stamp = (id(raw), len(raw) if isinstance(raw, list) else -1)
+        cached = self.__dict__.get(f"_index_{key}")
+        if cached is None or cached[0] != stamp:
+            cached = self.__dict__[f"_index_{key}"] = (stamp, build(_mappings(raw)))  # frozen: the cache is no field
+        return cached[1]
 
     def variant(self, vid: str) -> dict[str, Any]:
         """The variant entry ``vid``; an unknown id is a usage error naming the known ones."""
@@ -189,9 +214,16 @@ class Card:
 
         Records without ``measured_on`` (accuracy on a dataset) are returned only when ``kind`` is None.
         """
+        def build(records: list[dict[str, Any]]) -> dict[Any, list[dict[str, Any]]]:
+            by_variant: dict[Any, list[dict[str, Any]]] = {}
+            for r in records:
+                with contextlib.suppress(TypeError):
+                    by_variant.setdefault(r.get("variant"), []).append(r)
+            return by_variant
+
         return [
             r
-            for r in self.performance
+            for r in (self.performance if variant is None else self._indexed("performance", build).get(variant, []))
             if (variant is None or r.get("variant") == variant)
             and (kind is None or _mapping(r.get("measured_on")).get("kind") == kind)
         ]

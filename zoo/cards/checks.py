@@ -90,7 +90,7 @@ def _consistency(card: Card, registry: Registry | None) -> Iterator[str]:
     dataset_ids = {d["id"] for d in datasets}
     for i, record in enumerate(records):
         where = ("performance", i)
-        if record["variant"] not in card.variant_ids:
+        if not card.has_variant(record["variant"]):
             yield doc.problem(where + ("variant",), f"record for unknown variant {record['variant']!r}")
         if record["dataset"] not in dataset_ids:
             yield doc.problem(where + ("dataset",), f"record for unknown dataset {record['dataset']!r}")

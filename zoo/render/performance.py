@@ -42,8 +42,8 @@ def _artifact_link(card: Card, registry: Registry | None, vid: str, fmt: str) ->
 def _model_cell(card: Card, registry: Registry | None, record: dict[str, Any]) -> str:
     """The variant's label, linked to the record's own artifact link, else the variant's."""
     vid = record["variant"]
-    label = card.variant(vid)["label"] if vid in card.variant_ids else vid
-    link = record.get("link") or (_artifact_link(card, registry, vid, record["format"]) if vid in card.variant_ids else None)
+    label = card.variant(vid)["label"] if card.has_variant(vid) else vid
+    link = record.get("link") or (_artifact_link(card, registry, vid, record["format"]) if card.has_variant(vid) else None)
     return f"[{label}]({link})" if link else label
 
 
