@@ -130,32 +130,14 @@ def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str]
     return {"footprint": text}
 
 
-def _import_targets(readmes: list[str], output: str | None) -> list[tuple[Path, Path]]:
-    """(source, card path) for each README: next to it, at ``-o CARD.yaml``, or in ``-o DIR/<card name>/``."""
-    from zoo.core.errors import UsageError
-
-    sources = [Path(r) for r in readmes]
-    if output is None:
-        return [(s, s.parent / "card.yaml") for s in sources]
-    out = Path(output)
-    if out.suffix in (".yaml", ".yml"):
-        if len(sources) > 1:
-            raise UsageError(f"-o {output} names one card; give a folder to import {len(sources)} READMEs")
-        return [(sources[0], out)]
-    names = [s.parent.name if s.name.lower() == "readme.md" else s.stem for s in sources]
-    if len(set(names)) != len(names):
-        names = [f"{n}_{i + 1}" for i, n in enumerate(names)]
-    return [(s, out / n / "card.yaml") for s, n in zip(sources, names)]
-
-
 def cmd_import(args: argparse.Namespace) -> None:
     """Import each README; one that fails is reported (one line) and the others still run. Exit 2 if any failed."""
     from zoo.core.errors import ZooError
-    from zoo.importer.writing import import_card
+    from zoo.importer.writing import import_card, import_targets
 
     registry = load_registry_for(args)
     results, failed = [], 0
-    for source, card_path in _import_targets(args.readmes, args.output):
+    for source, card_path in import_targets(args.readmes, args.output):
         try:
             r = import_card(source, card_path, registry, force=args.force)
         except ZooError as exc:

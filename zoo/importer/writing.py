@@ -9,6 +9,7 @@ numbers are compared with its rendering; a table that would lose one is kept ver
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import yaml
 from zoo.cards.checks import arxiv_problem
 from zoo.cards.card import load_card
 from zoo.core.errors import UsageError
-from zoo.core.files import write_atomic
+from zoo.core.files import safe_name, write_files
 from zoo.importer.assembly import assemble
 from zoo.importer.source import parse
 from zoo.catalog.registry import Registry
@@ -54,9 +55,43 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
     if assembly.card["license"]["id"] == "NOASSERTION":
         warnings.append(f"{source}: the card states no model licence; recorded as NOASSERTION")
     rendered = render_text(assembly.readme, loaded, registry, path=readme_path)
-    write_atomic(card_path, text)  # makes the folder; an -o that is a file is one line, not a traceback
-    write_atomic(readme_path, rendered)
+    # Both or neither (a full disk must not leave a card without its README); makes the folder; an -o that is
+    # a file is one line, not a traceback.
+    write_files({card_path: text, readme_path: rendered})
     return ImportResult(card_path, readme_path, warnings, assembly.kept_as_text)
+
+
+def import_targets(readmes: list[str | Path], output: str | Path | None) -> list[tuple[Path, Path]]:
+    """(source, card path) for each README: next to it, at ``-o CARD.yaml``, or in ``-o DIR/<card name>/``.
+
+    A card's name is its README's folder (or the file's stem), read from the path with ``..`` resolved, and
+    every card lands inside ``DIR``: ``x/sub/../README.md`` is the card ``x``, never ``DIR/../card.yaml``.
+
+    >>> [str(c) for _, c in import_targets(["x/sub/../README.md", "y/README.md"], "out")]
+    ['out/x/card.yaml', 'out/y/card.yaml']
+    """
+    sources = [Path(r) for r in readmes]
+    if output is None:
+        return [(s, s.parent / "card.yaml") for s in sources]
+    out = Path(output)
+    if out.suffix in (".yaml", ".yml"):
+        if len(sources) > 1:
+            raise UsageError(f"-o {output} names one card; give a folder to import {len(sources)} READMEs")
+        return [(sources[0], out)]
+    names = [_card_name(s) for s in sources]
+    if len(set(names)) != len(names):
+        names = [f"{n}_{i + 1}" for i, n in enumerate(names)]
+    return [(s, out / n / "card.yaml") for s, n in zip(sources, names)]
+
+
+def _card_name(source: Path) -> str:
+    """The folder name a README's card gets under ``-o DIR``: always one bare, safe path segment."""
+    real = Path(os.path.abspath(source))  # "..": lexically, as the user wrote the path
+    name = real.parent.name if real.name.lower() == "readme.md" else real.stem
+    try:
+        return safe_name(name, "card name")
+    except UsageError:
+        return "card"
 
 
 def _same_file(a: Path, b: Path) -> bool:
