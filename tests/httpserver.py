@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-BEHAVIOURS = ("ok", "truncate", "drop_once", "error_once", "slow", "slow_body", "no_range", "gzip", "endless")
+BEHAVIOURS = ("ok", "truncate", "drop_once", "drop_each_range_once", "error_once", "slow", "slow_body", "no_range",
+              "gzip", "endless")
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Served:
     data: bytes
     behaviour: str = "ok"
     hits: int = 0
+    dropped: set[str] = field(default_factory=set)  # range ends already answered with half a body
 
 
 @dataclass
@@ -45,6 +47,9 @@ class LoopbackServer:
     log: list[Request] = field(default_factory=list)
     delay: float = 2.0
     port: int = 0
+    in_flight: int = 0  # GET bodies being sent right now, and the most at once: how many connections a client used
+    most_in_flight: int = 0
+    _count: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
@@ -92,7 +97,22 @@ def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
                 self.send_error(404)
                 return
             served.hits += 1
-            self._serve(served)
+            with state._count:
+                state.in_flight += 1
+                state.most_in_flight = max(state.most_in_flight, state.in_flight)
+            self._counted = True
+            try:
+                self._serve(served)
+            finally:
+                self._done()
+
+        def _done(self) -> None:
+            """No longer in flight: called before a body's last bytes, so a client that has them all and
+            opens its next request is never counted twice."""
+            if self._counted:
+                self._counted = False
+                with state._count:
+                    state.in_flight -= 1
 
         def _serve(self, served: Served) -> None:
             data, how, first = served.data, served.behaviour, served.hits == 1
@@ -104,20 +124,24 @@ def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
             if how in ("gzip", "endless"):
                 self._misbehave(data, how)
                 return
-            start = 0
-            rng = self.headers.get("Range")
-            if rng and how != "no_range":
-                start = int(rng.removeprefix("bytes=").split("-")[0])
-            body = data[start:]
+            start, end = 0, len(data)
+            rng = self.headers.get("Range") if how != "no_range" else None
+            if rng:  # bytes=START- or bytes=START-LAST, as real servers honour them
+                first_byte, _, last_byte = rng.removeprefix("bytes=").partition("-")
+                start, end = int(first_byte), min(int(last_byte) + 1, len(data)) if last_byte else len(data)
+            body = data[start:end]
             if how == "truncate":
                 body = body[: len(body) // 2]
-            self.send_response(206 if start else 200)
-            if start:
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+            self.send_response(206 if rng else 200)
+            if rng:
+                self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(data)}")
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Accept-Ranges", "bytes")
             self.end_headers()
-            if how == "drop_once" and first:  # half the body, then the connection dies
+            segment = (rng or "").partition("-")[2]  # a range and its resumption share their last byte
+            drop = how == "drop_each_range_once" and segment not in served.dropped
+            served.dropped.add(segment)
+            if (how == "drop_once" and first) or drop:  # half the body, then the connection dies
                 self.wfile.write(body[: len(body) // 2])
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -126,10 +150,14 @@ def _handler(state: LoopbackServer) -> type[http.server.BaseHTTPRequestHandler]:
             if how == "slow_body":  # long enough for concurrent clients to overlap
                 step = max(1, len(body) // 10)
                 for i in range(0, len(body), step):
+                    if i + step >= len(body):
+                        self._done()
                     self.wfile.write(body[i : i + step])
                     time.sleep(state.delay / 10)
                 return
-            self.wfile.write(body)
+            self.wfile.write(body[: len(body) // 2])
+            self._done()
+            self.wfile.write(body[len(body) // 2 :])
 
         def _misbehave(self, data: bytes, how: str) -> None:
             """gzip: a compressed body although identity was asked for; endless: the bytes, then more, forever

@@ -6,6 +6,7 @@ Layout under the cache root (``ZOO_CACHE_DIR``, else the platform's user cache d
     blobs/sha256/<aa>/<sha256>.json   hash record: size and mtime at verification, the names it serves
     models/<model id>/<file>          symlink to the blob (else a hardlink, else a copy)
     partial/<sha256>.part             a download in progress; an interrupted one is resumed
+    partial/<sha256>.ranges/<a>-<b>   byte ranges fetched ahead of it on other connections (zoo.artifacts.ranges)
     locks/<sha256>.lock               one writer per artifact across processes
     verdicts/registry-<sha256>.ok     registries that already passed their schema (see zoo.catalog.registry)
 
@@ -200,11 +201,11 @@ class Cache:
                         self.remove(entry.sha256)
                         removed.append(entry)
         if not wanted:
-            for path in (self.root / "partial").glob("*.part"):
+            for path in [*(self.root / "partial").glob("*.part"), *(self.root / "partial").glob("*.ranges")]:
                 with self.lock(path.stem, wait=False) as free:
                     if free:
                         with os_errors(path):
-                            path.unlink(missing_ok=True)
+                            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
         return removed
 
     def remove(self, sha256: str) -> None:

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from zoo.artifacts.cache import Cache
 from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, NetworkError, OfflineError, SignatureError,
@@ -191,6 +192,35 @@ class Pulled:
         return str(self.path)
 
 
+T = TypeVar("T")
+
+
+def fetch_all(artifacts: Sequence[Artifact], *, settings: Settings | None = None, mirrors: Sequence[str] = (),
+              offline: bool = False, progress: Progress | None = None,
+              then: Callable[[int, Path], T] | None = None) -> list[T] | list[Path]:
+    """``fetch`` each artifact, several at once: a pool of ``settings.http_connections`` threads (each download
+    holds one of the process's connection permits, ``zoo.artifacts.ranges``), each passing its verified file to
+    ``then(index, path)`` (a copy out of the cache) while the others still download. Paths (``then``'s) in the
+    order given; the first artifact's error in that order is raised once every download has stopped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+
+    def one(index: int) -> T | Path:
+        path = fetch(artifacts[index], settings=settings, progress=progress)
+        return then(index, path) if then is not None else path
+
+    if len(artifacts) < 2 or settings.http_connections < 2:
+        return [one(i) for i in range(len(artifacts))]
+    with ThreadPoolExecutor(min(settings.http_connections, len(artifacts)), thread_name_prefix="zoo-fetch") as pool:
+        futures = [pool.submit(one, i) for i in range(len(artifacts))]
+        errors = [f.exception() for f in futures]
+    for error in errors:
+        if error is not None:
+            raise error
+    return [f.result() for f in futures]
+
+
 def select(model: Model, formats: Sequence[str]) -> list[Artifact]:
     """The model's artifacts of ``formats`` (``all`` selects every artifact)."""
     if "all" in formats:
@@ -214,13 +244,15 @@ def pull(
     if to is not None and Path(to).exists() and not Path(to).is_dir():
         raise FileAccessError("not a folder: --to takes the folder to copy the files into", path=to)
     settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
-    pulled = []
-    for art in select(registry.get(model_id), formats):
-        path = fetch(art, settings=settings, progress=progress)
+    arts = select(registry.get(model_id), formats)
+
+    def deliver(index: int, path: Path) -> Pulled:
+        art = arts[index]
         if to is not None:
             path = copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256)
-        pulled.append(Pulled(art, path, Cache(settings.cache_dir).source(art.sha256)))
-    return pulled
+        return Pulled(art, path, Cache(settings.cache_dir).source(art.sha256))
+
+    return fetch_all(arts, settings=settings, progress=progress, then=deliver)
 
 
 def write_mirror(
@@ -237,11 +269,12 @@ def write_mirror(
     """Write ``<directory>/<model id>/<file>`` (``<model id>/<version>/<file>`` for a model with
     ``versions:``) for the models (``ID`` or ``ID@V``; default: all), from the cache (fetching what
     is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""
-    written = []
-    for model_id in model_ids or list(registry.models):
-        model = registry.get(model_id)
-        target = Path(directory) / safe_name(model.id, "model id")
-        target = target / safe_name(model.version, "version") if model.artifacts[0].versioned else target
-        written += [p.path for p in pull(registry, model_id, formats=formats, to=target, settings=settings,
-                                         mirrors=mirrors, offline=offline, progress=progress)]
-    return written
+    chosen = [(registry.get(model_id), art) for model_id in model_ids or list(registry.models)
+              for art in select(registry.get(model_id), formats)]
+    targets = []
+    for model, art in chosen:  # every name is checked before anything is fetched or written
+        folder = Path(directory) / safe_name(model.id, "model id")
+        targets.append((folder / safe_name(model.version, "version") if art.versioned else folder) / safe_name(art.file))
+    arts = [art for _, art in chosen]
+    return fetch_all(arts, settings=settings, mirrors=mirrors, offline=offline, progress=progress,
+                     then=lambda i, path: copy_atomic(path, targets[i], sha256=arts[i].sha256))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import queue
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -61,9 +62,23 @@ class PartialFile:
             raise FileAccessError(f"cannot write: {describe(exc)}", path=path) from None
         self.resumed_from = self.offset
         self._bar = progress(total=artifact.size, initial=self.offset, desc=artifact.file) if progress else None
+        self._bar_lock = threading.Lock()
+
+    @property
+    def position(self) -> int:
+        """Where the next byte goes in the artifact (the same as ``offset``: the file is always a prefix)."""
+        return self.offset
+
+    def advance(self, n: int) -> None:
+        """Count ``n`` bytes on the progress bar (from any thread: byte ranges arrive on several connections)."""
+        if self._bar is not None:
+            with self._bar_lock:
+                self._bar.update(n)
 
     def restart(self) -> None:
-        """Drop what was written so far (the server ignored our Range request, or old bytes were wrong)."""
+        """Drop what was written so far (the server ignored our Range request, or old bytes were wrong), byte
+        ranges fetched ahead included."""
+        shutil.rmtree(self.ranges_folder, ignore_errors=True)
         self._fh.truncate(0)
         self._digest = hashlib.sha256()
         if self._bar is not None:
@@ -80,16 +95,16 @@ class PartialFile:
         """Append a few bytes in the caller's thread (``pour`` is the fast path for a whole body)."""
         self._room(len(chunk))
         self._append(memoryview(chunk))
-        if self._bar is not None:
-            self._bar.update(len(chunk))
+        self.advance(len(chunk))
 
-    def pour(self, readinto: Callable[[memoryview], int]) -> None:
+    def pour(self, readinto: Callable[[memoryview], int], *, counted: bool = True) -> None:
         """Read with ``readinto`` until it returns 0, into ``DEPTH`` reused buffers of ``BUFFER`` bytes.
 
         Receiving stays in the calling thread; hashing and writing run on two more threads, each taking
         buffers in order, so the three overlap (hashlib, file writes and socket reads release the GIL). An
         error from ``readinto`` propagates after every byte already received is hashed and written, so the
         caller can resume from ``offset``; a write error (disk full) stops everything as a FileAccessError.
+        ``counted=False`` leaves the progress bar alone (a byte range already counted as it arrived).
         """
         free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(DEPTH):
@@ -113,8 +128,8 @@ class PartialFile:
                     raise IntegrityError(f"the source sent more than the expected {self.artifact.size} bytes")
                 received += n
                 to_hash.put((buffer, n))
-                if self._bar is not None:
-                    self._bar.update(n)
+                if counted:
+                    self.advance(n)
         finally:
             to_hash.put(None)
             for stage in stages:
@@ -171,8 +186,15 @@ class PartialFile:
                                  actual_size=self.offset)
 
     def discard(self) -> None:
+        """Remove what this download holds: the partial file and any byte ranges waiting beside it."""
         self.close()
         self.path.unlink(missing_ok=True)
+        shutil.rmtree(self.ranges_folder, ignore_errors=True)
+
+    @property
+    def ranges_folder(self) -> Path:
+        """Where byte ranges fetched ahead of the partial file wait (``zoo.artifacts.ranges``)."""
+        return self.path.with_suffix(".ranges")
 
     def close(self) -> None:
         if not self._fh.closed:

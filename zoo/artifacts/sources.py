@@ -32,7 +32,7 @@ import importlib
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from zoo import __version__
@@ -76,50 +76,76 @@ class HttpSource:
         return _request_error(exc, redact(self.location))
 
     def download(self, part: PartialFile) -> None:
+        """Fill ``part``: in byte ranges over several connections when the server takes them and the artifact
+        is large enough (``zoo.artifacts.ranges``), else one stream resumed from ``part.offset``."""
+        from zoo.artifacts.ranges import SEGMENT_MIN, download_in_ranges, slot
+
+        connections = self.settings.http_connections
+        with slot(connections), self._session() as session:
+            if connections > 1 and part.artifact.size - part.offset >= 2 * SEGMENT_MIN:
+                download_in_ranges(self._transfer, self._session, session, part, connections)
+            else:
+                self._transfer(session, part, None, None)
+
+    def _transfer(self, session: requests.Session, sink: Any, end: int | None,
+                  answered: Callable[[int], None] | None) -> int:
+        """Bytes ``[sink.position, end)`` (``end`` None: to the end) into ``sink``, resumed while a cut body
+        brings progress; returns the status of the last answer (206: the server honours ranges).
+
+        ``sink`` is the ``PartialFile`` or one byte range of it (``zoo.artifacts.ranges.Segment``): ``restart`` when
+        the server answers a range with the whole file, ``expect_remaining`` and ``pour`` for the body.
+        ``answered(status)`` hears each accepted answer before its body is read.
+        """
         import http.client
 
         import requests
 
         timeout = self.settings.http_timeout
         stalls = self.settings.http_retries  # resumes that brought no new bytes; progress is always resumed
-        with self._session() as session:
-            while True:
-                start, streaming = part.offset, False
-                headers = {**self.headers, "Range": f"bytes={start}-"} if start else self.headers
-                try:
-                    with session.get(self.url, headers=headers, stream=True, timeout=(timeout, timeout)) as r:
-                        if r.status_code == 416 and start:  # the partial file already holds every byte
-                            return
-                        if r.status_code == 200 and start:  # no range support: start again from zero
-                            part.restart()
-                        elif r.status_code == 206 and not r.headers.get("Content-Range", "").startswith(
-                            f"bytes {start}-"
-                        ):
-                            raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}",
-                                              url=redact(self.location), status=206)
-                        elif r.status_code not in (200, 206):
-                            raise self.status_error(r)
-                        body = _body_reader(r)  # a compressed body is refused before its length is judged
-                        length = r.headers.get("Content-Length")
-                        length = int(length) if length and length.isdigit() else None
-                        part.expect_remaining(length)
-                        end = part.offset + length if length is not None else None
-                        streaming = True
-                        part.pour(body)
-                        if end is not None and part.offset < end:  # http.client reads a cut body as EOF
-                            raise http.client.IncompleteRead(b"", end - part.offset)
-                    return
-                except FileAccessError:  # our disk, not the source: a full disk must not look like a dead server
-                    raise
-                except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                        OSError, http.client.HTTPException) as exc:
-                    # urllib3 already retried the request itself; a body cut short is resumed from here.
-                    if streaming and (part.offset > start or stalls > 0):
-                        stalls -= part.offset == start
-                        continue
-                    raise self._error(exc) from None
-                except requests.RequestException as exc:
-                    raise self._error(exc) from None
+        while True:
+            start, streaming = sink.position, False
+            last = "" if end is None else str(end - 1)
+            headers = {**self.headers, "Range": f"bytes={start}-{last}"} if start or last else self.headers
+            try:
+                with session.get(self.url, headers=headers, stream=True, timeout=(timeout, timeout)) as r:
+                    if r.status_code == 416 and start and end is None:  # the partial file already holds every byte
+                        return r.status_code
+                    if r.status_code == 200 and (start or last):  # no range support: start again from zero
+                        sink.restart()
+                        end = None
+                    elif r.status_code == 206 and not r.headers.get("Content-Range", "").startswith(
+                        f"bytes {start}-"
+                    ):
+                        raise SourceError(f"unexpected Content-Range {r.headers.get('Content-Range')!r}",
+                                          url=redact(self.location), status=206)
+                    elif r.status_code not in (200, 206):
+                        raise self.status_error(r)
+                    body = _body_reader(r)  # a compressed body is refused before its length is judged
+                    length = r.headers.get("Content-Length")
+                    length = int(length) if length and length.isdigit() else None
+                    if end is not None and r.status_code == 206 and length != end - start:
+                        end = None  # more (or less) than was asked for: judged as the rest of the file
+                    if end is None or r.status_code != 206:
+                        sink.expect_remaining(length)
+                    stop = sink.position + length if length is not None else None
+                    if answered is not None:
+                        answered(r.status_code if end is not None else 200)  # 206 only for the range asked
+                    streaming = True
+                    sink.pour(body)
+                    if stop is not None and sink.position < stop:  # http.client reads a cut body as EOF
+                        raise http.client.IncompleteRead(b"", stop - sink.position)
+                return r.status_code
+            except FileAccessError:  # our disk, not the source: a full disk must not look like a dead server
+                raise
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    OSError, http.client.HTTPException) as exc:
+                # urllib3 already retried the request itself; a body cut short is resumed from here.
+                if streaming and (sink.position > start or stalls > 0):
+                    stalls -= sink.position == start
+                    continue
+                raise self._error(exc) from None
+            except requests.RequestException as exc:
+                raise self._error(exc) from None
 
 
     def get_small(self, limit: int) -> bytes | None:

@@ -64,6 +64,11 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true",
                         help="no network: serve from the cache and local mirrors (also $ZOO_OFFLINE=1)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
+    from zoo.core.settings import MAX_CONNECTIONS
+
+    parser.add_argument("--connections", type=count(1, MAX_CONNECTIONS), metavar="N",
+                        help="HTTP connections at once: several artifacts, or byte ranges of a large one "
+                        "(default 8, also $ZOO_HTTP_CONNECTIONS; 1: one at a time)")
 
 
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:
@@ -78,7 +83,8 @@ def settings_for(args: argparse.Namespace):  # -> zoo.core.settings.Settings
     from zoo.core.settings import Settings
 
     return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
-                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", None))
+                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", None),
+                                          connections=getattr(args, "connections", None))
 
 
 def show_progress(args: argparse.Namespace) -> bool:

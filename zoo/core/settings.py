@@ -11,6 +11,9 @@ library callers may pass their own. No other module reads the environment.
 - ``ZOO_OFFLINE``: ``1``/``true`` forbids all network access.
 - ``ZOO_HTTP_TIMEOUT``: seconds to wait for a connection or for the next bytes (default 30).
 - ``ZOO_HTTP_RETRIES``: retries on connection errors and 5xx answers, with backoff (default 3).
+- ``ZOO_HTTP_CONNECTIONS``: HTTP connections one run opens at once, for several artifacts or byte ranges of
+  one large artifact (default 8, huggingface_hub's own number of download workers; 1 downloads one artifact at
+  a time over one connection; also ``--connections``).
 - ``ZOO_STRICT``: ``1`` makes ``zoo verify`` fail every check it could not run (also ``--strict``); ``0``
   keeps it lenient even in CI.
 - ``CI``: ``true`` (set by CI services) makes verify strict unless ``ZOO_STRICT=0`` or ``--no-strict``: a
@@ -79,6 +82,24 @@ def find_zoo(start: Path) -> Path | None:
     return None
 
 
+MAX_CONNECTIONS = 32  # more parallel connections than this only gets a client throttled or banned
+
+
+def connections(text: str, name: str = "--connections") -> int:
+    """A number of HTTP connections, 1 to ``MAX_CONNECTIONS``; anything else is a ``ConfigError`` naming ``name``.
+
+    >>> connections("8")
+    8
+    """
+    try:
+        value = int(text.strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_CONNECTIONS:
+        raise ConfigError(f"{name}={text.strip()!r} is not a number of connections from 1 to {MAX_CONNECTIONS}")
+    return value
+
+
 def default_cache_dir() -> Path:
     """The platform's user cache dir for zoo (imported lazily: platformdirs is only needed here)."""
     import platformdirs
@@ -94,6 +115,7 @@ class Settings:
     offline: bool = False
     http_timeout: float = 30.0
     http_retries: int = 3
+    http_connections: int = 8
     strict: bool = False
     ci: bool = False
     hf_endpoint: str = "https://huggingface.co"
@@ -115,6 +137,7 @@ class Settings:
             offline=_flag(env, "ZOO_OFFLINE"),
             http_timeout=_seconds(env, "ZOO_HTTP_TIMEOUT", 30.0),
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
+            http_connections=connections(env.get("ZOO_HTTP_CONNECTIONS", "") or "8", "ZOO_HTTP_CONNECTIONS"),
             strict=_flag(env, "ZOO_STRICT") if env.get("ZOO_STRICT", "").strip() else ci,
             ci=ci,
             hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
@@ -123,9 +146,9 @@ class Settings:
         )
 
     def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False, registry: str | Path | None = None,
-                   strict: bool | None = None) -> "Settings":
+                   strict: bool | None = None, connections: int | None = None) -> "Settings":
         """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline`` adds,
-        ``--strict``/``--no-strict`` (True/False) replace what the environment said (None keeps it).
+        ``--strict``/``--no-strict`` (True/False) replace what the environment said (None keeps it), ``--connections`` replaces.
 
         >>> s = Settings(cache_dir=Path("c"), mirrors=("m2",), strict=True).with_flags(mirrors=["m1"], offline=True)
         >>> s.mirrors, s.offline, s.strict, s.with_flags(strict=False).strict
@@ -133,5 +156,6 @@ class Settings:
         """
         return replace(self, mirrors=(*mirrors, *self.mirrors), offline=self.offline or offline,
                        registry=Path(registry).expanduser() if registry else self.registry,
-                       strict=self.strict if strict is None else strict)
+                       strict=self.strict if strict is None else strict,
+                       http_connections=connections or self.http_connections)
 
