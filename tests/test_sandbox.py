@@ -71,3 +71,60 @@ def test_verify_fails_the_file_and_still_writes_its_reports(crashing_model: Path
     failed = {c["id"]: c["message"] for e in report["entries"] for c in e["checks"] if c["status"] == "fail"}
     assert failed.keys() & {"artifact.runs", "artifact.readable"}, failed
     assert junit.read_text(encoding="utf-8").count("<failure") >= 1
+
+
+def _verdict_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from zoo.model import sandbox, verdicts
+
+    folder = tmp_path / "verdicts"
+    monkeypatch.setattr(verdicts, "_folder", folder)
+    monkeypatch.setattr(sandbox, "_probed", set())  # a fresh process, as far as the sandbox knows
+    return folder
+
+
+def test_a_file_that_ran_once_starts_at_once_in_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zoo.model import sandbox
+
+    folder = _verdict_folder(tmp_path, monkeypatch)
+    sandbox.ensure_runs(DEMO)
+    (verdict,) = folder.glob("model-*.optimized.ok")
+    assert verdict.name == f"model-{sha256_file(DEMO)}.optimized.ok" and (folder / "key").stat().st_mode & 0o777 == 0o600
+    monkeypatch.setattr(sandbox, "_probed", set())  # the next run
+    monkeypatch.setattr(sandbox, "run_python", lambda *a: pytest.fail("the verdict should have spared the child"))
+    sandbox.ensure_runs(DEMO)
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("how", ["copied from elsewhere", "stale runtime", "key others can read"])
+def test_a_planted_or_stale_verdict_never_lets_a_crashing_file_into_this_process(
+        crashing_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """Each verdict below claims the crashing file ran; none verifies, so the file runs in a child again, the child
+    dies, and this process (which would have died loading it) only gets the one-line error."""
+    from zoo.model.runtime import runtime_name
+    from zoo.model.verdicts import Verdicts
+
+    folder = _verdict_folder(tmp_path, monkeypatch)
+    sha = sha256_file(crashing_model)
+    if how == "copied from elsewhere":  # a verdict signed with another machine's key; ours is different
+        Verdicts(tmp_path / "elsewhere").record(sha, "optimized", runtime_name())
+        Verdicts(folder).record("0" * 64, "optimized", runtime_name())  # makes our own key
+        shutil.copy(tmp_path / "elsewhere" / f"model-{sha}.optimized.ok", folder)
+    elif how == "stale runtime":  # a true verdict, for a runtime version that is not the one installed now
+        Verdicts(folder).record(sha, "optimized", "ai-edge-litert 0.0.1")
+    else:  # whoever planted the verdict also planted the key, which anyone can read
+        Verdicts(folder).record(sha, "optimized", runtime_name())
+        (folder / "key").chmod(0o644)
+    with pytest.raises(ModelFileError, match=r"crashed \(SIGSEGV\)"):
+        load_model(crashing_model)
+
+
+def test_a_planted_verdict_through_the_command_line(crashing_model: Path, tmp_path: Path) -> None:
+    """The whole command with a planted verdict in its cache: one line, exit 2, never a signal."""
+    env_cache = tmp_path / "cache"
+    planted = env_cache / "verdicts"
+    planted.mkdir(parents=True)
+    (planted / "key").write_bytes(b"k" * 32)  # readable by others: not a key zoo trusts
+    (planted / f"model-{sha256_file(crashing_model)}.optimized.ok").write_text("0" * 64)
+    done = subprocess.run([sys.executable, "-m", "zoo", "bench", str(crashing_model)], capture_output=True, text=True,
+                          timeout=120, env={**__import__("os").environ, "ZOO_CACHE_DIR": str(env_cache)})
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stderr.startswith("zoo: error: "), done.stderr

@@ -81,10 +81,14 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
 def settings_for(args: argparse.Namespace):  # -> zoo.core.settings.Settings
     """The run's one Settings: the environment with this command's --mirror/--offline/--registry on top."""
     from zoo.core.settings import Settings
+    from zoo.model.verdicts import remember_in
 
-    return Settings.from_env().with_flags(mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
-                                          registry=getattr(args, "registry", None), strict=getattr(args, "strict", None),
-                                          connections=getattr(args, "connections", None))
+    settings = Settings.from_env().with_flags(
+        mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
+        registry=getattr(args, "registry", None), strict=getattr(args, "strict", None),
+        connections=getattr(args, "connections", None))
+    remember_in(settings.cache_dir / "verdicts")  # a file that ran in a child once is not run there again
+    return settings
 
 
 def show_progress(args: argparse.Namespace) -> bool:

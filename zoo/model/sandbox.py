@@ -4,7 +4,9 @@ The TFLite runtime is C++: a crafted or corrupted file that passes every check o
 still crash it (a segmentation fault takes the whole process, so ``zoo verify`` would write no report). A
 child builds the interpreter, allocates and invokes it once on a synthetic input, which runs every op of
 the graph; if the child dies, the file is refused with a one-line error and this process never loads it.
-A file that ran once is not probed again in the same process (keyed by path, size, mtime and kernels).
+A file that ran once is not probed again in the same process (keyed by path, size, mtime and kernels), nor
+in a later run while a signed verdict for its sha256 says so (``zoo.model.verdicts``: a planted or stale
+verdict does not verify, and the file runs in a child as if there were none).
 
 >>> from zoo.core.resources import data_dir
 >>> ensure_runs(data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite")
@@ -20,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.core.errors import ModelFileError
+from zoo.model.verdicts import Verdicts, current
 
 PROBE_TIMEOUT_S = 300.0  # reference kernels on a large model take seconds; a hang is a failure too
 _probed: set[tuple[str, int, int, str]] = set()
@@ -34,6 +37,11 @@ def ensure_runs(path: str | Path, kernels: str = "optimized") -> None:
     with _lock:
         if key in _probed:
             return
+    verdicts, facts = _verdict_facts(path, kernels)
+    if verdicts is not None and verdicts.ran(*facts):
+        with _lock:
+            _probed.add(key)
+        return
     done = run_python(["-m", "zoo.model.runtime", str(path), kernels], PROBE_TIMEOUT_S)  # zoo.model.runtime's probe
     if done is None:
         raise ModelFileError(f"the TFLite runtime did not finish one inference in {PROBE_TIMEOUT_S:g} s", path=path)
@@ -44,8 +52,21 @@ def ensure_runs(path: str | Path, kernels: str = "optimized") -> None:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         raise ModelFileError(lines[-1] if lines else f"the TFLite runtime failed (exit {done.returncode})",
                              path=path)
+    if verdicts is not None:
+        verdicts.record(*facts)
     with _lock:
         _probed.add(key)
+
+
+def _verdict_facts(path: Path, kernels: str) -> tuple[Verdicts | None, tuple[str, str, str]]:
+    """This process's verdicts (if any) and what a verdict on ``path`` must name: its bytes, kernels, runtime."""
+    verdicts = current()
+    if verdicts is None:
+        return None, ("", "", "")
+    from zoo.core.files import sha256_file
+    from zoo.model.runtime import runtime_name
+
+    return verdicts, (sha256_file(path), kernels, runtime_name())
 
 
 def run_python(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
