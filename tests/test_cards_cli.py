@@ -15,9 +15,9 @@ OSNET = REPO / "model_cards" / "osnet" / "card.yaml"
 
 def test_shipped_cards_and_registry_validate(capsys: pytest.CaptureFixture) -> None:
     assert main(["validate", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["ok"] is True
-    assert sorted(f["kind"] for f in data["files"]) == ["card", "card", "card", "registry", "targets"]
+    assert json.loads(capsys.readouterr().out) == {"findings": []}
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().err == "0 error(s), 0 other finding(s) in 5 file(s)\n"  # 3 cards, registry, targets
 
 
 def test_every_problem_of_every_card_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -33,13 +33,14 @@ def test_every_problem_of_every_card_is_printed(tmp_path: Path, capsys: pytest.C
     assert main(["validate", *map(str, paths)]) == 1
     out = capsys.readouterr()
     assert out.out.splitlines() == [
-        f"{bad}:4: /family: 'OSNet' does not match '^[a-z0-9][a-z0-9_.-]{{0,63}}$'",
-        f"{bad}:6: /colour: unknown key",
-        f"{units}:{line}: /performance/0/values/weights_flash/unit: unit 'parsecs' does not fit weights_flash (memory: KiB, B, MiB)",
-        f"{broken}:3: invalid YAML: did not find expected node content",
-        f"{tmp_path / 'missing.yaml'}: no such file",
+        f"{bad}:4: error: /family: 'OSNet' does not match '^[a-z0-9][a-z0-9_.-]{{0,63}}$' [card.schema]",
+        f"{bad}:6: error: /colour: unknown key [card.schema]",
+        f"{units}:{line}: error: /performance/0/values/weights_flash/unit: unit 'parsecs' does not fit weights_flash "
+        "(memory: KiB, B, MiB) [card.schema]",
+        f"{broken}:3: error: invalid YAML: did not find expected node content [card.schema]",
+        f"{tmp_path / 'missing.yaml'}:1: error: no such file [card.schema]",
     ]
-    assert out.err == "5 problem(s) in 5 file(s)\n"
+    assert out.err == "5 error(s), 0 other finding(s) in 5 file(s)\n"
 
 
 def test_a_broken_registry_is_reported_and_cards_still_checked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -49,8 +50,9 @@ def test_a_broken_registry_is_reported_and_cards_still_checked(tmp_path: Path, c
     card.parent.mkdir(parents=True)
     card.write_bytes((REPO / "model_cards" / "osnet_demo" / "card.yaml").read_bytes())
     assert main(["validate", "--registry", str(registry), "--json"]) == 1
-    files = json.loads(capsys.readouterr().out)["files"]
-    assert files[0]["kind"] == "registry" and "/models" in files[0]["problems"][0]
-    # the cards of that zoo, never the shipped ones
-    assert [(f["kind"], f["path"], f["problems"]) for f in files[1:]] == [("targets", files[1]["path"], []),
-                                                                          ("card", str(card), [])]
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    # the registry's problem only: the cards of that zoo (never the shipped ones) and its targets are fine
+    assert [(f["file"], f["rule"], f["severity"]) for f in findings] == [(str(registry), "registry.schema", "error")]
+    assert "/models" in findings[0]["message"] and findings[0]["line"] >= 1
+    assert main(["validate", "--registry", str(registry)]) == 1
+    assert capsys.readouterr().err.endswith(" in 3 file(s)\n")  # registry, targets and the zoo's one card

@@ -411,3 +411,30 @@ def test_st_zoo_cards(st_zoo_cards: Path, tmp_path: Path, capsys) -> None:
         card, warnings = _import(source, tmp_path / source.stem, capsys)
         assert "kept verbatim" not in warnings or "is not understood" in warnings, source
         assert card.performance, f"{source.name}: every published card has performance tables"
+
+
+# Scenario: the published cards reviewed as written (zoo validate README.md): every error a careful reviewer
+# found that the card proves, on its line, and no other error.
+PUBLISHED_ERRORS = {
+    "st-zoo/hand_posture__st_cnn2d_handposture.md": {(59, "readme.total")},
+    "st-zoo/object_detection__yolov11n.md": {(7, "readme.contradiction"), (67, "readme.rate"), (76, "readme.resolution"),
+                                             (76, "readme.label")},
+    "st-zoo/human_activity_recognition__st_ign.md": {(84, "readme.link")},
+    "st-zoo/image_classification__st_mnistv1.md": {(78, "readme.contradiction")},
+    "st-zoo/re_identification__mobilenetv2.md": {(31, "readme.parameters"), (50, "readme.io")},
+    "st-zoo/audio_event_detection__miniresnetv1.md": set(),
+    "st-zoo/pose_estimation__yolov11n_pose.md": set(),
+    "osnet-published-card.md": {(17, "readme.format"), (25, "readme.parameters"), (28, "readme.arxiv"),
+                                (44, "readme.io")},
+}
+
+
+def test_published_cards_reviewed_as_written(st_zoo_cards: Path, published_osnet_card: Path, capsys) -> None:
+    from zoo.cli import main
+
+    cards = st_zoo_cards.parent
+    for name, expected in PUBLISHED_ERRORS.items():
+        assert main(["validate", "--json", str(cards / name)]) == (1 if expected else 0)
+        findings = json.loads(capsys.readouterr().out)["findings"]
+        assert {(f["line"], f["rule"]) for f in findings if f["severity"] == "error"} == expected, name
+        assert all(f["file"] == str(cards / name) and f["line"] >= 1 for f in findings)

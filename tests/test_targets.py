@@ -62,6 +62,6 @@ def test_zoo_validate_checks_the_targets_beside_the_registry(tmp_path: Path, cap
     registry.write_text(registry.read_text().replace("card: ../model_cards/", f"card: {data_dir('model_cards')}/"))
     (tmp_path / "targets.yaml").write_text("schema_version: 1\nboards:\n  X1:\n    series: S\n    engines: {}\n")
     assert main(["validate", "--registry", str(registry), "--json"]) == 1
-    (targets,) = [f for f in json.loads(capsys.readouterr().out)["files"] if f["kind"] == "targets"]
-    assert targets["path"] == str(tmp_path / "targets.yaml")
-    assert targets["problems"] == [f"{tmp_path / 'targets.yaml'}:5: /boards/X1/engines: {{}} should be non-empty"]
+    (targets,) = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"] == "targets.schema"]
+    assert targets == {"file": str(tmp_path / "targets.yaml"), "line": 5, "severity": "error", "rule": "targets.schema",
+                       "message": "/boards/X1/engines: {} should be non-empty"}

@@ -35,7 +35,7 @@ def test_hostile_yaml_is_refused_in_one_line(tmp_path: Path, capsys, text: str, 
     out = capsys.readouterr()
     assert out.out == "" and out.err == f"zoo: error: {card}: refused: {expected}\n"
     assert main(["validate", str(card)]) == 1  # validate reports the file as one problem among its files
-    assert capsys.readouterr().out == f"{card}: refused: {expected}\n"
+    assert capsys.readouterr().out == f"{card}:1: error: refused: {expected} [card.schema]\n"
 
 
 def test_ordinary_anchors_still_load(tmp_path: Path) -> None:

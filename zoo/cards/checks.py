@@ -19,6 +19,7 @@ from zoo.catalog.registry import Registry
 
 # New-style arXiv ids: YYMM.NNNN until 2014, YYMM.NNNNN from 2015 (1501) on; optional version.
 _ARXIV_ID = re.compile(r"^(?P<yy>\d{2})(?P<mm>\d{2})\.(?P<num>\d{4,5})(v\d+)?$")
+_ARXIV_OLD_ID = re.compile(r"^[a-z-]+(\.[A-Z]{2})?/\d{2}(0[1-9]|1[0-2])\d{3}(v\d+)?$")  # cs/0112017, math.GT/0309136
 _ARXIV_URL = re.compile(r"^https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/(?P<id>[^?#]+?)(?:\.pdf)?/?$")
 
 
@@ -51,6 +52,8 @@ def arxiv_problem(paper: str) -> str | None:
             return "not an arXiv id" if "arxiv.org" in paper else None
         ident = url.group("id")
     found = _ARXIV_ID.match(ident)
+    if _ARXIV_OLD_ID.match(ident):
+        return None
     if found and 1 <= int(found.group("mm")) <= 12:
         five_digits = int(found.group("yy") + found.group("mm")) >= 1501
         if len(found.group("num")) == (5 if five_digits else 4):

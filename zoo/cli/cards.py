@@ -12,7 +12,8 @@ from zoo.cli.common import (add_json_option, add_registry_option, add_source_opt
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check cards (and the registry) against their schemas and each other")
-    p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml files or their folders (default: every card of the zoo in use)")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="card.yaml files or their folders, or published markdown cards (README.md) reviewed as written "
+                   "(default: every card of the zoo in use)")
     add_registry_option(p)
     add_json_option(p)
     p.set_defaults(func=cmd_validate)
@@ -51,7 +52,9 @@ def cmd_validate(args: argparse.Namespace) -> None:
     from zoo.cards.checks import file_problems
     from zoo.core.errors import ConfigError, InvalidDataError
     from zoo.catalog.targets import load_targets, targets_path
+    from zoo.review.review import is_upstream_markdown
 
+    readmes = [p for p in args.paths if is_upstream_markdown(p)]
     files = []
     registry = None
     try:
@@ -73,24 +76,32 @@ def cmd_validate(args: argparse.Namespace) -> None:
         where = (args.settings.registry or default_registry_path()).resolve()
         paths = sorted((where if where.is_dir() else where.parent).glob("model_cards/*/card.yaml"))
     else:
-        paths = _card_paths(args.paths, registry)
+        cards = [p for p in args.paths if p not in readmes]
+        paths = _card_paths(cards, registry) if cards or not args.paths else []
     for path in paths:
         files.append({"path": str(path), "kind": "card", "problems": file_problems(path, registry)})
-    return _report(args, files)
+    return _report(args, files, readmes)
 
 
-def _report(args: argparse.Namespace, files: list[dict]) -> None:
-    problems = [p for f in files for p in f["problems"]]
+def _report(args: argparse.Namespace, files: list[dict], readmes: list[str]) -> None:
+    """Every finding (card, registry and targets problems, and the reviews of markdown cards); exit 1 on errors."""
+    from zoo.review.findings import from_problem
+    from zoo.review.review import review_markdown
+
+    findings = [from_problem(p, f"{f['kind']}.schema", str(f["path"])) for f in files for p in f["problems"]]
+    findings += [found for path in readmes for found in review_markdown(path)]
+    errors = sum(f.severity == "error" for f in findings)
     if args.json:
-        print_json({"ok": not problems, "files": files})
+        print_json({"findings": [f.to_json() for f in findings]})
     else:
-        for line in problems:
-            print(line)
-        print(f"{len(problems)} problem(s) in {len(files)} file(s)", file=sys.stderr)
-    if problems:
+        for found in findings:
+            print(found)
+        print(f"{errors} error(s), {len(findings) - errors} other finding(s) in {len(files) + len(readmes)} file(s)",
+              file=sys.stderr)
+    if errors:
         from zoo.core.errors import VerificationFailed
 
-        raise VerificationFailed(f"{len(problems)} problem(s)", reported=True)
+        raise VerificationFailed(f"{errors} error(s)", reported=True)
 
 
 def cmd_render(args: argparse.Namespace) -> None:

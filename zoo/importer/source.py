@@ -30,10 +30,17 @@ def parse(source: Path) -> Source:
         text, _ = read_text(source)
     except FileNotFoundError:
         raise InvalidDataError(["cannot read: no such file"], path=source) from None
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    tables, problems = parse_tables(lines)
+    parsed, problems = parse_text(source, text)
     if problems:
         raise InvalidDataError(problems, path=source)
+    return parsed
+
+
+def parse_text(source: Path, text: str) -> tuple[Source, list[str]]:
+    """A card's text as a ``Source``, and the tables it could not read (``line: message``) instead of refusing
+    it: a reviewer reads the rest of a card whose one table is broken."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    tables, problems = parse_tables(lines)
     title = next((clean_text(l.lstrip("#")) for l in lines if l.startswith("# ")), source.parent.name) or "untitled"
     use_case = re.search(r"use case\W*`([^`]+)`", text, re.I)
-    return Source(source, lines, tables, title, read.slug(use_case.group(1)) if use_case else "unknown")
+    return Source(source, lines, tables, title, read.slug(use_case.group(1)) if use_case else "unknown"), problems

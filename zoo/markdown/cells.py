@@ -84,6 +84,23 @@ def _trailing_zero_digits(written: str, value: int | float) -> int | None:
     return digits if f"{value:.{digits}f}" == plain.lstrip("+") else None
 
 
+def printed_interval(text: str) -> tuple[float, float, str | None] | None:
+    """The figure a cell prints, as the interval its printed digits stand for, with its unit as written; None for
+    text and ranges. ``16.19`` is any value in [16.185, 16.195]: a check on printed figures holds within that.
+
+    >>> printed_interval("16.19 KiB"), printed_interval("28.80"), printed_interval("2,752")
+    ((16.185, 16.195, 'KiB'), (28.795, 28.805, None), (2751.5, 2752.5, None))
+    """
+    found = _CELL.fullmatch(clean_text(text)) if text.strip() else None
+    if found is None or found.group("high") or not found.group("low") or _figure(found.group("low")) is None:
+        return None
+    written = found.group("low").replace(",", "").lstrip("+")
+    mantissa, _, exponent = written.lower().partition("e")
+    places = (len(mantissa.split(".")[1]) if "." in mantissa else 0) - int(exponent or 0)
+    value, half = float(written), 0.5 * 10.0 ** -places
+    return round(value - half, places + 6), round(value + half, places + 6), found.group("unit")
+
+
 def is_text(cell: dict[str, Any]) -> bool:
     return "text" in cell
 

@@ -61,6 +61,8 @@ class Rule:
 
 RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("card.schema", Severity.ERROR, "the card follows schemas/card.schema.json and is consistent"),
+    Rule("registry.schema", Severity.ERROR, "the registry follows schemas/registry.schema.json"),
+    Rule("targets.schema", Severity.ERROR, "targets.yaml follows schemas/targets.schema.json"),
     Rule("card.variant", Severity.ERROR, "the model is a variant of its card"),
     Rule("registry.model", Severity.ERROR, "the card's variant is a model of the registry"),
     Rule("registry.precision", Severity.ERROR, "the registry's precision is the file's", True),
@@ -97,6 +99,25 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("footprint.time", Severity.ERROR, "a board time at least MACs / the target's peak (registry/targets.yaml)", True),
     Rule("footprint.rate", Severity.ERROR, "a stored inferences/s at most the target's peak / MACs", True),
     Rule("latency.host", Severity.WARNING, f"host latency within x{LATENCY_RATIO_WARN} of the card's host record"),
+    # A published markdown card read on its own (zoo validate README.md, zoo.review): errors the card proves.
+    Rule("readme.table", Severity.WARNING, "a table whose rows cannot be read"),
+    Rule("readme.total", Severity.ERROR, "total RAM / flash = the sum of its parts within the printed rounding"),
+    Rule("readme.rate", Severity.ERROR, "an inferences/s that some time inside the printed time's rounding gives"),
+    Rule("readme.unit", Severity.ERROR, "units as columns state them: no unit twice, no KiB sum under kB, no raw "
+         "count under millions"),
+    Rule("readme.parameters", Severity.ERROR, "a parameter count fits the weights flash printed for the same model"),
+    Rule("readme.link", Severity.ERROR, "links are well formed and open what their label names"),
+    Rule("readme.citation", Severity.ERROR, "a citation mark points at a reference of the card"),
+    Rule("readme.arxiv", Severity.ERROR, "arXiv ids are well formed, one id per paper"),
+    Rule("readme.use_case", Severity.ERROR, "model links stay in the card's use case"),
+    Rule("readme.format", Severity.ERROR, "format, precision and tools = what the linked file's name and type say"),
+    Rule("readme.resolution", Severity.ERROR, "a row's resolution is whole and = the linked file's name and other rows"),
+    Rule("readme.dataset", Severity.ERROR, "a row's dataset = its heading's and its file's other rows'"),
+    Rule("readme.label", Severity.ERROR, "one label per file; paired memory and time tables list the same models"),
+    Rule("readme.contradiction", Severity.ERROR, "the prose and a row agree with themselves (task, engine and load, "
+         "sizes)"),
+    Rule("readme.io", Severity.ERROR, "the inputs and outputs fit the use case (a re-ID model outputs an embedding)"),
+    Rule("readme.reference", Severity.WARNING, "a pointer to another section finds it"),
 )}
 
 

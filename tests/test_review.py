@@ -1,0 +1,176 @@
+"""zoo validate README.md: every error a published card proves about itself, on its line, and no error where
+the card can be explained (constructed cards; the published ones are a scenario in test_real_artifacts.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from zoo.cli import main
+from zoo.review.review import review_text
+from zoo.verification.rules.base import RULES
+
+HEAD = "# M\n\n## **Use case** : `{use_case}`\n\n# Model description\n\n{prose}\n\n"
+MEMORY = ("### Reference **MCU** memory footprint based on {dataset} dataset\n\n"
+          "| Model | Format | Resolution | Series | Activation RAM (KiB) | Runtime RAM (KiB) | Weights Flash (KiB) "
+          "| Code Flash (KiB) | Total RAM ({total}) | Total Flash (KiB) | STEdgeAI Core version |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|\n")
+TIME = ("### Reference **MCU** inference time based on {dataset} dataset\n\n"
+        "| Model | Format | Resolution | Board | Execution Engine | Inference time (ms) | Inf / sec | STEdgeAI Core version |\n"
+        "|---|---|---|---|---|---|---|---|\n")
+LINK = "[{label}](./ST_pretrainedmodel_public_dataset/{dataset}/{stem}/{stem}{suffix})"
+
+
+def card(*, use_case: str = "Image classification", prose: str = "A small model.", dataset: str = "food101",
+         total: str = "KiB", memory: list[str] = (), time: list[str] = (), tail: str = "") -> str:
+    text = HEAD.format(use_case=use_case, prose=prose)
+    text += ("## Network inputs / outputs\n\n| Input Shape | Description |\n| --- | --- |\n| (1, 224, 224, 3) | RGB "
+             "UINT8 |\n\n| Output Shape | Description |\n| --- | --- |\n| (1, 101) | per-class confidence FLOAT32 |\n\n")
+    if memory:
+        text += MEMORY.format(dataset=dataset, total=total) + "\n".join(memory) + "\n\n"
+    if time:
+        text += TIME.format(dataset=dataset) + "\n".join(time) + "\n\n"
+    return text + tail
+
+
+def link(label: str = "M 224", stem: str = "m_224_tfs", suffix: str = "_int8.tflite", dataset: str = "food101") -> str:
+    return LINK.format(label=label, dataset=dataset, stem=stem, suffix=suffix)
+
+
+def mem(total_ram: str = "110.5", total_flash: str = "330.75", unit: str = "", res: str = "224x224x3", **kw: str) -> str:
+    return (f"| {link(**kw)} | Int8 | {res} | STM32H7 | 100.25{unit} | 10.25{unit} | 300.5{unit} | 30.25{unit} | "
+            f"{total_ram}{unit} | {total_flash}{unit} | 4.0.0 |")
+
+
+def tim(ms: str = "190.3", rate: str = "5.3", engine: str = "1 CPU", res: str = "224x224x3", **kw: str) -> str:
+    return f"| {link(**kw)} | Int8 | {res} | STM32H747I-DISCO | {engine} | {ms} | {rate} | 4.0.0 |"
+
+
+def errors(text: str) -> list[tuple[int, str]]:
+    return [(f.line, f.rule) for f in review_text("README.md", text) if f.severity == "error"]
+
+
+def line_of(text: str, needle: str, nth: int = 0) -> int:
+    return [n for n, line in enumerate(text.splitlines(), 1) if needle in line][nth]
+
+
+def test_a_consistent_card_has_no_error() -> None:
+    text = card(memory=[mem()], time=[tim()])  # 190.3 ms prints 5.3 inf/s in the published cards: no error
+    assert errors(text) == []
+
+
+def test_totals_against_their_parts_at_the_printed_precision() -> None:
+    text = card(memory=[mem(total_flash="330.57"), mem(total_ram="110.5", label="M 224 b")])
+    assert errors(text) == [(line_of(text, "330.57"), "readme.total")]
+    kb = card(total="kB", memory=[mem()])  # a kB column holding the KiB sum of KiB parts
+    assert errors(kb) == [(line_of(kb, "110.5"), "readme.unit")]
+
+
+def test_a_rate_no_time_in_its_rounding_gives() -> None:
+    text = card(time=[tim(ms="26.39", rate="36.5"), tim(ms="28.80", rate="34.72", label="M b")])
+    assert errors(text) == [(line_of(text, "26.39"), "readme.rate")]  # 1000/28.80 = 34.72: 28.80 keeps 2 digits
+
+
+def test_links_citations_and_arxiv_ids() -> None:
+    prose = ("Data: [link](([WISDM](\"https://www.cis.fordham.edu/wisdm/dataset.php\"))) and Quotation[[3]](#3).\n\n"
+             "See [paper[1]](#1) and [COCO](https://www.image-net.org/) and https://arxiv.org/abs/1905.0095 .\n\n"
+             "[ResNet](https://arxiv.org/abs/1512.03385) and [MobileNetV2](https://arxiv.org/abs/1512.03385).\n\n"
+             "<a id=\"1\">[1]</a> A paper. https://arxiv.org/abs/cs/0112017\n")
+    text = card(prose=prose)
+    assert errors(text) == [(line_of(text, "WISDM"), "readme.citation"), (line_of(text, "WISDM"), "readme.link"),
+                            (line_of(text, "COCO"), "readme.arxiv"), (line_of(text, "COCO"), "readme.link"),
+                            (line_of(text, "MobileNetV2"), "readme.arxiv")]
+
+
+def test_format_and_precision_against_the_linked_file() -> None:
+    rows = [tim(label="A"), tim(label="B", stem="b_224", suffix="_qdq_int8.onnx").replace("Int8", "FP32"),
+            tim(label="C", stem="c_224", suffix="_qdq_int8.onnx").replace("Int8", "W4A8"),
+            tim(label="D", stem="d_224", suffix="_int8.tflite").replace("Int8", "Float32"),
+            tim(label="E", stem="e_224", suffix="_int8.onnx").replace("Int8", "TensorFlow Lite")]
+    text = card(time=rows)
+    assert errors(text) == [(line_of(text, f"[{x}]"), "readme.format") for x in "BCDE"]
+    onnx = card(prose="The model is quantized using ONNX quantization tools.", time=[tim()])
+    assert errors(onnx) == [(line_of(onnx, "ONNX"), "readme.format")]
+
+
+def test_resolution_against_the_file_name_and_other_rows() -> None:
+    text = card(memory=[mem(res="640x640x3", stem="y_256_quant", suffix=".tflite"), mem(res="224x224x", label="B")],
+                time=[tim(res="96x96x3", label="M", stem="m_tfs"), tim(label="M", stem="m_tfs"),
+                      tim(label="M", stem="m_tfs")])
+    assert errors(text) == [(line_of(text, "640x640x3"), "readme.resolution"), (line_of(text, "224x224x |"), "readme.resolution"),
+                            (line_of(text, "96x96x3"), "readme.resolution")]
+    fine = card(memory=[mem(res="256x128x3", stem="m_a035_256_128_fft"), mem(res="24x3x1", stem="ign_wl_24", label="I")])
+    assert errors(fine) == []
+
+
+def test_datasets_of_headings_rows_and_files() -> None:
+    text = card(dataset="COCO", memory=[mem(dataset="coco_person")], time=[tim(dataset="pascal_voc")])
+    assert errors(text) == [(line_of(text, "pascal_voc"), "readme.dataset")]
+    esc = card(dataset="ESC-10", memory=[mem(dataset="esc10")])
+    assert errors(esc) == []
+
+
+def test_row_labels_typos_and_missing_variants() -> None:
+    text = card(memory=[mem(label="YOLO11n"), mem(label="B", stem="b_224")],
+                time=[tim(label="YOLOv11n")], tail="### Accuracy\n\n| Model | Top 1 Accuracy |\n|---|---|\n"
+                f"| {link(label='YOLO11n')} | 70 % |\n| {link(label='B', stem='b_224')} | 71 % |\n")
+    found = errors(text)
+    assert (line_of(text, "[YOLOv11n]"), "readme.label") in found  # one file, a typo: a second model
+    assert (line_of(text, "| Model | Format | Resolution | Board"), "readme.label") in found  # B has no time row
+
+
+def test_units_written_twice_and_counts_in_millions() -> None:
+    tail = "| Network Information | Value |\n|---|---|\n| MParams | 3,064 |\n"
+    text = card(memory=[mem(total_ram="110.5 KiB KiB")], tail=tail)
+    assert errors(text) == [(line_of(text, "KiB KiB"), "readme.unit"), (line_of(text, "3,064"), "readme.unit")]
+
+
+def test_contradictions_and_io() -> None:
+    text = card(use_case="Object detection", prose="Y is a model designed for instance segmentation tasks.",
+                time=["| " + link() + " | Int8 | 224x224x3 | STM32MP257F-DK2 | 2 CPU | 0.87 | | 4.0.0 |"])
+    text = text.replace("| Inference time (ms) | Inf / sec |", "| Inference time (ms) | %NPU |").replace("| 0.87 | |", "| 0.87 | 64.23 |")
+    assert errors(text) == [(line_of(text, "instance segmentation"), "readme.contradiction"),
+                            (line_of(text, "2 CPU"), "readme.contradiction")]
+    reid = card(use_case="Re-Identification")
+    assert errors(reid) == [(line_of(reid, "per-class"), "readme.io")]
+    prose_only = HEAD.format(use_case="Re-Identification", prose="It outputs a 128-d embedding.")
+    assert errors(prose_only) == [] and [f.rule for f in review_text("R.md", prose_only)] == ["readme.io"]
+
+
+def test_parameters_that_cannot_fit_the_weights_flash() -> None:
+    tail = "| Network Information | Value |\n|---|---|\n| MParams alpha=0.35 | 1.66 M |\n"
+    text = card(memory=[mem(label="M 0.35")], tail=tail)
+    assert errors(text) == [(line_of(text, "1.66 M"), "readme.parameters")]
+    assert errors(card(memory=[mem(label="M 0.35")], tail=tail.replace("1.66 M", "0.3 M"))) == []
+
+
+def test_links_into_another_use_case() -> None:
+    row = tim().replace("./ST_pretrainedmodel_public_dataset/food101", "../../pose_estimation/yolo")
+    text = card(use_case="Object detection", time=[row])
+    assert errors(text) == [(line_of(text, "pose_estimation"), "readme.use_case")]
+
+
+def test_every_finding_names_a_registered_rule() -> None:
+    text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
+    assert {f.rule for f in review_text("R.md", text)} <= set(RULES)
+
+
+def test_validate_reviews_a_readme_in_memory(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(card(memory=[mem(total_flash="330.57")], time=[tim()]))
+    before = sorted(tmp_path.iterdir())
+    assert main(["validate", "--json", str(readme)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out == {"findings": [{"file": str(readme), "line": line_of(readme.read_text(), "330.57"), "severity": "error",
+                                 "rule": "readme.total", "message": out["findings"][0]["message"]}]}
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
+    readme.write_text(card(memory=[mem()]))
+    assert main(["validate", str(readme)]) == 0
+
+
+@pytest.mark.parametrize("text", ["", "|", "| a |\n|---|\n", "\x00\xff" * 50, "[x](" * 200, "| Model | Inf / sec |\n|-|-|\n| a | 1e999 |",
+                                  "[[[[1]]]](#", "| Model | Resolution |\n|-|-|\n| [a](x_256.tflite) | 0x0 |"])
+def test_no_traceback_on_odd_cards(text: str) -> None:
+    review_text("odd.md", text)

@@ -1,0 +1,151 @@
+"""Links as written: syntax, citation marks and their references, arXiv ids, labels against targets, and links
+into another use case's folder."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+
+from zoo.cards.checks import arxiv_problem
+from zoo.review.findings import Finding, finding
+from zoo.review.page import Page
+from zoo.verification.rules.base import Severity
+
+_ANCHOR = re.compile(r"<a\s+(?:id|name)\s*=\s*[\"']?([^\"'>\s]+)", re.I)
+_ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s)\]>\"'}]+?)(?:\.pdf)?(?=[\s)\]>\"'}]|$)|\barXiv:\s*([\w./-]+\d)", re.I)
+_GENERIC = re.compile(r"^(link|here|paper|pdf|arxiv|source|url|\[?\d+\]?|ref\.?|reference|online|\s*)$", re.I)
+
+#: Use-case folders of a model zoo (the STM32 model zoo's), and the names cards give their use case.
+USE_CASES = ("image_classification", "object_detection", "pose_estimation", "semantic_segmentation",
+             "instance_segmentation", "depth_estimation", "face_detection", "face_recognition", "hand_posture",
+             "human_activity_recognition", "audio_event_detection", "speech_enhancement", "arc_fault_detection",
+             "re_identification", "image_super_resolution", "neural_style_transfer", "speech_recognition",
+             "keyword_spotting")
+_USE_CASE_NAMES = {"aed": "audio_event_detection", "har": "human_activity_recognition", "reid": "re_identification",
+                   "hand_posture_recognition": "hand_posture", "person_re_identification": "re_identification",
+                   "se": "speech_enhancement", "keyword_spotting": "keyword_spotting", "kws": "keyword_spotting"}
+
+#: Where a well-known dataset lives: a link labelled with one name and pointing at another's site is wrong.
+DATASET_SITES = {"coco": ("cocodataset.org",), "imagenet": ("image-net.org",), "pascal voc": ("host.robots.ox.ac.uk",),
+                 "wisdm": ("cis.fordham.edu/wisdm",), "cityscapes": ("cityscapes-dataset.com",),
+                 "emnist": ("nist.gov/itl/products-and-services/emnist",), "fsd50k": ("zenodo.org/records/4060432",),
+                 "esc-50": ("github.com/karolpiczak/esc-50",), "market-1501": ("zheng-lab",),
+                 "deepsportradar": ("github.com/deepsportradar",), "widerface": ("shuoyang1213.me/widerface",),
+                 "nyu depth": ("cs.nyu.edu/~silberman",), "food-101": ("data.vision.ee.ethz.ch/cvl/datasets_extra/food-101",),
+                 "flowers": ("robots.ox.ac.uk/~vgg/data/flowers",), "librispeech": ("openslr.org/12",)}
+
+
+def use_case_folder(use_case: str) -> str | None:
+    """The folder of the use case a card names: ``Object detection`` -> ``object_detection``, ``AED`` ->
+    ``audio_event_detection``.
+
+    >>> use_case_folder("object_detection"), use_case_folder("aed"), use_case_folder("x")
+    ('object_detection', 'audio_event_detection', None)
+    """
+    slug = _USE_CASE_NAMES.get(use_case, use_case)
+    return slug if slug in USE_CASES else None
+
+
+def syntax(page: Page) -> Iterator[Finding]:
+    """Malformed or nested links: a target that is itself a link, in parentheses or quotes, or empty."""
+    seen = set()
+    for link in page.links:
+        target = link.target.strip()
+        why = None
+        if not target:
+            why = "has an empty target"
+        elif target[0] in "([" or "](" in target:
+            why = "has a link or parentheses as its target (nested link)"
+        elif target[0] in "\"'":
+            why = "has a quoted target; GitHub opens it as a relative path"
+        elif " " in target and not re.fullmatch(r"<?\S+>?\s+([\"'(]).*([\"')])", target):
+            why = "has spaces in its target"
+        if why and link.line not in seen:
+            seen.add(link.line)
+            yield finding(page.path, link.line, "readme.link",
+                          f"link [{link.label}]({link.target}) {why}; write [label](URL)")
+
+
+def citations(page: Page) -> Iterator[Finding]:
+    """A citation mark (``[[1]](#1)``) whose anchor no reference has."""
+    anchors = {a for n, t in enumerate(page.lines) if n not in page.code for a in _ANCHOR.findall(t)}
+    anchors |= {_heading_slug(t) for n, t in enumerate(page.lines) if t.lstrip().startswith("#") and n not in page.code}
+    for link in page.links:
+        target = link.target.strip()
+        if target.startswith("#") and target[1:] not in anchors and target[1:].lower() not in anchors:
+            severity = None if re.fullmatch(r"\d+", target[1:]) else Severity.WARNING
+            yield finding(page.path, link.line, "readme.citation",
+                          f"[{link.label}]({target}) points at no reference or heading of the card; add "
+                          f"<a id=\"{target[1:]}\"></a> to the reference or fix the mark", severity)
+
+
+def _heading_slug(line: str) -> str:
+    text = line.strip().lstrip("#").strip().lower()
+    return re.sub(r"\s", "-", re.sub(r"[^\w\- ]", "", text))
+
+
+def arxiv(page: Page) -> Iterator[Finding]:
+    """Malformed arXiv ids, and one id cited under two different titles."""
+    titles: dict[str, dict[str, int]] = defaultdict(dict)
+    for n, text in enumerate(page.lines):
+        if n in page.code:
+            continue
+        for found in _ARXIV.finditer(text):
+            ident = (found.group(1) or found.group(2)).rstrip(".,;")
+            if why := arxiv_problem(f"arXiv:{ident}"):
+                yield finding(page.path, n + 1, "readme.arxiv", f"{why}; cite the paper's id as arxiv.org lists it")
+    for link in page.links:
+        found = _ARXIV.search(link.target)
+        if found and not _GENERIC.match(link.label) and not _ARXIV.search(link.label):
+            titles[(found.group(1) or found.group(2)).split("v")[0]].setdefault(_title(link.label), link.line)
+    for ident, lines in _reference_titles(page).items():
+        for title, line in lines.items():
+            titles[ident].setdefault(title, line)
+    for ident, named in titles.items():
+        first, *others = sorted(named.items(), key=lambda kv: kv[1])
+        for title, line in others:
+            if title not in first[0] and first[0] not in title:
+                yield finding(page.path, line, "readme.arxiv",
+                              f"arXiv {ident} is cited as {title!r} here and as {first[0]!r} on line {first[1]}: "
+                              "one id, two papers; fix the id of one of them")
+
+
+def _title(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def _reference_titles(page: Page) -> dict[str, dict[str, int]]:
+    """arXiv id -> {title: line} of references written ``<a id="1">[1]</a> "Title" ... arxiv.org/abs/ID``."""
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for n, text in enumerate(page.lines):
+        if not _ANCHOR.search(text):
+            continue
+        block = " ".join(page.lines[n:n + 3])
+        title = re.search(r"[\"“]([^\"”]{8,})[\"”]", block)
+        found = _ARXIV.search(block)
+        if title and found:
+            out[(found.group(1) or found.group(2)).split("v")[0]].setdefault(_title(title.group(1)), n + 1)
+    return out
+
+
+def targets(page: Page) -> Iterator[Finding]:
+    """A link labelled with one dataset's name that opens another dataset's site; a link into another use case's
+    folder (a model row: error; prose: warning)."""
+    own = use_case_folder(page.source.use_case)
+    for link in page.links:
+        url = link.url.lower()
+        named = [d for d in DATASET_SITES if re.search(rf"(?<![a-z0-9]){re.escape(d)}(?![a-z0-9])", link.label.lower())]
+        hosts = [d for d, sites in DATASET_SITES.items() if any(s in url for s in sites)]
+        if named and hosts and not set(named) & set(hosts):
+            yield finding(page.path, link.line, "readme.link",
+                          f"link [{link.label}] names {named[0]} but opens {hosts[0]}'s page ({link.url}); "
+                          "link the dataset the label names")
+        if own is None or link.target.startswith("#"):
+            continue
+        parts = set(re.split(r"[/\\]", url))
+        other = [u for u in USE_CASES if u in parts and u != own]
+        if other and own not in parts:
+            yield finding(page.path, link.line, "readme.use_case",
+                          f"a {own.replace('_', ' ')} card links into the {other[0]} folder ({link.url}); link this "
+                          "use case's model", None if link.in_table else Severity.WARNING)

@@ -1,0 +1,197 @@
+"""Model rows against the file each one links and against the other rows of the same file: format and precision,
+resolution, dataset and label."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+
+from zoo.importer.tables import heading_dataset
+from zoo.markdown.cells import clean_text
+from zoo.review.findings import Finding, finding
+from zoo.review.page import Page, Row
+from zoo.verification.rules.base import Severity, parse_resolution
+
+_FILE_PRECISION = ((r"w4a8", "w4a8"), (r"w8a8|qdq|int8|_quant|uint8", "int8"), (r"fp32|float32|_float", "float32"))
+_CELL_PRECISION = ((r"w4a8", "w4a8"), (r"u?int8|\bi8\b|quantized", "int8"), (r"float(32)?|fp32|\bf32\b", "float32"))
+_FRAMEWORK = ((r"\bonnx\b", ".onnx"), (r"tf\s*lite|tensorflow\s*lite|tflite", ".tflite"))
+
+
+def precision_of_file(name: str) -> str | None:
+    """The precision a file name states (``..._qdq_int8.onnx`` -> int8), else None.
+
+    >>> precision_of_file("yolo11n_256_quant_pc_uf.tflite"), precision_of_file("x_w4a8.onnx"), precision_of_file("x.keras")
+    ('int8', 'w4a8', None)
+    """
+    low = name.lower()
+    return next((p for pattern, p in _FILE_PRECISION if re.search(pattern, low)), None)
+
+
+def precision_of_cell(text: str) -> str | None:
+    low = text.lower()
+    found = [p for pattern, p in _CELL_PRECISION if re.search(pattern, low)]
+    return found[0] if len(found) == 1 else None
+
+
+def formats(page: Page) -> Iterator[Finding]:
+    """A row's format or precision against the file it links: a qdq_int8 file labelled FP32 or W4A8, an int8
+    .tflite labelled float32, an .onnx file labelled TensorFlow Lite (and the other way round)."""
+    for row in page.rows:
+        if row.link is None:
+            continue
+        name, cell = row.link.file_name, row.cell("format")
+        stated, named = precision_of_cell(cell), precision_of_file(name)
+        if stated and named and stated != named:
+            yield finding(page.path, row.line, "readme.format",
+                          f"format {cell!r} but the row links {name}, a {named} file; fix the format or the link")
+        kind = next((ext for pattern, ext in _FRAMEWORK if re.search(pattern, cell.lower())), None)
+        suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if kind and suffix in (".onnx", ".tflite") and kind != suffix:
+            yield finding(page.path, row.line, "readme.format",
+                          f"format {cell!r} but the row links {name}, a {suffix} file; fix the format or the link")
+
+
+def _tokens(name: str) -> tuple[list[tuple[int, int]], list[int]]:
+    """Resolution tokens of a file name: ``_256_128_`` and ``64x50`` pairs, and lone sizes (``_256_``)."""
+    stem = name.rsplit(".", 1)[0].lower()
+    pairs = [(int(a), int(b)) for a, b in re.findall(r"(?<![\da-z.])([1-9]\d{1,3})[x_]([1-9]\d{1,3})(?![\d.])", stem)]
+    singles = [int(n) for n in re.findall(r"(?<=_)([1-9]\d{1,3})(?=_|$)", stem)]
+    singles = [n for n in singles if n >= 32 and not 1900 <= n <= 2100]
+    return pairs, singles
+
+
+def resolutions(page: Page) -> Iterator[Finding]:
+    """A resolution that is cut short (``256x256x``), that the linked file's name contradicts (a ``_256`` file at
+    640x640x3), or that another row of the same file contradicts."""
+    by_file: dict[str, list[tuple[Row, tuple[int, ...]]]] = defaultdict(list)
+    for row in page.rows:
+        text = row.cell("resolution")
+        if re.fullmatch(r"\(?\s*(\d+\s*[x×]\s*)+\)?", text) or re.match(r"^\s*[x×]\s*\d", text):
+            yield finding(page.path, row.line, "readme.resolution", f"resolution {text!r} is cut short; write HxWxC")
+            continue
+        dims = parse_resolution(text)
+        if not dims or row.link is None:
+            continue
+        name = row.link.file_name
+        pairs, singles = _tokens(name)
+        if pairs and not any(p == dims[:2] for p in pairs) and not any(p in dims for pair in pairs for p in pair):
+            yield finding(page.path, row.line, "readme.resolution",
+                          f"resolution {text} but the row links {name} ({pairs[0][0]}x{pairs[0][1]}); fix one of them")
+            continue
+        if not pairs and singles and len(dims) >= 2 and not set(singles) & set(dims[:2]) and min(dims[:2]) >= 32:
+            yield finding(page.path, row.line, "readme.resolution",
+                          f"resolution {text} but the row links {name}, made for {singles[0]}; fix one of them")
+            continue
+        by_file[row.link.url].append((row, dims[:2]))
+    for rows in by_file.values():
+        counts = Counter(d for _, d in rows)
+        if len(counts) < 2:
+            continue
+        common = counts.most_common(1)[0][0] if counts.most_common(2)[0][1] > counts.most_common(2)[1][1] else None
+        for row, d in rows:
+            if common is not None and d != common:
+                yield finding(page.path, row.line, "readme.resolution",
+                              f"{row.link.file_name} is listed at {d[0]}x{d[1]} here and at {common[0]}x{common[1]} "  # type: ignore[union-attr]
+                              "in the other rows of the same file; one file has one input size")
+
+
+def same_dataset(a: str, b: str) -> bool:
+    """Whether two dataset names can be the same data set (``COCO Person`` / ``coco-person``, ``ESC-10`` /
+    ``esc10``, ``ST_VL53LxCX_handposture`` / ``ST_VL53L8CX_handposture_dataset``).
+
+    >>> same_dataset("COCO Person", "coco-person"), same_dataset("ESC-10", "esc10"), same_dataset("COCO", "Pascal VOC")
+    (True, True, False)
+    """
+    drop = {"dataset", "data", "set", "the", "st", "public", "custom", "reid"}
+    words = lambda s: {w for w in re.findall(r"[a-z0-9]+", s.lower()) if w not in drop and len(w) >= 3}  # noqa: E731
+    compact = lambda s: re.sub(r"dataset|[^a-z0-9]", "", s.lower())  # noqa: E731
+    ca, cb = compact(a), compact(b)
+    return bool(ca and cb and (ca in cb or cb in ca)) or bool(words(a) & words(b)) or not (words(a) and words(b))
+
+
+def _folder_dataset(url: str) -> str | None:
+    found = re.search(r"pretrainedmodel_(?:public|custom)_dataset/([^/]+)/", url, re.I)
+    return found.group(1) if found else None
+
+
+def datasets(page: Page) -> Iterator[Finding]:
+    """A heading naming one dataset over rows of another (by their dataset cell or the dataset folder of the
+    file they link); one file named with two datasets in different tables."""
+    by_file: dict[str, list[tuple[Row, str]]] = defaultdict(list)
+    for row in page.rows:
+        heading = clean_text(row.table.heading).replace("*", "")
+        named = heading_dataset(heading) if re.search(r"data\s*set", heading, re.I) else "unspecified"
+        cell = row.cell("dataset")
+        folder = _folder_dataset(row.link.url) if row.link else None
+        own = cell or folder
+        if named != "unspecified" and own and not same_dataset(named, own):
+            yield finding(page.path, row.line, "readme.dataset",
+                          f"the section names {named} but this row's {'dataset is' if cell else 'file is in the folder of'} "
+                          f"{own}; fix the heading or the row")
+            continue
+        if row.link and (cell or named != "unspecified"):
+            by_file[row.link.url].append((row, cell or named))
+    for rows in by_file.values():
+        first_row, first = rows[0]
+        for row, name in rows[1:]:
+            if not same_dataset(first, name):
+                yield finding(page.path, row.line, "readme.dataset",
+                              f"{row.link.file_name} is on {name} here and on {first} on line {first_row.line}; "  # type: ignore[union-attr]
+                              "one file is trained on one dataset")
+
+
+def _near(a: str, b: str) -> bool:
+    """Labels a typo apart: equal but for case, spaces, punctuation or one character."""
+    na, nb = re.sub(r"[^a-z0-9]", "", a.lower()), re.sub(r"[^a-z0-9]", "", b.lower())
+    if na == nb:
+        return True
+    if abs(len(na) - len(nb)) > 1:
+        return False
+    short, long = sorted((na, nb), key=len)
+    if len(short) == len(long):
+        return sum(x != y for x, y in zip(short, long)) == 1
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def labels(page: Page) -> Iterator[Finding]:
+    """Row labels: one file under two labels a typo apart (a second variant that is the same model), and a
+    variant that one table lacks while its paired table of the same target (memory and time) has it."""
+    by_file: dict[str, list[Row]] = defaultdict(list)
+    for row in page.rows:
+        if row.link:
+            by_file[row.link.url].append(row)
+    for rows in by_file.values():
+        counts = Counter(r.label for r in rows)
+        if len(counts) < 2:
+            continue
+        usual = counts.most_common(1)[0][0]
+        for row in rows:
+            if row.label != usual and counts[row.label] < counts[usual]:
+                near = _near(row.label, usual)
+                yield finding(page.path, row.line, "readme.label",
+                              f"label {row.label!r} for {row.link.file_name}, which the other rows call {usual!r}"  # type: ignore[union-attr]
+                              + ("; a typo makes it a second model" if near else "; use one name for one file"),
+                              None if near else Severity.WARNING)
+    yield from _missing(page)
+
+
+def _missing(page: Page) -> Iterator[Finding]:
+    tables: dict[int, tuple[str, str, set[str]]] = {}
+    for row in page.rows:
+        heading = clean_text(row.table.heading).replace("*", "").lower()
+        target = re.search(r"\b(npu|mcu|mpu|gpu)\b", heading)
+        kind = "memory" if re.search(r"memory|footprint", heading) else "time" if re.search(r"inference time", heading) else ""
+        entry = tables.setdefault(row.table.start, (kind, target.group(1) if target else "", set()))
+        entry[2].add(re.sub(r"[^a-z0-9]", "", row.label.lower()))
+    every = [labels for _, _, labels in tables.values()]
+    for start, (kind, target, have) in tables.items():
+        if not kind:
+            continue
+        pair = [l for s, (k, t, l) in tables.items() if s != start and t == target and k and k != kind]
+        for other in pair:
+            for label in other - have:
+                if sum(label in labels for labels in every) == len(every) - 1 and len(every) >= 3:
+                    yield finding(page.path, start + 1, "readme.label",
+                                  f"the {target.upper() or ''} {kind} table lists no row for a model every other "
+                                  f"table lists ({label!r}); add its row or drop it everywhere")
