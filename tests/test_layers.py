@@ -2,7 +2,7 @@
 
 A newcomer reads the folders in this order. Checking: catalog (registry entry) -> artifacts (source and
 verified cache file) -> model (runtime) -> reid (features, metrics) -> verification (report). Writing back:
-render (card data -> README) -> importer -> publish (release). Below both: core, then the shared layers
+render (card data -> README) -> importer -> review (a published card read as written) -> publish (release). Below both: core, then the shared layers
 cards and markdown. A new folder is added here, at its step, or this test fails naming it.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 ZOO = Path(__file__).resolve().parent.parent / "zoo"
 STEPS = ["core", "catalog", "cards", "markdown", "artifacts", "model", "reid", "verification", "render", "importer",
-         "publish"]
+         "review", "publish"]
 TOP = {"__init__", "__main__", "api", "demo", "cli"}  # above every step: they may import any of them
 
 
