@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from zoo.cards.checks import arxiv_problem
-from zoo.cards.card import load_card
+from zoo.cards.card import load_card, read_card
+from zoo.cards.variants import FILE_FACTS
 from zoo.core.errors import UsageError
 from zoo.core.files import safe_name, write_files
 from zoo.importer.assembly import assemble
@@ -37,7 +39,9 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
     """Write ``card_path`` and, next to it, ``README.md`` rendered from it (both atomically).
 
     Refuses (``UsageError``, nothing written) to replace an existing card.yaml, or a README.md other than
-    ``source`` itself, unless ``force``. Raises ``InvalidDataError`` (nothing written) for tables that cannot be
+    ``source`` itself, unless ``force``. Over an existing card, what its variants say the files prove
+    (``zoo add``: inputs, outputs, parameters, footprint) is kept, and so are its variants the README does
+    not name. Raises ``InvalidDataError`` (nothing written) for tables that cannot be
     aligned or a card that would not validate.
     """
     readme_path = card_path.parent / "README.md"
@@ -46,6 +50,8 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
             if target.exists() and not (target == readme_path and _same_file(target, source)):
                 raise UsageError("already exists (pass --force to overwrite it)", path=target)
     assembly = assemble(parse(source), registry)
+    if card_path.is_file():
+        keep_file_facts(assembly.card, read_card(card_path).data)
     text = f"# Imported from {source.name} by `zoo import-card`; README.md tables are rendered from it.\n"
     text += yaml.safe_dump(assembly.card, sort_keys=False, allow_unicode=True, width=120)
     loaded = load_card(card_path, text=text)  # a card that would not validate is refused before writing
@@ -92,6 +98,27 @@ def _card_name(source: Path) -> str:
         return safe_name(name, "card name")
     except UsageError:
         return "card"
+
+
+def keep_file_facts(card: dict[str, Any], existing: dict[str, Any]) -> None:
+    """Carry the file facts of ``existing``'s variants into the imported ``card`` (they were read from the
+    files; a README's tables are claims), and the variants the README does not name.
+
+    >>> card = {"variants": [{"id": "a", "label": "A", "parameters": {"published": {"value": 1.6}}}]}
+    >>> keep_file_facts(card, {"variants": [{"id": "a", "parameters": {"count": 9}, "inputs": [1]}, {"id": "b"}]})
+    >>> card["variants"]
+    [{'id': 'a', 'label': 'A', 'parameters': {'published': {'value': 1.6}, 'count': 9}, 'inputs': [1]}, {'id': 'b'}]
+    """
+    old = {v.get("id"): v for v in existing.get("variants") or [] if isinstance(v, dict)}
+    variants = card.setdefault("variants", [])
+    for variant in variants:
+        before = old.pop(variant.get("id"), None) or {}
+        for key in FILE_FACTS:
+            if key == "parameters" and isinstance(before.get(key), dict):
+                variant[key] = {**variant.get(key, {}), **before[key]}
+            elif key in before:
+                variant[key] = before[key]
+    variants += list(old.values())
 
 
 def _same_file(a: Path, b: Path) -> bool:
