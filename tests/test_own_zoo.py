@@ -191,8 +191,13 @@ def test_commands_act_on_the_zoo_in_use_not_the_shipped_one(tmp_path: Path, caps
     readme.write_text("# demo\n\n<!-- zoo:begin name=io -->\n<!-- zoo:end name=io -->\n")
     zoo(capsys, "render-card")
     assert "serving_default_image" in readme.read_text()  # the maintainer's card, rendered
-    checked = [f["path"] for f in json.loads(zoo(capsys, "validate", "--json"))["files"] if f["kind"] == "card"]
-    assert checked == [str(tmp_path / "z" / "model_cards" / "demo" / "card.yaml")]
+    zoo(capsys, "validate")
+    card = tmp_path / "z" / "model_cards" / "demo" / "card.yaml"
+    card.write_text(card.read_text() + "colour: red\n")
+    assert main(["validate"]) == 1
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [line for line in out.out.splitlines() if str(card) in line] != []
+    assert out.err.strip().endswith("in 3 file(s)")  # its registry, its targets and its one card
     assert shipped_bytes() == before
 
 
