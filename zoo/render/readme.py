@@ -26,8 +26,10 @@ FROM_ARTIFACTS = frozenset({"footprint"})  # regions only `render-card --footpri
 
 
 def render_text(text: str, card: Card, registry: Registry | None, *, path: Path,
-                extra: dict[str, str] | None = None) -> str:
+                extra: dict[str, str] | None = None, variant: str | None = None) -> str:
     """``text`` (a README, any newline style) with front matter and every region regenerated, ``\\n`` newlines.
+
+    ``variant``: the front matter of that variant alone (the README of a Hub repo that holds only it).
 
     ``extra`` holds regions computed from the artifacts; without it such a region keeps what it holds.
     Raises ``InvalidDataError`` (naming ``path`` and the line) for broken markers or a region the card
@@ -45,7 +47,7 @@ def render_text(text: str, card: Card, registry: Registry | None, *, path: Path,
     if problems:
         raise InvalidDataError(problems, path=path)
     filled = [f for f in found if f[0] in available]
-    return dump_front_matter(front_matter(card)) + "\n" + "\n".join(splice(lines, filled, available))
+    return dump_front_matter(front_matter(card, variant)) + "\n" + "\n".join(splice(lines, filled, available))
 
 
 @dataclass(frozen=True)
