@@ -54,6 +54,12 @@ def test_mirror_release_is_checksummed_signed_and_pulled_back(tmp_path: Path, mo
     assert pulled.returncode == 0, pulled.stderr
     assert json.loads(pulled.stdout)["artifacts"][0]["source"] == f"file://{mirror}/{MODEL}/{FILE}"
 
+    carried = zoo("publish", MODEL, str(tmp_path / "second"), "--no-record", ZOO_CACHE_DIR=str(tmp_path / "cache"))
+    assert carried.returncode == 0, carried.stderr  # no --sign: the verified signature travels to the new place
+    assert (tmp_path / "second" / MODEL / f"{FILE}.sig").read_bytes() == (folder / f"{FILE}.sig").read_bytes()
+    again = zoo("publish", MODEL, f"file://{mirror}", "--sign", str(tmp_path / "k.pem"), "--json")
+    assert json.loads(again.stdout)["uploaded"] == []  # the same version again: nothing written, signature kept
+
     (folder / f"{FILE}.sig").write_bytes(b"{}")  # a mirror that lost its signature
     again = zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache2"))
     assert again.returncode == 1 and "signature of osnet_demo/osnet_demo_int8.tflite refused" in again.stderr

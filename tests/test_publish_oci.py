@@ -223,9 +223,9 @@ def test_the_wrong_key_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, 
 
 def test_an_unsigned_release_is_refused_once_a_key_is_trusted(oci: oci_registry.OciRegistry, zoo_dir: Path,
                                                               tmp_path: Path) -> None:
-    publish(oci, ec_key(tmp_path / "release.key"))  # records the key
-    plain = zoo("publish", MODEL, f"oci://{oci.host}/zoo/unsigned", "--json")  # same files, no signatures
+    plain = zoo("publish", MODEL, f"oci://{oci.host}/zoo/unsigned", "--json")  # before any key: no signatures
     assert plain.returncode == 0, plain.stderr
+    publish(oci, ec_key(tmp_path / "release.key"))  # records the key
     path = zoo_dir / "registry" / "registry.yaml"
     data = yaml.safe_load(path.read_text())
     data["models"][MODEL]["artifacts"][0]["sources"] = json.loads(plain.stdout)["sources"]

@@ -98,7 +98,7 @@ def _signed(artifact: Artifact, path: Path, locations: Sequence[str], settings: 
         return path
     from zoo.artifacts.signatures import verify_file
 
-    kept = cache.root / "signatures" / f"{artifact.sha256}.sig"
+    kept = kept_signature(artifact, settings)
     workdir = cache.root / "tmp"
     if kept.is_file():
         with contextlib.suppress(SignatureError):
@@ -128,6 +128,11 @@ def _signed(artifact: Artifact, path: Path, locations: Sequence[str], settings: 
         raise SignatureError("; ".join(refusals))
     raise SignatureError(f"{name} is unsigned: no source carries {artifact.file}.sig, and the registry trusts only "
                          "signed files (publish it with zoo publish --sign KEY)")
+
+
+def kept_signature(artifact: Artifact, settings: Settings) -> Path:
+    """Where the cache keeps the signature of ``artifact`` that verified (present once a fetch checked it)."""
+    return Path(settings.cache_dir) / "signatures" / f"{artifact.sha256}.sig"
 
 
 def _signature_at(source: Source, artifact: Artifact, settings: Settings) -> bytes | None:

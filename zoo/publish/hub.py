@@ -82,7 +82,7 @@ def commit(release: Release, destination: str, settings: Settings) -> Committed:
         info = api.create_commit(repo, operations, revision=branch,
                                  commit_message=f"zoo publish {release.model.id}@{release.version}",
                                  commit_description="Released with zoo: files verified against the registry by sha256"
-                                 + (", each signed with model-signing." if release.sign_key else "."))
+                                 + (", each signed with model-signing." if release.signed else "."))
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
         what = f"HTTP {status}" if status else "no answer"

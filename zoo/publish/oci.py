@@ -139,7 +139,7 @@ def push(release: Release, ref: OciReference, settings: Settings) -> Pushed:
                                                       "org.opencontainers.image.version": release.version}}
         digest, size = client.manifest(manifest, tag)
         pushed.reference = ref.pinned(digest)
-        if release.sign_key is not None:
+        if release.signed:
             subject = {"mediaType": MANIFEST_TYPE, "digest": digest, "size": size}
             pushed.signatures = _push_signatures(release, client, pushed, subject, Path(tmp), settings)
     return pushed
@@ -150,7 +150,7 @@ def _push_signatures(release: Release, client: _Client, pushed: Pushed, subject:
     """Push the release's signatures under ``sha256-<hex>.sig``, unless the ones there verify with this key."""
     source = OciSource(str(pushed.reference), settings)
     tag = signature_tag(pushed.reference.digest)
-    if all(release.signed_by_key(_existing(source, a.file), a) for a in release.artifacts):
+    if all(release.already_signed(_existing(source, a.file), a) for a in release.artifacts):
         return tag
     layers = []
     for name, bundle in release.signatures().items():

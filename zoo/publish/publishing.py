@@ -75,7 +75,7 @@ def publish(registry: Registry, target: str, destination: str, *, sign_key: Path
         folder = Path(unquote(urlsplit(destination).path)) if destination.startswith("file://") else Path(destination)
         written, present = mirror.write(release, folder.expanduser())
         done.uploaded, done.present = [str(p) for p in written], [str(p) for p in present]
-        done.signatures = [str(p) for p in written if p.name.endswith(".sig")]
+        done.signatures = [str(p) for p in [*written, *present] if p.name.endswith(".sig")]
         base = destination.rstrip("/") if destination.startswith("file://") else str(folder.expanduser().resolve())
         done.sources = [f"{base}/{release.artifacts[0].folder}/{{file}}"]
     if record:
