@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from zoo.model.inspection import inspect_model
 from zoo.catalog.registry import load_registry
 from zoo.core.resources import data_dir
 from zoo.model.runtime import load_model
+from helpers import zoo
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +69,11 @@ def test_demo_catches_a_card_that_claims_more_than_the_file_delivers(tmp_path: P
     assert sorted(p.name for p in (tmp_path / "work" / "synthetic_reid" / "reid_test").iterdir()) == ["gallery", "query"]
 
 
-def _zoo(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ZOO_CACHE_DIR": str(cache)}
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, timeout=120)
+
 
 
 def test_zoo_demo_runs_every_step_offline_and_passes(tmp_path: Path) -> None:
-    done = _zoo("demo", "--json", cache=tmp_path / "cache")
+    done = zoo("demo", "--json", ZOO_CACHE_DIR=str(tmp_path / "cache"))
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] and report["model"] == DEMO_MODEL
@@ -88,7 +84,7 @@ def test_zoo_demo_runs_every_step_offline_and_passes(tmp_path: Path) -> None:
     metrics = report["steps"][STEPS.index("evaluate")]["details"]["metrics"]
     assert set(metrics) == {"mAP", "rank1", "rank5", "rank10"}
 
-    text = _zoo("demo", cache=tmp_path / "cache")  # warm cache this time
+    text = zoo("demo", ZOO_CACHE_DIR=str(tmp_path / "cache"))  # warm cache this time
     assert text.returncode == 0, text.stderr
     for name in STEPS:
         assert f"ok   {name}" in text.stdout

@@ -6,7 +6,6 @@ The real osnet_a025 on the CUHK03 sample: tests/test_real_artifacts.py.
 from __future__ import annotations
 
 import json
-import math
 import shutil
 
 import numpy as np
@@ -23,6 +22,7 @@ from zoo.reid.features import extract_features
 from zoo.reid.preprocessing import Preprocessing
 from zoo.catalog.registry import load_registry
 from zoo.model.runtime import load_model
+from helpers import recipe_figure
 
 DEMO = bundled_mirror() / DEMO_MODEL / load_registry().get(DEMO_MODEL).artifact("tflite").file
 PREPROCESSING = load_card(load_registry().get(DEMO_MODEL).card).preprocessing
@@ -34,39 +34,6 @@ def people(tmp_path_factory):
     """Synthetic people drawn at 150x70, so the model's resize to its own input size is part of the path."""
     return synthetic.write_test_set(tmp_path_factory.mktemp("people"), identities=IDENTITIES, gallery_per_identity=4,
                                     size=(150, 70)).root
-
-
-def recipe_figure(model_file, dataset):
-    """The recipe's steps written out plainly: TF-default JPEG decode, nearest resize with half-pixel
-    centres to the model's input size, raw uint8 in, dequantize, L2-normalise, cosine, then AP / rank-k
-    per query in a loop."""
-    import simplejpeg
-
-    data = load_dataset(dataset)
-    model = load_model(model_file)
-    (out,) = model.outputs
-    _, height, width, _ = model.inputs[0].shape
-    feats = []
-    for item in data.query + data.gallery:
-        pixels = simplejpeg.decode_jpeg(item.path.read_bytes(), colorspace="RGB", fastdct=True, fastupsample=False)
-        h, w = pixels.shape[:2]
-        rows = [min(math.floor((i + 0.5) * (h / height)), h - 1) for i in range(height)]
-        cols = [min(math.floor((j + 0.5) * (w / width)), w - 1) for j in range(width)]
-        raw = model.invoke(pixels[rows][:, cols][None])[0].ravel()
-        f = (raw.astype(np.float64) - out.zero_point) * out.scale
-        feats.append(f / np.linalg.norm(f))
-    feats = np.array(feats)
-    n = len(data.query)
-    dist = 1 - feats[:n] @ feats[n:].T
-    aps, first = [], []
-    for i, q in enumerate(data.query):
-        order = np.argsort(dist[i], kind="stable")
-        hits = np.array([data.gallery[j].pid == q.pid for j in order])
-        positions = np.flatnonzero(hits)
-        aps.append(np.mean(np.arange(1, len(positions) + 1) / (positions + 1)))
-        first.append(positions[0])
-    first = np.array(first)
-    return {"mAP": np.mean(aps), **{f"rank{k}": np.mean(first < k) for k in (1, 5, 10)}}
 
 
 def test_evaluate_cli_gives_the_recipe_figure(people, capsys):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,6 @@ import pytest
 import yaml
 
 from zoo.cards.card import Card, read_card
-from zoo.cli import main
 from zoo.demo import bundled_mirror
 from zoo.core.documents import load_yaml
 from zoo.model.footprint import compute_footprint
@@ -21,6 +19,7 @@ from zoo.core.resources import data_dir
 from zoo.verification.rules.base import Severity, Status
 from zoo.verification.rules.footprint import footprint_checks
 from zoo.catalog.targets import load_targets
+from helpers import verify_json
 
 DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 H7 = {"kind": "board", "target": "MCU", "series": "STM32H7", "board": "STM32H747I-DISCO", "engine": "1 CPU",
@@ -124,8 +123,7 @@ def test_a_float_model_is_not_held_to_an_int8_peak(tmp_path: Path) -> None:
 
 
 def _verify(capsys, *args: str) -> tuple[int, list[dict[str, Any]]]:
-    code = main(["verify", *args, "--json"])
-    report = json.loads(capsys.readouterr().out)
+    code, report = verify_json(capsys, *args)
     return code, [c for e in report["entries"] for c in e["checks"] if c["id"].startswith("footprint.")]
 
 

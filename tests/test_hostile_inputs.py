@@ -16,6 +16,7 @@ import simplejpeg
 from zoo.core.errors import DatasetError
 from zoo.reid.preprocessing import MAX_PIXELS, decode
 from zoo.core.resources import data_dir
+from helpers import zoo
 
 DEMO_CARD = data_dir("model_cards") / "osnet_demo" / "card.yaml"
 
@@ -105,16 +106,7 @@ def test_a_gallery_too_small_for_st_ranks_gives_map_only(tmp_path: Path) -> None
     assert "mAP" in done.stdout and "rank-1" not in done.stdout  # ST ranks k = 1..gallery // 2: none here
 
 
-def _zoo(*args: str, cwd: Path, memory: int | None = None) -> subprocess.CompletedProcess[str]:
-    """Run zoo in ``cwd``; ``memory`` caps its address space, so reading a huge file would fail the run."""
-    import resource
 
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    env = {**os.environ, "ZOO_CACHE_DIR": str(cwd / "cache")}
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, env=env, preexec_fn=cap if memory else None)
 
 
 @pytest.mark.parametrize(("args", "code"), [
@@ -127,7 +119,7 @@ def _zoo(*args: str, cwd: Path, memory: int | None = None) -> subprocess.Complet
 def test_a_fifo_or_device_named_as_a_card_or_registry_is_refused_not_read_forever(args, code, special, tmp_path):
     """A pull request can name any path: reading a FIFO would hang CI, /dev/zero would fill memory."""
     os.mkfifo(tmp_path / "fifo")
-    result = _zoo(*(a.format(special=special) for a in args), cwd=tmp_path)
+    result = zoo(*(a.format(special=special) for a in args), cwd=tmp_path)
     assert result.returncode == code, result.stderr
     assert "not a regular file" in result.stdout + result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
@@ -137,7 +129,7 @@ def test_an_oversized_card_is_refused_from_its_size_without_reading_it(tmp_path)
     big = tmp_path / "card.yaml"
     with open(big, "wb") as fh:  # sparse: 6 GiB on paper, nothing on disk
         fh.truncate(6 << 30)
-    result = _zoo("validate", str(big), cwd=tmp_path, memory=2 << 30)  # reading it would need 6 GiB
+    result = zoo("validate", str(big), cwd=tmp_path, memory=2 << 30)  # reading it would need 6 GiB
     assert result.returncode == 1 and "larger than 4 MiB" in result.stdout + result.stderr, result
 
 
@@ -153,7 +145,7 @@ def test_a_file_that_reports_no_size_is_still_held_to_the_limit():
 
 def test_demo_keep_onto_a_file_fails_its_step_in_one_line(tmp_path):
     (tmp_path / "taken").write_text("a file, not a folder")
-    result = _zoo("demo", "--keep", "taken", cwd=tmp_path)
+    result = zoo("demo", "--keep", "taken", cwd=tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot write: Not a directory" in result.stdout
 
@@ -180,8 +172,8 @@ def test_import_card_into_a_file_and_verify_on_a_file_are_one_line_usage_errors(
     readme = tmp_path / "README.md"
     readme.write_text("# A card\n\n| Model | Format | Resolution |\n|---|---|---|\n| m | Int8 | 256x128x3 |\n")
     (tmp_path / "taken").write_text("a file, not a folder")
-    imported = _zoo("import-card", str(readme), "-o", "taken", cwd=tmp_path)
+    imported = zoo("import-card", str(readme), "-o", "taken", cwd=tmp_path)
     assert imported.returncode == 2 and imported.stderr.count("\n") == 1, imported.stderr
     assert "Not a directory" in imported.stderr and (tmp_path / "taken").read_text() == "a file, not a folder"
-    verified = _zoo("verify", "osnet_demo", "--dataset", "taken", cwd=tmp_path)
+    verified = zoo("verify", "osnet_demo", "--dataset", "taken", cwd=tmp_path)
     assert verified.returncode == 2 and "--dataset taken: not a folder" in verified.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -14,52 +13,14 @@ from zoo.reid import synthetic
 from zoo.cards.checks import file_problems
 from zoo.cards.card import Card, load_card
 from zoo.cli import main
-from zoo.markdown.tables import parse_tables
-from zoo.markdown.cells import clean_text, numbers_in
+from helpers import assert_same_table_numbers, import_round_trip
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
 DEMO_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "osnet_demo" / "card.yaml"
 
 
-def _import(source: Path, folder: Path, capsys: pytest.CaptureFixture) -> tuple[Card, str]:
-    """Import ``source`` into ``folder``; the README it writes must give back every table number, be up to
-    date with the card, and import again into the same card. Returns the card and the warnings printed."""
-    folder.mkdir()
-    readme = folder / "README.md"
-    shutil.copyfile(source, readme)
-    assert main(["import-card", str(readme)]) == 0
-    warnings = capsys.readouterr().err
-    assert_same_table_numbers(source, readme)
-    assert main(["render-card", "--check", str(folder)]) == 0
-    again = folder.parent / f"{folder.name}-again"
-    again.mkdir()
-    shutil.copyfile(readme, again / "README.md")
-    assert main(["import-card", str(again / "README.md")]) == 0
-    capsys.readouterr()
-    assert yaml.safe_load((again / "card.yaml").read_text()) == yaml.safe_load((folder / "card.yaml").read_text())
-    return load_card(folder / "card.yaml"), warnings
-
-
-def _tables(path: Path) -> list:
-    tables, problems = parse_tables(path.read_text(encoding="utf-8-sig").replace("\r\n", "\n").split("\n"))
-    assert problems == []
-    return tables
-
-
-def assert_same_table_numbers(source: Path, rendered: Path) -> None:
-    """As many tables come back, each with its rows and every number of its source table (as numbers: 24.0 ==
-    24, 725,061 == 725061); a rendered table may add derived figures such as inferences/s."""
-    before, after = _tables(source), _tables(rendered)
-    assert len(before) == len(after)
-    for old, new in zip(before, after):
-        assert len(new.rows) >= len(old.rows), old.headers  # the network table may gain "Framework: unknown"
-        want = Counter(n for row in old.rows for cell in row for n in numbers_in(clean_text(cell)))
-        have = Counter(n for row in new.rows for cell in row for n in numbers_in(clean_text(cell)))
-        assert not want - have, (old.headers, want - have)
-
-
 def test_classification_card_round_trips_and_keeps_unknown_tables(tmp_path: Path, capsys) -> None:
-    card, warnings = _import(DATA / "classification.md", tmp_path / "flowers", capsys)
+    card, warnings = import_round_trip(DATA / "classification.md", tmp_path / "flowers", capsys)
     assert file_problems(card.path, None) == []
     assert card.use_case == "image_classification"
     assert card.outputs(card.variant_ids[0])[0]["meaning"] == "class_scores"
@@ -71,7 +32,7 @@ def test_classification_card_round_trips_and_keeps_unknown_tables(tmp_path: Path
 
 
 def test_detection_card_round_trips(tmp_path: Path, capsys) -> None:
-    card, _ = _import(DATA / "detection.md", tmp_path / "ssd", capsys)
+    card, _ = import_round_trip(DATA / "detection.md", tmp_path / "ssd", capsys)
     vid = card.variant_ids[0]
     assert [t["meaning"] for t in card.outputs(vid)] == ["class_scores", "boxes"]
     assert card.outputs(vid)[1]["shape"] == [1, "NA", 4]
@@ -152,7 +113,7 @@ def _records(card: Card) -> list[dict]:
 
 
 # One small table per irregularity the published cards show; each must import, render every number back and
-# re-import into the same card (``_import`` checks all three), and keep what the cell said.
+# re-import into the same card (``import_round_trip`` checks all three), and keep what the cell said.
 IRREGULAR = {
     "units and tabs inside cells": (
         f"{_HEAD} Frequency | Inference time (ms) |\n|---|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B-U585I | 160\tMHz | 1.46  ms |",
@@ -234,8 +195,7 @@ IRREGULAR = {
 @pytest.mark.parametrize("kind", list(IRREGULAR))
 def test_irregular_tables_import_and_round_trip(kind: str, tmp_path: Path, capsys) -> None:
     table, kept = IRREGULAR[kind]
-    card, warnings = _import(_fixture(table, tmp_path), tmp_path / "card", capsys)
-    assert "Traceback" not in warnings
+    card, warnings = import_round_trip(_fixture(table, tmp_path), tmp_path / "card", capsys)
     assert card.data["provenance"] == "Trained in-house by the zoo tests, no public source"  # free text
     assert card.outputs(card.variant_ids[0])[0]["shape"] == [1, "4+K", "F"]  # symbolic shapes
     if kind == "header missing a pipe":
@@ -262,7 +222,7 @@ def test_a_short_row_is_padded_like_github_and_warned_with_its_line(tmp_path: Pa
 
 
 def test_figures_come_back_with_the_decimals_they_were_published_with(tmp_path: Path, capsys) -> None:
-    card, _ = _import(_fixture(IRREGULAR["figures written with trailing zeros"][0], tmp_path), tmp_path / "card", capsys)
+    card, _ = import_round_trip(_fixture(IRREGULAR["figures written with trailing zeros"][0], tmp_path), tmp_path / "card", capsys)
     row = next(line for line in (card.path.parent / "README.md").read_text().splitlines() if line.startswith("|") and "256x256x3" in line)
     assert "| 56.90 % |" in row and "| 1008.00 " in row, row  # not 56.9 and 1008.0
 
@@ -314,7 +274,7 @@ def test_a_tensor_table_with_a_header_missing_a_pipe_keeps_its_descriptions(tmp_
     text = _fixture(table, tmp_path).read_text().replace("| Output Shape | Description |", "| Output Shape  Description |")
     source = tmp_path / "broken.md"
     source.write_text(text)
-    card, warnings = _import(source, tmp_path / "card", capsys)
+    card, warnings = import_round_trip(source, tmp_path / "card", capsys)
     assert "unnamed columns added to the header" in warnings
     assert card.outputs(card.variant_ids[0])[0]["description"].startswith("FLOAT values where F is the number")
 
@@ -374,7 +334,7 @@ _REID = """# Tiny re-ID model
 def test_st_zoo_reid_card_names_the_protocol_of_its_figures(closing: str, protocol: str | None, tmp_path: Path, capsys) -> None:
     source = tmp_path / "source.md"
     source.write_text(_REID.format(closing=closing))
-    card, _ = _import(source, tmp_path / "card", capsys)
+    card, _ = import_round_trip(source, tmp_path / "card", capsys)
     assert card.evaluation.get("protocol") == protocol and card.protocol == (protocol or "market1501")
     assert all("protocol" not in r for r in card.data["performance"])  # the card's own protocol, said once
 
@@ -382,7 +342,7 @@ def test_st_zoo_reid_card_names_the_protocol_of_its_figures(closing: str, protoc
 def test_verify_checks_an_imported_st_zoo_reid_card_under_the_st_protocol(tmp_path: Path, capsys) -> None:
     source = tmp_path / "source.md"
     source.write_text(_REID.format(closing="Please refer to the stm32ai-modelzoo-services GitHub."))
-    card, _ = _import(source, tmp_path / "card", capsys)
+    card, _ = import_round_trip(source, tmp_path / "card", capsys)
     data = yaml.safe_load(card.path.read_text())  # what the maintainer adds before verifying: the preprocessing
     data["preprocessing"] = load_card(DEMO_CARD).data["preprocessing"]
     card.path.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -397,5 +357,5 @@ def test_a_paper_that_is_neither_link_nor_arxiv_id_stays_a_network_row(tmp_path:
     table, _ = IRREGULAR["e notation"]
     source = _fixture(table, tmp_path)
     source.write_text(source.read_text().replace("| Provenance |", "| Paper | to be published |\n| Provenance |"))
-    card, _ = _import(source, tmp_path / "card", capsys)  # the card schema takes arXiv ids and URLs only
+    card, _ = import_round_trip(source, tmp_path / "card", capsys)  # the card schema takes arXiv ids and URLs only
     assert "paper" not in card.data and {"name": "Paper", "value": "to be published"} in card.data["network_details"]

@@ -21,6 +21,7 @@ from zoo.core.errors import ModelFileError
 from zoo.model.inspection import inspect_model
 from zoo.catalog.registry import load_registry
 from zoo.core.resources import data_dir
+from helpers import assert_damaged_copies_are_one_line_errors
 
 DEMO = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
 
@@ -55,30 +56,6 @@ def test_demo_reports_the_tensors_ops_and_parameters_the_file_holds(capsys) -> N
     assert main(["inspect", str(DEMO)]) == 0
     text = capsys.readouterr().out
     assert f"{info['parameters']:,}" in text and "osnet_demo" in text and "1x64" in text
-
-
-def _damaged(real: Path, tmp_path: Path) -> list[Path]:
-    data = real.read_bytes()
-    flipped = bytearray(data)
-    flipped[8:24] = b"\xff" * 16  # corrupt the root table's offsets
-    cases = {"empty": b"", "text": b"not a model at all\n" * 4, "header-only": data[:16],
-             "half": data[: len(data) // 2], "one-byte-short": data[:-1], "flipped": bytes(flipped)}
-    paths = []
-    for name, content in cases.items():
-        (tmp_path / f"{name}.tflite").write_bytes(content)
-        paths.append(tmp_path / f"{name}.tflite")
-    return paths
-
-
-def assert_damaged_copies_are_one_line_errors(model: Path, folder: Path, capsys) -> None:
-    """Truncated and corrupted copies of ``model`` (and a missing file): ModelFileError, one line, exit 2."""
-    for path in _damaged(model, folder) + [folder / "missing.tflite"]:
-        with pytest.raises(ModelFileError):
-            inspect_model(path)
-        for command in ("inspect", "bench"):
-            assert main([command, str(path)]) == 2, path
-            err = capsys.readouterr().err.strip().splitlines()
-            assert len(err) == 1 and err[0].startswith(f"zoo: error: {path}: "), err
 
 
 def test_malformed_files_are_one_line_errors_never_crashes(tmp_path: Path, capsys) -> None:

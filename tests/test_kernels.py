@@ -21,9 +21,9 @@ from zoo.model.goldens import kernel_agreement, load_golden
 from zoo.reid.preprocessing import Preprocessing
 from zoo.reid.protocols import get_protocol
 from zoo.catalog.registry import load_registry
-from zoo.model.runtime import load_model, synthetic_input
+from zoo.model.runtime import load_model
+from helpers import assert_reference_equals_micro, golden_like_inputs, micro_outputs
 
-ARENA_BYTES = 4 << 20  # more than either model plans (osnet_a025: 492,048 bytes)
 
 
 @pytest.fixture(scope="module")
@@ -34,33 +34,6 @@ def tflm():
 @pytest.fixture(scope="module")
 def demo_model() -> Path:
     return bundled_mirror() / DEMO_MODEL / load_registry().get(DEMO_MODEL).artifact("tflite").file
-
-
-def micro_outputs(tflm, path: Path, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    micro = tflm.Interpreter.from_file(str(path), arena_size=ARENA_BYTES)
-    outputs = []
-    for array in inputs:
-        micro.set_input(array, 0)
-        micro.invoke()
-        outputs.append(micro.get_output(0).copy())
-    return outputs
-
-
-def assert_reference_equals_micro(tflm, path: Path, inputs: list[np.ndarray]) -> None:
-    reference, optimized = load_model(path, kernels="reference"), load_model(path)
-    micro = micro_outputs(tflm, path, inputs)
-    differs = False
-    for array, expected in zip(inputs, micro, strict=True):
-        got = reference.invoke(array)[0]
-        assert got.dtype == expected.dtype
-        np.testing.assert_array_equal(got, expected)
-        differs |= not np.array_equal(optimized.invoke(array)[0], expected)
-    assert differs, "the optimized kernels matched TFLM too: the kernel choice changed nothing"
-
-
-def golden_like_inputs(path: Path, count: int) -> list[np.ndarray]:
-    (info,) = load_model(path).inputs
-    return [synthetic_input(info, f"kernels:{i}") for i in range(count)]
 
 
 def test_reference_kernels_are_bit_exact_with_tflm_on_the_demo(tflm, demo_model):

@@ -20,13 +20,8 @@ from zoo.reid.preprocessing import Preprocessing
 from zoo.reid.protocols import PROTOCOLS, file_name_labels, get_protocol
 from zoo.catalog.registry import load_registry
 from zoo.model.runtime import load_model
+from helpers import BLOCK, IN_SCALE, IN_ZERO, st_input_tf
 
-BLOCK = {
-    "resize": {"height": 256, "width": 128, "interpolation": "nearest", "aspect_ratio": "fit"},
-    "color_mode": "rgb",
-    "rescale": {"scale": 1 / 127.5, "offset": -1},
-}
-IN_SCALE, IN_ZERO = float(np.float32(1 / 127.5)), 127  # the real files' input quantization (REFERENCE.md)
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +43,6 @@ def demo_prep() -> Preprocessing:
 def demo_images(tmp_path_factory) -> list[Path]:
     root = synthetic.write_test_set(tmp_path_factory.mktemp("people"), identities=4, gallery_per_identity=2).root
     return sorted(root.rglob("*.jpeg"))
-
-
-def st_input_tf(tf, path, block, in_scale, in_zero, dtype=np.uint8):
-    """The ST services' host input, with their own calls: TF decode, tf.image.resize, Keras Rescaling,
-    tf.image.resize again (preprocess_input), then their numpy re-quantization."""
-    import keras
-
-    size = (block["resize"]["height"], block["resize"]["width"])
-    image = tf.image.decode_image(tf.io.read_file(str(path)), channels=3, expand_animations=False)
-    image = tf.image.resize(image, size, method=block["resize"]["interpolation"], preserve_aspect_ratio=False)
-    rescale = keras.layers.Rescaling(block["rescale"]["scale"], block["rescale"]["offset"])
-    x = tf.image.resize(rescale(tf.cast(image, tf.float32)), size).numpy()
-    info = np.iinfo(dtype)
-    return np.clip(np.round(x / in_scale + in_zero), info.min, info.max).astype(dtype)
 
 
 def test_every_protocol_describes_every_step():

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
-import pty
-import select
 import shutil
-import struct
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
 import pytest
@@ -20,40 +15,14 @@ from httpserver import generated, write_registry
 
 from zoo.catalog.registry import load_registry
 from zoo.core.resources import data_dir
+from helpers import cache_files, on_a_terminal, zoo
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 
 DATA = generated(200_000, seed=3)
 
 
-def zoo(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env={**os.environ, **env}, timeout=60
-    )
 
-
-def on_a_terminal(*args: str) -> bytes:
-    """What ``zoo ARGS`` shows on stderr when stderr is a terminal (a pty 100 columns wide)."""
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
-    with subprocess.Popen([sys.executable, "-m", "zoo", *args], stdout=subprocess.PIPE, stderr=follower) as proc:
-        os.close(follower)
-        proc.communicate(timeout=60)
-    shown = b""
-    while select.select([leader], [], [], 1)[0]:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closed
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    return shown
-
-
-def cache_files(cache: Path) -> list[Path]:
-    return [p for d in ("blobs", "models", "partial") for p in (cache / d).rglob("*") if not p.is_dir()]
 
 
 def _demo_registry(tmp_path: Path) -> tuple[Path, bytes, str]:

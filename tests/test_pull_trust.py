@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from httpserver import generated, write_registry
+from helpers import one_line_error, zoo
 
 pytestmark = pytest.mark.usefixtures("no_internet")
 
@@ -24,18 +25,10 @@ SHA = hashlib.sha256(DATA).hexdigest()
 REPO = Path(__file__).resolve().parent.parent
 
 
-def zoo(*args: str, preexec=None, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **env}, preexec_fn=preexec)
 
 
-def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
-    """The failure a user should see: the documented exit code and one ``zoo: error:`` line, no traceback."""
-    assert result.returncode == code, (result.returncode, result.stderr)
-    assert "Traceback" not in result.stderr
-    (line,) = result.stderr.splitlines()
-    assert line.startswith("zoo: error: ")
-    return line
+
+
 
 
 def local_registry(tmp_path: Path, data: bytes = DATA, sources: list[str] | None = None) -> Path:

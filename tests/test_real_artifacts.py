@@ -16,18 +16,13 @@ import os
 import shutil
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pytest
+from helpers import (BLOCK, IN_SCALE, IN_ZERO, all_checks, assert_damaged_copies_are_one_line_errors,
+                     assert_reference_equals_micro, by_id, cache_files, golden_like_inputs, import_round_trip,
+                     recipe_figure, shipped_card, st_input_tf, verify_json, zoo)
 
 import tf_protocols
-from test_evaluate import recipe_figure
-from test_import_card import _import
-from test_inspection import assert_damaged_copies_are_one_line_errors
-from test_kernels import assert_reference_equals_micro, golden_like_inputs
-from test_protocols import BLOCK, IN_SCALE, IN_ZERO, st_input_tf
-from test_pull_cli import cache_files, zoo
-from test_rules import _all_checks, _by_id, _card
 from zoo.cards.checks import file_problems
 from zoo.cards.card import load_card, read_card
 from zoo.cli import main
@@ -44,7 +39,7 @@ from zoo.model.latency import cpu_model
 from zoo.reid.preprocessing import Preprocessing, decode
 from zoo.reid.protocols import PROTOCOLS
 from zoo.catalog.registry import load_registry
-from zoo.core.resources import data_dir, load_schema
+from zoo.core.resources import data_dir
 from zoo.verification.rules.base import Severity, Status
 from zoo.model.runtime import load_model
 from zoo.model.tflm import available as tflm_available
@@ -87,11 +82,7 @@ def _mirror(tmp_path: Path, model_id: str, real: Path) -> Path:
     return root
 
 
-def _verify(capsys, *args: str) -> tuple[int, dict]:
-    code = main(["verify", *args, "--json"])
-    report = json.loads(capsys.readouterr().out)
-    jsonschema.validate(report, load_schema("verify-report"))
-    return code, report
+
 
 
 def _checks(report: dict, subject: str) -> list[dict]:
@@ -100,7 +91,7 @@ def _checks(report: dict, subject: str) -> list[dict]:
 
 def _assert_shipped_card_verifies_clean(capsys, model_id: str, mirror: Path) -> None:
     """Our card passes every check on the real file, the footprint checks of its board figures included."""
-    code, report = _verify(capsys, model_id, "--mirror", str(mirror), "--offline")
+    code, report = verify_json(capsys, model_id, "--mirror", str(mirror), "--offline")
     checks = _checks(report, model_id)
     assert code == 0 and report["passed"] and report["totals"]["fail"] == 0
     assert {c["status"] for c in checks} == {"pass"}, [c["message"] for c in checks if c["status"] != "pass"]
@@ -190,10 +181,10 @@ def test_real_osnet_a025(real_osnet: Path, tmp_path: Path, capsys, monkeypatch, 
     assert 0 < r["min_ms"] <= r["p50_ms"] <= r["max_ms"] and r["runtime"].startswith("ai-edge-litert")
 
     # rules: our card passes every one; the published card's claims (tests/data) are flagged against the file
-    checks = _all_checks(_card("osnet"), "osnet_a025", real_osnet)
+    checks = all_checks(shipped_card("osnet"), "osnet_a025", real_osnet)
     assert [c for c in checks if c.status is not Status.PASS] == []
     published = read_card(Path(__file__).parent / "data" / "published_osnet_card.yaml")
-    checks = _by_id(_all_checks(published, "osnet_a025", real_osnet))
+    checks = by_id(all_checks(published, "osnet_a025", real_osnet))
     meaning = checks["io.output.meaning"][0]
     assert meaning.status is Status.FAIL and meaning.severity is Severity.ERROR
     assert "128-dim embedding" in meaning.message and "class_scores" in meaning.message
@@ -219,7 +210,7 @@ def test_real_osnet_a025(real_osnet: Path, tmp_path: Path, capsys, monkeypatch, 
         folder.mkdir(parents=True)
         (folder / "card.yaml").write_text(text.replace(old, new))
         (folder / "README.md").write_text("# OSNet\n")
-        code, report = _verify(capsys, str(folder / "card.yaml"), "--mirror", str(mirror), "--offline")
+        code, report = verify_json(capsys, str(folder / "card.yaml"), "--mirror", str(mirror), "--offline")
         failed = [c for e in report["entries"] for c in e["checks"]
                   if c["id"].startswith("footprint.") and c["status"] == "fail"]
         assert code == 1 and len(failed) == 1 and bound in failed[0]["message"], failed
@@ -253,7 +244,7 @@ def test_real_mobilenetv2_a100(real_mobilenetv2: Path, tmp_path: Path, capsys) -
     assert result.passed and result.cases == 3 and result.max_diff <= 1
     assert not check_golden(real_mobilenetv2, load_golden(registry.get("osnet_a025").artifact("tflite").golden)).passed
 
-    checks = _all_checks(_card("mobilenetv2_reid"), "mobilenetv2_a100", real_mobilenetv2)
+    checks = all_checks(shipped_card("mobilenetv2_reid"), "mobilenetv2_a100", real_mobilenetv2)
     assert [c for c in checks if c.status is not Status.PASS] == []
     _assert_shipped_card_verifies_clean(capsys, "mobilenetv2_a100", _mirror(tmp_path, "mobilenetv2_a100", real_mobilenetv2))
 
@@ -337,7 +328,7 @@ def test_cuhk03_sample(real_osnet: Path, cuhk03_sample: Path, tmp_path: Path, ca
         assert_reference_equals_micro(tflm, real_osnet, golden_like_inputs(real_osnet, 2) + crops)
 
     # the published 70.27 % mAP is a DeepSportradar figure under the ST protocol; on other people it cannot hold
-    code, report = _verify(capsys, "osnet_a025", "--mirror", str(mirror), "--offline",
+    code, report = verify_json(capsys, "osnet_a025", "--mirror", str(mirror), "--offline",
                            "--dataset", str(cuhk03_sample), "--dataset-id", "deepsportradar")
     accuracy = {c["id"]: c for c in _checks(report, "osnet_a025") if c["id"].startswith("accuracy.")}
     assert code == 1 and accuracy["accuracy.mAP"]["status"] == "fail"
@@ -355,11 +346,11 @@ def test_cuhk03_sample(real_osnet: Path, cuhk03_sample: Path, tmp_path: Path, ca
                                                       "    license: research use only\nperformance:\n", 1))
     args = ("osnet_a025", "--registry", str(root / "registry"), "--mirror", str(mirror), "--offline",
             "--dataset", str(cuhk03_sample), "--dataset-id", "cuhk03")
-    code, report = _verify(capsys, *args, "--write")
+    code, report = verify_json(capsys, *args, "--write")
     assert code == 0
     written = [r for r in load_yaml(card_path).data["performance"] if r.get("dataset") == "cuhk03"]
     assert len(written) == 1 and written[0]["origin"] == "measured"
-    code, report = _verify(capsys, *args, "--tolerance-pp", "0.01")
+    code, report = verify_json(capsys, *args, "--tolerance-pp", "0.01")
     accuracy = {c["id"]: c for c in _checks(report, "osnet_a025") if c["id"].startswith("accuracy.")}
     assert code == 0 and accuracy["accuracy.mAP"]["status"] == "pass"
     assert accuracy["accuracy.mAP"]["details"]["claimed"] == written[0]["values"]["mAP"]["value"]
@@ -369,7 +360,7 @@ def test_cuhk03_sample(real_osnet: Path, cuhk03_sample: Path, tmp_path: Path, ca
 
 def test_published_osnet_card(published_osnet_card: Path, real_osnet: Path, tmp_path: Path, capsys) -> None:
     """The published card imports, round-trips and keeps its false claims as data; zoo verify flags them."""
-    card, warnings = _import(published_osnet_card, tmp_path / "osnet", capsys)
+    card, warnings = import_round_trip(published_osnet_card, tmp_path / "osnet", capsys)
     assert card.family == "osnet" and card.use_case == "re_identification"
     assert card.variant_ids == ["osnet_a025", "osnet_a100"]  # mapped through the artifact file names
     assert card.outputs("osnet_a025") == [
@@ -394,7 +385,7 @@ def test_published_osnet_card(published_osnet_card: Path, real_osnet: Path, tmp_
     imported = tmp_path / "published" / "card.yaml"
     assert main(["import-card", str(published_osnet_card), "-o", str(imported)]) == 0
     capsys.readouterr()
-    code, report = _verify(capsys, str(imported), "--mirror", str(_mirror(tmp_path, "osnet_a025", real_osnet)),
+    code, report = verify_json(capsys, str(imported), "--mirror", str(_mirror(tmp_path, "osnet_a025", real_osnet)),
                            "--offline")
     assert code == 1 and not report["passed"]
     failed = {c["id"]: c for c in _checks(report, "osnet_a025") if c["status"] == "fail"}
@@ -408,7 +399,7 @@ def test_st_zoo_cards(st_zoo_cards: Path, tmp_path: Path, capsys) -> None:
     sources = sorted(st_zoo_cards.glob("*__*.md"))
     assert sources
     for source in sources:
-        card, warnings = _import(source, tmp_path / source.stem, capsys)
+        card, warnings = import_round_trip(source, tmp_path / source.stem, capsys)
         assert "kept verbatim" not in warnings or "is not understood" in warnings, source
         assert card.performance, f"{source.name}: every published card has performance tables"
 

@@ -10,19 +10,14 @@ from typing import Any
 import pytest
 
 from zoo.cards.card import Card, read_card
-from zoo.model.inspection import inspect_model
 from zoo.catalog.registry import load_registry
 from zoo.core.resources import data_dir
 from zoo.verification.rules.accuracy import accuracy_claim_checks
-from zoo.verification.rules.artifact import artifact_checks
 from zoo.verification.rules.base import RULES, Severity, Status, rule
 from zoo.verification.rules.card import record_checks
+from helpers import all_checks, by_id, shipped_card
 
 DEMO_FILE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
-
-
-def _card(name: str) -> Card:
-    return read_card(data_dir("model_cards") / name / "card.yaml")
 
 
 def _edited(card: Card, edit: Any) -> Card:
@@ -32,25 +27,12 @@ def _edited(card: Card, edit: Any) -> Card:
     return dataclasses.replace(card, doc=dataclasses.replace(card.doc, data=data))
 
 
-def _by_id(checks) -> dict[str, list]:
-    out: dict[str, list] = {}
-    for c in checks:
-        out.setdefault(c.id, []).append(c)
-    return out
-
-
-def _all_checks(card: Card, variant: str, path: Path) -> list:
-    registry = load_registry()
-    info = inspect_model(path, registry)
-    return list(artifact_checks(card, variant, info)) + list(record_checks(card, registry))
-
-
 def test_demo_card_passes_every_rule_on_its_file() -> None:
-    checks = _all_checks(_card("osnet_demo"), "osnet_demo", DEMO_FILE)
+    checks = all_checks(shipped_card("osnet_demo"), "osnet_demo", DEMO_FILE)
     assert [c for c in checks if c.status is not Status.PASS] == []
     assert {"io.input.shape", "io.input.dtype", "io.input.quantization", "io.output.shape", "io.output.meaning",
             "io.output.quantization", "preprocessing.rescale", "parameters.count", "records.resolution",
-            "records.variant", "records.dataset", "quantization.precision", "registry.precision"} <= set(_by_id(checks))
+            "records.variant", "records.dataset", "quantization.precision", "registry.precision"} <= set(by_id(checks))
 
 
 def _contradict(data: dict) -> None:
@@ -73,25 +55,25 @@ def _contradict(data: dict) -> None:
 
 
 def test_each_rule_catches_its_own_contradiction_on_the_demo() -> None:
-    card = _edited(_card("osnet_demo"), _contradict)
-    failed = {c.id for c in _all_checks(card, "osnet_demo", DEMO_FILE) if c.status is Status.FAIL}
+    card = _edited(shipped_card("osnet_demo"), _contradict)
+    failed = {c.id for c in all_checks(card, "osnet_demo", DEMO_FILE) if c.status is Status.FAIL}
     assert failed == {"preprocessing.rescale", "quantization.precision", "io.input.quantization", "io.input.dtype",
                       "io.input.shape", "io.output.meaning", "io.output.dtype", "io.output.shape", "parameters.count",
                       "records.resolution", "records.variant", "records.dataset", "records.derived"}
-    by_id = _by_id(_all_checks(card, "osnet_demo", DEMO_FILE))
-    meaning = by_id["io.output.meaning"][0]
+    checks = by_id(all_checks(card, "osnet_demo", DEMO_FILE))
+    meaning = checks["io.output.meaning"][0]
     assert "64-dim embedding" in meaning.message and "class_scores" in meaning.message
-    assert by_id["parameters.count"][0].details["counted"] == 25678
+    assert checks["parameters.count"][0].details["counted"] == 25678
 
 
 def test_a_missing_output_is_a_count_failure() -> None:
-    card = _edited(_card("osnet_demo"), lambda d: d["variants"][0].update(outputs=[]))
-    by_id = _by_id(_all_checks(card, "osnet_demo", DEMO_FILE))
-    assert by_id["io.output.count"][0].status is Status.FAIL
+    card = _edited(shipped_card("osnet_demo"), lambda d: d["variants"][0].update(outputs=[]))
+    checks = by_id(all_checks(card, "osnet_demo", DEMO_FILE))
+    assert checks["io.output.count"][0].status is Status.FAIL
 
 
 def test_accuracy_claims_compare_at_the_printed_precision() -> None:
-    card = _card("osnet_demo")
+    card = shipped_card("osnet_demo")
     exact = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 88.9149}, tolerance_pp=0)
     assert [c.status for c in exact] == [Status.PASS]  # 88.91 as printed, at tolerance 0
     off = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 88.93, "rank1": 97.0}, 1.0)
@@ -105,11 +87,11 @@ def test_rules_work_on_a_card_that_breaks_its_schema(tmp_path: Path) -> None:
     path.write_text(text.replace("title: OSNet demo (synthetic people)", "title: 42\nsurprise: key"), encoding="utf-8")
     card = read_card(path)
     assert card.problems and not card.valid
-    assert [c for c in _all_checks(card, "osnet_demo", DEMO_FILE) if c.status is not Status.PASS] == []
+    assert [c for c in all_checks(card, "osnet_demo", DEMO_FILE) if c.status is not Status.PASS] == []
 
 
 def test_every_rule_has_one_catalog_entry_and_json_keeps_its_strings() -> None:
-    checks = _all_checks(_edited(_card("osnet_demo"), _contradict), "osnet_demo", DEMO_FILE)
+    checks = all_checks(_edited(shipped_card("osnet_demo"), _contradict), "osnet_demo", DEMO_FILE)
     assert all(rule(c.id) in RULES.values() for c in checks)
     assert rule("accuracy.mAP").id == "accuracy" and rule("io.output.meaning").severity is Severity.ERROR
     with pytest.raises(KeyError):
@@ -127,9 +109,9 @@ def test_ranges_and_text_figures_are_compared_or_skipped_never_crash() -> None:
                                     "measured_on": {"kind": "board", "target": "MCU"},
                                     "values": {"inference_time": {"text": "N/A", "unit": "ms"},
                                                "fps": {"value": 2.02, "unit": "inf/s"}}})
-    card = _edited(_card("osnet_demo"), figures)
+    card = _edited(shipped_card("osnet_demo"), figures)
     checks = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 88.9, "rank1": 50.0}, 0.0)
     assert [(c.id, c.status) for c in checks] == [("accuracy.mAP", Status.PASS)]  # inside the range; N/A skipped
     outside = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 91.5}, 1.0)
     assert [c.status for c in outside] == [Status.FAIL]
-    assert "records.derived" not in _by_id(record_checks(card, load_registry()))
+    assert "records.derived" not in by_id(record_checks(card, load_registry()))

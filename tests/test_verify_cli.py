@@ -9,7 +9,6 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import jsonschema
 import pytest
 
 from zoo.reid import synthetic
@@ -18,8 +17,9 @@ from zoo.demo import bundled_mirror
 from zoo.core.documents import load_yaml
 from zoo.catalog.registry import load_registry
 from zoo.verification.rules.base import NEEDS_FILE
-from zoo.core.resources import data_dir, load_schema
+from zoo.core.resources import data_dir
 from zoo.verification.targets import select_targets, shard
+from helpers import verify_json
 
 
 DEMO = "osnet_demo"
@@ -32,11 +32,7 @@ def people(tmp_path_factory) -> Path:
                                     size=(150, 70)).root
 
 
-def _verify(capsys, *args: str) -> tuple[int, dict]:
-    code = main(["verify", *args, "--json"])
-    report = json.loads(capsys.readouterr().out)
-    jsonschema.validate(report, load_schema("verify-report"))
-    return code, report
+
 
 
 def _statuses(report: dict, subject: str) -> dict[str, str]:
@@ -46,7 +42,7 @@ def _statuses(report: dict, subject: str) -> dict[str, str]:
 
 def test_our_cards_verify_clean_and_unavailable_files_are_not_checked(tmp_path: Path, capsys) -> None:
     junit = tmp_path / "verify.xml"
-    code, report = _verify(capsys, "--mirror", str(bundled_mirror()), "--offline", "--junit", str(junit), "--jobs", "2")
+    code, report = verify_json(capsys, "--mirror", str(bundled_mirror()), "--offline", "--junit", str(junit), "--jobs", "2")
     assert code == 0 and report["passed"] and report["totals"]["fail"] == 0
     assert [e["subject"] for e in report["entries"] if e["kind"] == "model"] == list(load_registry().models)
     statuses = _statuses(report, DEMO)
@@ -80,7 +76,7 @@ def test_latency_write_records_a_host_figure_then_compares_against_it(tmp_path: 
     card = registry.parent / "model_cards" / "osnet_demo" / "card.yaml"
     args = (DEMO, "--registry", str(registry), "--offline", "--latency")  # the copy's mirror/ holds the file
     before = load_yaml(card).data["performance"]
-    code, report = _verify(capsys, *args, "--write")
+    code, report = verify_json(capsys, *args, "--write")
     check = next(c for c in report["entries"][-1]["checks"] if c["id"] == "latency.host")
     assert code == 0 and "no host record" in check["message"] and check["details"]["count"] >= 50
     after = load_yaml(card).data["performance"]
@@ -88,7 +84,7 @@ def test_latency_write_records_a_host_figure_then_compares_against_it(tmp_path: 
     records = after[len(before):]
     assert records[0]["origin"] == "measured" and records[0]["measured_on"]["kind"] == "host"
     assert records[0]["measured_on"]["cpu"] == check["details"]["cpu"] and records[0]["measured_on"]["threads"] == 1
-    code, report = _verify(capsys, *args)
+    code, report = verify_json(capsys, *args)
     check = next(c for c in report["entries"][-1]["checks"] if c["id"] == "latency.host")
     # the written record passes the card schema, and is what the second run compares against
     assert code == 0 and "card records" in check["message"]
@@ -122,7 +118,7 @@ def test_accuracy_claim_contradicted_by_the_dataset_fails(people: Path, tmp_path
     text = card_path.read_text()
     assert "mAP: {value: 88.91, unit: \"%\"}" in text
     card_path.write_text(text.replace("mAP: {value: 88.91,", f"mAP: {{value: {claim},"))
-    code, report = _verify(capsys, DEMO, "--registry", str(registry), "--offline",
+    code, report = verify_json(capsys, DEMO, "--registry", str(registry), "--offline",
                            "--dataset", str(people), "--dataset-id", "synthetic_reid")
     entry = next(e for e in report["entries"] if e["subject"] == DEMO)
     accuracy = {c["id"]: c for c in entry["checks"] if c["id"].startswith("accuracy.")}
@@ -139,12 +135,12 @@ def test_accuracy_write_then_verify_compares_within_tolerance(people: Path, tmp_
     card_path.write_text(text.replace("performance:\n", "  - id: synthetic_small\n    name: a small synthetic split\n"
                                       "    license: MIT\nperformance:\n", 1))
     args = (DEMO, "--registry", str(registry), "--offline", "--dataset", str(people), "--dataset-id", "synthetic_small")
-    code, report = _verify(capsys, *args, "--write")
+    code, report = verify_json(capsys, *args, "--write")
     assert code == 0
     written = [r for r in load_yaml(card_path).data["performance"] if r.get("dataset") == "synthetic_small"]
     assert len(written) == 1 and written[0]["origin"] == "measured"
     assert written[0]["values"]["mAP"]["value"] == _measured_percent(capsys, people)["mAP"]
-    code, report = _verify(capsys, *args, "--tolerance-pp", "0.01")
+    code, report = verify_json(capsys, *args, "--tolerance-pp", "0.01")
     entry = next(e for e in report["entries"] if e["subject"] == DEMO)
     accuracy = {c["id"]: c for c in entry["checks"] if c["id"].startswith("accuracy.")}
     assert code == 0 and accuracy["accuracy.mAP"]["status"] == "pass"

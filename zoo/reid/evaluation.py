@@ -60,18 +60,6 @@ class EvaluationResult:
         ranks nothing, as st-modelzoo on a gallery of fewer than two images)."""
         return float(self.cmc[min(k, len(self.cmc)) - 1]) if len(self.cmc) else math.nan
 
-    @property
-    def rank1(self) -> float:
-        return self.rank(1)
-
-    @property
-    def rank5(self) -> float:
-        return self.rank(5)
-
-    @property
-    def rank10(self) -> float:
-        return self.rank(10)
-
     def as_percent(self, ndigits: int | None = 2) -> dict[str, float]:
         """``{"mAP", "rank1", "rank5", "rank10"[, "mINP"]}`` in %, the keys the card's ``values`` use.
 
