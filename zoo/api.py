@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # names for the annotations; importing them here would slow e
     from zoo.model.footprint import Footprint
     from zoo.model.inspection import ModelInfo
     from zoo.reid.evaluation import EvaluationResult
+    from zoo.review.findings import Finding
     from zoo.render.readme import Rendering
     from zoo.verification.report import VerifyReport
 
@@ -188,6 +189,27 @@ def evaluate(model: str | Path | Resolved, dataset: str | Path, *, card: str | P
     return run(found.path, Path(dataset), preprocessing=found.card.preprocessing,
                protocol=protocol or found.card.protocol, kernels=kernels, layout=layout,
                distance=distance or found.card.distance, limit_queries=limit_queries, progress=progress)
+
+
+def validate(paths: Iterable[str | Path] = (), *, registry: Registry | str | Path | None = None,
+             settings: Settings | None = None) -> tuple[list[Finding], int]:
+    """Every finding about the zoo's registry, targets and cards (or the files named: card.yaml files, and
+    published markdown cards reviewed as written), with how many files were read. Nothing is written.
+
+    >>> import tempfile, zoo
+    >>> from zoo.core.resources import data_dir
+    >>> settings = zoo.Settings.from_env({"ZOO_CACHE_DIR": tempfile.mkdtemp()})
+    >>> zoo.validate([data_dir("model_cards") / "osnet_demo"], settings=settings)
+    ([], 1)
+    """
+    from zoo.catalog.registry import Registry
+    from zoo.review.validation import validate as run
+
+    settings = _settings(settings)
+    if registry is not None and not isinstance(registry, Registry):
+        settings = settings.with_flags(registry=registry)
+    return run([str(p) if isinstance(p, Path) else p for p in paths], settings,
+               registry if isinstance(registry, Registry) else None)
 
 
 def render_card(card: str | Path, *, registry: Registry | str | Path | None = None, settings: Settings | None = None,

@@ -49,55 +49,17 @@ def _card_paths(paths: list[str], registry) -> list[Path]:
 
 
 def cmd_validate(args: argparse.Namespace) -> None:
-    from zoo.cards.checks import file_problems
-    from zoo.core.errors import ConfigError, InvalidDataError
-    from zoo.catalog.targets import load_targets, targets_path
-    from zoo.review.review import is_upstream_markdown
+    """Every finding, one per line (``--json``: ``{"findings": [...]}``); exit 1 when any is an error."""
+    from zoo.api import validate
 
-    readmes = [p for p in args.paths if is_upstream_markdown(p)]
-    files = []
-    registry = None
-    try:
-        registry = load_registry_for(args)
-        if not args.paths:
-            files.append({"path": str(registry.path), "kind": "registry", "problems": []})
-    except InvalidDataError as exc:
-        files.append({"path": exc.path, "kind": "registry", "problems": exc.lines()})
-    if not args.paths:
-        targets = targets_path(registry.path if registry else None)
-        try:
-            load_targets(targets)
-            files.append({"path": str(targets), "kind": "targets", "problems": []})
-        except ConfigError as exc:
-            files.append({"path": str(targets), "kind": "targets", "problems": exc.lines()})
-    if registry is None and not args.paths:  # a broken registry: still check the cards of its zoo
-        from zoo.catalog.registry import default_registry_path
-
-        where = (args.settings.registry or default_registry_path()).resolve()
-        paths = sorted((where if where.is_dir() else where.parent).glob("model_cards/*/card.yaml"))
-    else:
-        cards = [p for p in args.paths if p not in readmes]
-        paths = _card_paths(cards, registry) if cards or not args.paths else []
-    for path in paths:
-        files.append({"path": str(path), "kind": "card", "problems": file_problems(path, registry)})
-    return _report(args, files, readmes)
-
-
-def _report(args: argparse.Namespace, files: list[dict], readmes: list[str]) -> None:
-    """Every finding (card, registry and targets problems, and the reviews of markdown cards); exit 1 on errors."""
-    from zoo.review.findings import from_problem
-    from zoo.review.review import review_markdown
-
-    findings = [from_problem(p, f"{f['kind']}.schema", str(f["path"])) for f in files for p in f["problems"]]
-    findings += [found for path in readmes for found in review_markdown(path)]
+    findings, files = validate(args.paths, settings=args.settings)
     errors = sum(f.severity == "error" for f in findings)
     if args.json:
         print_json({"findings": [f.to_json() for f in findings]})
     else:
         for found in findings:
             print(found)
-        print(f"{errors} error(s), {len(findings) - errors} other finding(s) in {len(files) + len(readmes)} file(s)",
-              file=sys.stderr)
+        print(f"{errors} error(s), {len(findings) - errors} other finding(s) in {files} file(s)", file=sys.stderr)
     if errors:
         from zoo.core.errors import VerificationFailed
 
