@@ -174,3 +174,13 @@ def test_a_registry_edited_after_a_good_run_is_validated_again(tmp_path):
     registry.write_text(registry.read_text(encoding="utf-8").replace("precision: int8", "precision: int9"))
     result = zoo("pull", "gen", "--registry", str(registry))
     assert result.returncode == 2 and "/precision" in result.stderr
+
+
+def test_the_first_pull_without_network_says_in_one_short_line_what_to_try(no_internet, capsys) -> None:
+    """Finding 8: one ~600-character line naming two long URLs, and no hint of --mirror, ZOO_MIRROR or --offline."""
+    from zoo.cli import main
+
+    assert main(["pull", "osnet_a025"]) == 3
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert len(line) < 250 and "media.githubusercontent.com" in line
+    assert all(hint in line for hint in ("--mirror", "ZOO_MIRROR", "--offline"))

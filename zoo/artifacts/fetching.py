@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 from zoo.artifacts.cache import Cache
 from zoo.core.errors import (ConfigError, FileAccessError, IntegrityError, NetworkError, OfflineError, SignatureError,
@@ -179,10 +180,26 @@ def _failure(artifact: Artifact, failures: list[tuple[str, ZooError]], offline: 
     if offline:
         tried = f" (local sources: {reasons})" if reasons else ""
         return OfflineError(f"{name} is not in the cache and offline mode is on (--offline / ZOO_OFFLINE){tried}")
-    message = f"no source could deliver {name}: {reasons or 'no sources'}"
     if failures and all(isinstance(exc, NetworkError) for _, exc in failures):  # the network itself, every time
-        return NetworkError(message, url=redact(failures[0][0]))
-    return SourceUnavailableError(message)
+        hosts = ", ".join(dict.fromkeys(urlsplit(redact(loc)).netloc or _short(loc) for loc, _ in failures))
+        return NetworkError(f"{name}: no source reachable ({hosts}: {failures[-1][1].message}); no network? "
+                            "try --mirror URL|DIR (or ZOO_MIRROR), or --offline to use only the cache",
+                            url=redact(failures[0][0]))
+    reasons = "; ".join(f"{_short(loc)}: {exc.message}" for loc, exc in failures)
+    return SourceUnavailableError(f"no source could deliver {name}: {reasons or 'no sources'}")
+
+
+def _short(location: str) -> str:
+    """A location as an error line shows it: ``https://host/.../file`` for a long URL (credentials removed).
+
+    >>> _short("https://host/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t/u/v/w/x/y/z/0/1/2/3/model.tflite")
+    'https://host/.../model.tflite'
+    """
+    shown = redact(location)
+    parts = urlsplit(shown)
+    if parts.netloc and len(shown) > 60:
+        return f"{parts.scheme}://{parts.netloc}/.../{parts.path.rsplit('/', 1)[-1]}"
+    return shown
 
 
 @dataclass(frozen=True)
