@@ -184,3 +184,25 @@ def test_the_first_pull_without_network_says_in_one_short_line_what_to_try(no_in
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert len(line) < 250 and "media.githubusercontent.com" in line
     assert all(hint in line for hint in ("--mirror", "ZOO_MIRROR", "--offline"))
+
+
+def test_failed_pulls_and_mirrors_leave_nothing_behind_and_clean_refuses_a_typo(tmp_path, capsys) -> None:
+    """Finding 9: `pull --format all --to` failed yet left the .tflite; `mirror --offline` stopped at the first
+    uncached model leaving a partial mirror; `cache clean <typo>` exited 0 saying nothing."""
+    from zoo.cli import main
+    from zoo.demo import bundled_mirror
+
+    to = tmp_path / "models"
+    assert main(["pull", "osnet_a025", "--format", "all", "--to", str(to), "--offline"]) == 3
+    assert not to.exists() or not any(to.iterdir())
+    assert main(["pull", "osnet_demo", "--mirror", str(bundled_mirror()), "--offline"]) == 0
+    capsys.readouterr()
+    airgap = tmp_path / "airgap"
+    assert main(["mirror", str(airgap), "osnet_demo", "osnet_a025", "mobilenetv2_a100", "--offline"]) == 3
+    err = capsys.readouterr().err
+    assert "osnet_a025@1" in err and "mobilenetv2_a100@1" in err and "osnet_demo" not in err.split("cache")[1]
+    assert not airgap.exists() or not any(airgap.rglob("*.tflite"))
+    assert main(["mirror", str(airgap), "osnet_demo", "--offline"]) == 0
+    assert main(["cache", "clean", "osnet_dmeo"]) == 2
+    assert "did you mean osnet_demo" in capsys.readouterr().err
+    assert main(["cache", "clean", "osnet_a025"]) == 0  # known, merely not cached

@@ -262,19 +262,16 @@ def pull(
     progress: Progress | None = None,
 ) -> list[Pulled]:
     """Fetch a model's artifacts; with ``to``, copy the verified files there (copies, so editing them can
-    never corrupt the cache). Says for each where it is and which source delivered it."""
+    never corrupt the cache) once every one of them is in the cache: a pull that fails leaves nothing in
+    ``to``. Says for each where it is and which source delivered it."""
     if to is not None and Path(to).exists() and not Path(to).is_dir():
         raise FileAccessError("not a folder: --to takes the folder to copy the files into", path=to)
     settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
     arts = select(registry.get(model_id), formats)
-
-    def deliver(index: int, path: Path) -> Pulled:
-        art = arts[index]
-        if to is not None:
-            path = copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256)
-        return Pulled(art, path, Cache(settings.cache_dir).source(art.sha256))
-
-    return fetch_all(arts, settings=settings, progress=progress, then=deliver)
+    paths = fetch_all(arts, settings=settings, progress=progress)
+    if to is not None:
+        paths = [copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256) for art, path in zip(arts, paths)]
+    return [Pulled(art, path, Cache(settings.cache_dir).source(art.sha256)) for art, path in zip(arts, paths)]
 
 
 def write_mirror(
@@ -290,7 +287,8 @@ def write_mirror(
 ) -> list[Path]:
     """Write ``<directory>/<model id>/<file>`` (``<model id>/<version>/<file>`` for a model with
     ``versions:``) for the models (``ID`` or ``ID@V``; default: all), from the cache (fetching what
-    is missing unless offline), so an air-gapped site can serve it with ``--mirror``."""
+    is missing unless offline), so an air-gapped site can serve it with ``--mirror``. Nothing is written
+    until every file is in the cache; offline, every file that is not is named in one error."""
     chosen = [(registry.get(model_id), art) for model_id in model_ids or list(registry.models)
               for art in select(registry.get(model_id), formats)]
     targets = []
@@ -298,5 +296,12 @@ def write_mirror(
         folder = Path(directory) / safe_name(model.id, "model id")
         targets.append((folder / safe_name(model.version, "version") if art.versioned else folder) / safe_name(art.file))
     arts = [art for _, art in chosen]
-    return fetch_all(arts, settings=settings, mirrors=mirrors, offline=offline, progress=progress,
-                     then=lambda i, path: copy_atomic(path, targets[i], sha256=arts[i].sha256))
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    if settings.offline and not settings.mirrors:
+        cache = Cache(settings.cache_dir)
+        missing = [f"{a.ref}/{a.file}" for a in arts if cache.lookup(a) is None]
+        if missing:
+            raise OfflineError(f"not in the cache, so no mirror was written: {', '.join(missing)}; pull them first "
+                               "(zoo pull ID) or drop --offline")
+    paths = fetch_all(arts, settings=settings, progress=progress)
+    return [copy_atomic(path, target, sha256=art.sha256) for art, path, target in zip(arts, paths, targets)]

@@ -119,7 +119,22 @@ def cmd_cache_verify(args: argparse.Namespace) -> None:
 
 
 def cmd_cache_clean(args: argparse.Namespace) -> None:
+    import difflib
+
+    from zoo.core.errors import UsageError, ZooError
+
     cache = _cache(args)
+    known = {n.split("/")[0] for e in cache.entries() for n in e.names}
+    if args.model_ids:
+        try:
+            known |= set(load_registry_for(args).models)
+        except ZooError:
+            pass  # a broken registry must not stop a clean: the cache's own names still count
+    for name in args.model_ids or ():
+        if name not in known:  # a typo must not look like "nothing to clean"
+            close = difflib.get_close_matches(name, known, n=3)
+            raise UsageError(f"cache clean {name}: no such model in the registry or the cache"
+                             + (f" (did you mean {', '.join(close)}?)" if close else ""))
     removed = cache.clean(args.model_ids)
     if args.json:
         print_json({"cache": str(cache.root), "removed": [_entry_json(e) for e in removed]})
