@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,38 @@ def test_a_broken_registry_is_reported_and_cards_still_checked(tmp_path: Path, c
     assert "/models" in findings[0]["message"] and findings[0]["line"] >= 1
     assert main(["validate", "--registry", str(registry)]) == 1
     assert capsys.readouterr().err.endswith(" in 3 file(s)\n")  # registry, targets and the zoo's one card
+
+
+def test_render_check_skips_other_readmes_and_reports_every_card(tmp_path: Path, capsys) -> None:
+    """Finding 10: the pre-commit hook failed on docs/README.md (no card.yaml beside it, exit 2, "no such file"),
+    and that error hid a stale card of the same run. Finding 6: --diff exited 0 on a stale README."""
+    docs = tmp_path / "docs" / "README.md"
+    docs.parent.mkdir()
+    docs.write_text("# Documentation\n")
+    assert main(["render-card", "--check", str(docs)]) == 0
+    stale = tmp_path / "stale"
+    shutil.copytree(REPO / "model_cards" / "osnet_demo", stale)
+    readme = stale / "README.md"
+    readme.write_text(readme.read_text().replace("| 25,678 (", "| 25,679 (", 1))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "README.md").write_text("<!-- zoo:begin name=io -->\n<!-- zoo:end name=io -->\n")
+    capsys.readouterr()
+    assert main(["render-card", "--check", str(docs), str(readme), str(broken / "README.md")]) == 2
+    err = capsys.readouterr().err
+    assert f"stale: {readme}" in err and f"{broken / 'card.yaml'}: no such file" in err
+    assert main(["render-card", "--diff", str(readme)]) == 1
+    assert "25,679" in capsys.readouterr().out  # the diff shows the stale figure
+
+
+def test_a_region_the_readme_does_not_show_is_a_warning_naming_it(tmp_path: Path, capsys) -> None:
+    """Finding 6: records without a region in the README were skipped silently."""
+    card = tmp_path / "demo"
+    shutil.copytree(REPO / "model_cards" / "osnet_demo", card)
+    readme = card / "README.md"
+    text = readme.read_text()
+    start, end = text.index("<!-- zoo:begin name=io -->"), text.index("<!-- zoo:end name=io -->")
+    readme.write_text(text[:start] + text[end + len("<!-- zoo:end name=io -->"):])
+    assert main(["render-card", "--check", str(card)]) == 0
+    err = capsys.readouterr().err
+    assert "region 'io' that the README does not show; add <!-- zoo:begin name=io -->" in err

@@ -63,7 +63,7 @@ def test_diff_shows_the_change_and_writes_nothing(osnet: Path, capsys: pytest.Ca
     card = osnet / "card.yaml"
     card.write_text(card.read_text().replace("mAP: {value: 70.27", "mAP: {value: 71.5"))
     before = (osnet / "README.md").read_bytes()
-    assert main(["render-card", "--diff", str(osnet)]) == 0
+    assert main(["render-card", "--diff", str(osnet)]) == 1  # stale: a diff is a check that shows why
     diff = capsys.readouterr().out
     assert diff.startswith("--- a/") and "-| [OSNet 0.25 tfs]" in diff and "71.5 %" in diff
     assert "-            value: 70.27\n+            value: 71.5\n" in diff  # the front matter follows the card

@@ -70,12 +70,22 @@ def cmd_render(args: argparse.Namespace) -> None:
     from zoo.cards.card import load_card
     from zoo.render.readme import render_card, write
 
+    from zoo.core.errors import InvalidDataError, ZooError
+
     registry = load_registry_for(args)
-    renderings = [render_card(card, registry, extra=_footprint_extra(args, card, registry))
-                  for card in map(load_card, _card_paths(args.paths, registry))]
+    renderings, errors = [], []
+    named = _card_readmes(args.paths)
+    for path in [] if args.paths and not named else _card_paths(named, registry):
+        try:  # one broken card is reported with the others' results, never instead of them
+            card = load_card(path)
+            renderings.append(render_card(card, registry, extra=_footprint_extra(args, card, registry)))
+        except ZooError as exc:
+            errors += exc.lines()
     dry = args.check or args.diff
     results = []
     for r in renderings:
+        for warning in r.warnings:
+            say("warning", warning)
         written = False if dry else write(r)
         results.append({"card": str(r.card), "readme": str(r.readme), "stale": r.stale, "written": written})
         if args.diff and r.stale and not args.json:
@@ -83,11 +93,31 @@ def cmd_render(args: argparse.Namespace) -> None:
         elif not args.json and r.stale:
             print(f"{'stale' if dry else 'rendered'}: {r.readme}", file=sys.stderr if args.check else sys.stdout)
     if args.json:
-        print_json({"check": dry, "cards": results})
-    if args.check and any(r["stale"] for r in results):
+        print_json({"check": dry, "cards": results, "errors": errors})
+    if errors:
+        raise InvalidDataError(errors)
+    if dry and any(r["stale"] for r in results):
         from zoo.core.errors import VerificationFailed
 
         raise VerificationFailed("README(s) out of date; run zoo render-card", reported=True)
+
+
+def _card_readmes(paths: list[str]) -> list[str]:
+    """The paths that name cards: a README.md with neither a card.yaml beside it nor zoo markers is some other
+    document (docs/README.md in a pre-commit run) and is left alone."""
+    from zoo.cards.card import card_path
+    from zoo.markdown.markers import MARKER
+
+    def is_card(raw: str) -> bool:
+        path = Path(raw)
+        if path.suffix.lower() != ".md" or card_path(path).exists():
+            return True
+        try:
+            return any(MARKER.match(line.strip()) for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
+        except OSError:
+            return True  # reported as the card's own error
+
+    return [p for p in paths if is_card(p)]
 
 
 def _footprint_extra(args: argparse.Namespace, card, registry) -> dict[str, str] | None:

@@ -59,6 +59,13 @@ class Rendering:
     current: str
     expected: str
     crlf: bool
+    unshown: tuple[str, ...] = ()  # regions the card can fill that the README has no markers for
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per region whose figures the README never shows, naming the markers to add."""
+        return [f"{self.readme}: the card has data for region {name!r} that the README does not show; add "
+                f"<!-- zoo:begin name={name} --> and <!-- zoo:end name={name} --> where it belongs" for name in self.unshown]
 
     @property
     def stale(self) -> bool:
@@ -81,7 +88,11 @@ def render_card(card: Card, registry: Registry | None, readme: Path | None = Non
     except FileNotFoundError:
         raise InvalidDataError(["no README.md next to the card (write one with zoo:begin/zoo:end markers)"], path=readme) from None
     expected = render_text(raw, card, registry, path=readme, extra=extra)
-    return Rendering(card=card.path, readme=readme, current=raw, expected=expected, crlf="\r\n" in raw)
+    body = _FRONT.sub("", raw.replace("\r\n", "\n"), count=1)
+    shown = {name for name, _, _ in find_regions(body.split("\n"), 1)[0]}
+    unshown = tuple(name for name in [*regions(card, registry), *(extra or {})] if name not in shown)
+    return Rendering(card=card.path, readme=readme, current=raw, expected=expected, crlf="\r\n" in raw,
+                     unshown=unshown)
 
 
 def write(rendering: Rendering) -> bool:
