@@ -82,7 +82,7 @@ def make_golden(path: str | Path, *, seed: str = "zoo-golden", cases: int = DEFA
         "golden_version": GOLDEN_VERSION,
         "file": path.name,
         "sha256": sha256_file(path),
-        "runtime": runtime_name(),
+        "runtime": runtime_name(path),
         "recipe": {"generator": "zoo.runtime.synthetic_input (SHAKE-256)", "seed": seed, "cases": cases},
         "expected": [[{"dtype": o.dtype.name, "shape": list(o.shape), "values": o.ravel().tolist()} for o in case]
                      for case in outputs],

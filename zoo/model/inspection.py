@@ -32,9 +32,11 @@ from zoo.model.tflite_enums import BUILTIN_OPERATORS, TENSOR_TYPES
 # Ops that only reshape or requantize: the op that gives an output its meaning sits behind them.
 PASS_THROUGH = frozenset({"RESHAPE", "SQUEEZE", "QUANTIZE", "DEQUANTIZE", "EXPAND_DIMS"})
 # A global pool (or a normalisation of one) ending the graph leaves a feature vector, not class scores.
-POOLING = frozenset({"MEAN", "AVERAGE_POOL_2D", "MAX_POOL_2D", "REDUCE_MAX", "SUM", "L2_NORMALIZATION"})
-SCORES = frozenset({"SOFTMAX", "LOG_SOFTMAX", "LOGISTIC"})
-CLASSIFIER = frozenset({"FULLY_CONNECTED"})
+POOLING = frozenset({"MEAN", "AVERAGE_POOL_2D", "MAX_POOL_2D", "REDUCE_MAX", "SUM", "L2_NORMALIZATION",
+                     "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "ReduceMax", "ReduceSum", "LpNormalization",
+                     "QLinearGlobalAveragePool"})  # TFLite's op names, then ONNX's
+SCORES = frozenset({"SOFTMAX", "LOG_SOFTMAX", "LOGISTIC", "Softmax", "LogSoftmax", "Sigmoid"})
+CLASSIFIER = frozenset({"FULLY_CONNECTED", "Gemm", "MatMul", "QLinearMatMul", "MatMulInteger"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ class ModelInfo:
     parameters_by_dtype: dict[str, int]
     output_producers: tuple[str | None, ...]  # the op behind each output, pass-through ops skipped
     artifact: Artifact | None = None
+    format: str = "tflite"
+    opset: int | None = None  # ONNX: the default domain's opset
+    quantization: dict[str, Any] | None = None  # ONNX: precision, scheme, granularity (zoo.model.onnx_reader)
 
     @property
     def op_count(self) -> int:
@@ -58,7 +63,10 @@ class ModelInfo:
 
     @property
     def precision(self) -> str:
-        """``int8`` when weights are stored as 8-bit integers, else the dtype of most constants."""
+        """``int8`` when weights are stored as 8-bit integers, else the dtype of most constants (ONNX: what
+        ``zoo.model.onnx_reader.quantization_facts`` found, e.g. ``w4a8``)."""
+        if self.quantization:
+            return str(self.quantization["precision"])
         weights = {k: v for k, v in self.parameters_by_dtype.items() if k not in ("int32", "int64")}
         if not weights:
             return "unknown"
@@ -100,6 +108,8 @@ class ModelInfo:
             "parameters": self.parameters,
             "parameters_by_dtype": self.parameters_by_dtype,
             "precision": self.precision,
+            "format": self.format,
+            **({"opset": self.opset, "quantization": self.quantization} if self.format == "onnx" else {}),
         }
 
 
@@ -107,7 +117,7 @@ def tensor_json(t: TensorInfo) -> dict[str, Any]:
     """A tensor as reports show it: per-channel tensors list every scale and zero point."""
     return {
         "name": t.name,
-        "shape": list(t.shape),
+        "shape": t.display_shape,
         "dtype": t.dtype,
         "scale": list(t.scales) if t.per_channel else t.scale,
         "zero_point": list(t.zero_points) if t.per_channel else t.zero_point,
@@ -251,8 +261,15 @@ def _malformed(path: Path) -> Iterator[None]:
 def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelInfo:
     """Read ``path`` (a .tflite file) and, given a registry, name the artifact it is (by sha256).
 
-    Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file.
+    Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file. An ONNX file
+    (by content, ``zoo.model.formats``) goes to ``zoo.model.onnx_reader``.
     """
+    from zoo.model.formats import is_onnx
+
+    if is_onnx(path):
+        from zoo.model.onnx_reader import inspect_onnx
+
+        return inspect_onnx(path, registry)
     from zoo.model.validation import constant_bytes  # read_model imported it already
 
     parsed = read_model(path)

@@ -91,7 +91,7 @@ def measure_latency(
     p5, p50, p95 = np.percentile(ms, [5, 50, 95])
     return LatencyResult(
         path=str(path),
-        runtime=runtime_name(),
+        runtime=runtime_name(path),
         cpu=cpu_model(),
         threads=threads,
         kernels=kernels,

@@ -1,7 +1,8 @@
-"""The one place that talks to a TFLite interpreter.
+"""The one place that talks to a model runtime: a TFLite interpreter, or onnxruntime for an ONNX file.
 
 Prefers ``ai-edge-litert`` (the maintained LiteRT wheel), then ``tflite_runtime``, then TensorFlow's
-bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``zoo.model.tensors.TensorInfo`` only.
+bundled ``tf.lite``. Everything above this module sees ``LoadedModel`` and ``zoo.model.tensors.TensorInfo`` only;
+an ONNX file (by content) runs in ``zoo.model.onnx_runtime``, behind the same interface.
 
 Two kernel sets (``KERNELS``), because the host and a microcontroller do not compute the same int8 outputs:
 
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from zoo.core.errors import ModelFileError, RuntimeMissingError, UsageError, ZooError
+from zoo.model.formats import is_onnx
 from zoo.model.tensors import TensorInfo
 
 _CANDIDATES = (
@@ -48,9 +50,15 @@ def _interpreter_module() -> tuple[Any, str]:
     )
 
 
-def runtime_name() -> str:
-    """Distribution name and version of the runtime in use, e.g. ``ai-edge-litert 2.3.0``."""
+def runtime_name(path: str | Path | None = None) -> str:
+    """Distribution name and version of the runtime that runs ``path`` (default: a TFLite file), e.g.
+    ``ai-edge-litert 2.3.0`` or ``onnxruntime 1.20.1``."""
     from importlib.metadata import PackageNotFoundError, version
+
+    if path is not None and is_onnx(path):
+        from zoo.model.onnx_runtime import onnx_runtime_name
+
+        return onnx_runtime_name()
 
     _, dist = _interpreter_module()
     try:
@@ -154,14 +162,26 @@ def _last_line(exc: BaseException) -> str:
 
 
 def load_model(path: str | Path, threads: int = 1, kernels: str = "optimized") -> LoadedModel:
-    """Load a .tflite file with the ``kernels`` set; a file that is not a valid TFLite flatbuffer raises
-    ``ModelFileError``."""
+    """Load a .tflite or .onnx file (told by content) with the ``kernels`` set; a file its runtime refuses
+    raises ``ModelFileError``."""
     from zoo.model.sandbox import ensure_runs
 
     path = Path(path)
     if not path.is_file():
         raise ModelFileError("no such file", path=path)
     ensure_runs(path, check_kernels(kernels))  # a file that crashes the native runtime does so in a child, not here
+    return open_model(path, threads=threads, kernels=kernels)
+
+
+def open_model(path: str | Path, threads: int = 1, kernels: str = "optimized") -> LoadedModel:
+    """The runtime of the file's format, no child first: ``load_model`` for files not yet run once.
+
+    An ONNX file gets ``zoo.model.onnx_runtime.OnnxLoadedModel``, which has ``LoadedModel``'s interface.
+    """
+    if is_onnx(path):
+        from zoo.model.onnx_runtime import OnnxLoadedModel
+
+        return OnnxLoadedModel(path, threads=threads, kernels=kernels)  # type: ignore[return-value]
     return LoadedModel(path, threads=threads, kernels=kernels)
 
 
@@ -190,7 +210,7 @@ def _probe(path: str, kernels: str) -> int:
     A refusal is one line on stderr and exit 3; a native crash kills only this child.
     """
     try:
-        model = LoadedModel(path, kernels=kernels)
+        model = open_model(path, kernels=kernels)
         model.invoke(*(synthetic_input(t, "zoo.sandbox") for t in model.inputs))
     except ZooError as exc:
         print(exc.message, file=sys.stderr)

@@ -1,6 +1,6 @@
 """Run a model file once in a child process before this process trusts the native runtime with it.
 
-The TFLite runtime is C++: a crafted or corrupted file that passes every check of ``zoo.model.inspection`` can
+The runtimes are C++ (LiteRT, and onnxruntime for ONNX files): a crafted or corrupted file that passes every check of ``zoo.model.inspection`` can
 still crash it (a segmentation fault takes the whole process, so ``zoo verify`` would write no report). A
 child builds the interpreter, allocates and invokes it once on a synthetic input, which runs every op of
 the graph; if the child dies, the file is refused with a one-line error and this process never loads it.
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from zoo.core.errors import ModelFileError
 from zoo.model.verdicts import Verdicts, current
+from zoo.model.formats import is_onnx
 
 PROBE_TIMEOUT_S = 300.0  # reference kernels on a large model take seconds; a hang is a failure too
 _probed: set[tuple[str, int, int, str]] = set()
@@ -37,21 +38,25 @@ def ensure_runs(path: str | Path, kernels: str = "optimized") -> None:
     with _lock:
         if key in _probed:
             return
-    verdicts, facts = _verdict_facts(path, kernels)
+    outside = False  # an ONNX file's weights may live in files beside it, which a verdict on its bytes does not cover
+    if is_onnx(path):  # checked (external data above all) before onnxruntime, even in a child, reads it
+        from zoo.model.onnx_reader import read_onnx, uses_external_data
+
+        outside = uses_external_data(read_onnx(path).model)
+    verdicts, facts = (None, ("", "", "")) if outside else _verdict_facts(path, kernels)
     if verdicts is not None and verdicts.ran(*facts):
         with _lock:
             _probed.add(key)
         return
     done = run_python(["-m", "zoo.model.runtime", str(path), kernels], PROBE_TIMEOUT_S)  # zoo.model.runtime's probe
     if done is None:
-        raise ModelFileError(f"the TFLite runtime did not finish one inference in {PROBE_TIMEOUT_S:g} s", path=path)
+        raise ModelFileError(f"the runtime did not finish one inference in {PROBE_TIMEOUT_S:g} s", path=path)
     if done.returncode < 0:
-        raise ModelFileError(f"the TFLite runtime crashed ({signal_name(done.returncode)}) running this file: it is "
+        raise ModelFileError(f"the runtime crashed ({signal_name(done.returncode)}) running this file: it is "
                              "malformed", path=path)
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        raise ModelFileError(lines[-1] if lines else f"the TFLite runtime failed (exit {done.returncode})",
-                             path=path)
+        raise ModelFileError(lines[-1] if lines else f"the runtime failed (exit {done.returncode})", path=path)
     if verdicts is not None:
         verdicts.record(*facts)
     with _lock:
@@ -66,7 +71,7 @@ def _verdict_facts(path: Path, kernels: str) -> tuple[Verdicts | None, tuple[str
     from zoo.core.files import sha256_file
     from zoo.model.runtime import runtime_name
 
-    return verdicts, (sha256_file(path), kernels, runtime_name())
+    return verdicts, (sha256_file(path), kernels, runtime_name(path))
 
 
 def run_python(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str] | None:

@@ -24,6 +24,17 @@ class TensorInfo:
     scales: tuple[float, ...]
     zero_points: tuple[int, ...]
     quantized_dimension: int
+    dim_names: tuple[str | None, ...] = ()  # a dynamic dimension's name (ONNX ``dim_param``), its shape entry -1
+
+    @property
+    def display_shape(self) -> list[int | str]:
+        """The shape as reports show it: a dynamic dimension by its name (``batch``), never as -1.
+
+        >>> TensorInfo("x", 0, (-1, 3), "float32", (), (), 0, ("batch", None)).display_shape
+        ['batch', 3]
+        """
+        names = self.dim_names or (None,) * len(self.shape)
+        return [name if name is not None else d for d, name in zip(self.shape, names)]
 
     @property
     def quantized(self) -> bool:

@@ -25,7 +25,7 @@ import numpy as np
 from zoo.reid.datasets import Image, load_dataset
 from zoo.core.errors import DatasetError, UsageError
 from zoo.reid.features import extract_features
-from zoo.model.inspection import read_model
+from zoo.model.formats import check_model_file
 from zoo.reid.preprocessing import Preprocessing
 from zoo.cards.protocol import DEFAULT_PROTOCOL
 from zoo.reid.protocols import Protocol, file_name_labels, get_protocol
@@ -125,7 +125,7 @@ def evaluate(
         raise UsageError(f"unknown distance {distance!r} (choose from {', '.join(DISTANCES)})")
     if limit_queries is not None and limit_queries < 1:
         raise UsageError(f"--limit-queries must be at least 1, got {limit_queries}")
-    read_model(model_file)  # a broken file is a one-line ModelFileError here, before the interpreter sees it
+    check_model_file(model_file)  # a broken file is a one-line ModelFileError here, before the interpreter sees it
     started = time.perf_counter()
     prep = Preprocessing.from_card(preprocessing)
     data = load_dataset(dataset, layout)

@@ -1,0 +1,217 @@
+"""ONNX files through every command that reads a model: inspect, footprint, bench, goldens, untrusted files.
+
+Files are built here (``onnx_builder``: a float graph with a depthwise convolution and a Gemm, quantized by
+onnxruntime to QDQ int8 per-tensor and per-channel, and W4A8 with INT4 weight initializers). Each figure
+zoo prints is compared with a count this file makes itself from the ONNX graph and onnx's shape inference.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+import onnx_builder as ob  # noqa: E402
+from onnx import numpy_helper, shape_inference  # noqa: E402
+
+from zoo.cli import main  # noqa: E402
+from zoo.core.resources import data_dir  # noqa: E402
+
+DEMO_TFLITE = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
+KINDS = ("float", "qdq_per_tensor", "qdq_per_channel", "w4a8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("onnx")
+    source = ob.float_model(d / "tiny_float.onnx")
+    return {
+        "float": source,
+        "qdq_per_tensor": ob.quantize(source, d / "tiny_qdq_int8.onnx"),
+        "qdq_per_channel": ob.quantize(source, d / "tiny_qdq_pc_int8.onnx", per_channel=True),
+        "w4a8": ob.quantize(source, d / "tiny_qdq_w4a8.onnx", per_channel=True, int4=("conv1.w", "pw.w")),
+    }
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def qparam_names(graph) -> set[str]:
+    """Scales and zero points: inputs 1 and 2 of QuantizeLinear/DequantizeLinear (the only Q ops these files use)."""
+    return {n.input[i] for n in graph.node if n.op_type in ("QuantizeLinear", "DequantizeLinear")
+            for i in (1, 2) if i < len(n.input)}
+
+
+def independent_counts(path: Path) -> dict:
+    """Parameters, weights bytes and MACs counted from the graph directly (numpy arrays, inferred shapes)."""
+    model = onnx.load(str(path))
+    graph = model.graph
+    skip = qparam_names(graph)
+    params, weight_bytes = Counter(), 0
+    for init in graph.initializer:
+        if init.name in skip:
+            continue
+        array = numpy_helper.to_array(init)
+        dtype = {"float": "float32", "double": "float64"}.get(onnx.TensorProto.DataType.Name(init.data_type).lower(),
+                                                              onnx.TensorProto.DataType.Name(init.data_type).lower())
+        params[dtype] += array.size
+        weight_bytes += (array.size + 1) // 2 if dtype == "int4" else array.nbytes
+    inferred = shape_inference.infer_shapes(model).graph
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(inferred.value_info) + list(inferred.output) + list(inferred.input)}
+    shapes.update({i.name: list(i.dims) for i in graph.initializer})
+    produced = {o: n for n in graph.node for o in n.output}
+
+    def weight(name: str) -> list[int]:  # through the DequantizeLinear of a QDQ file
+        node = produced.get(name)
+        return shapes[node.input[0]] if node is not None and node.op_type == "DequantizeLinear" else shapes[name]
+
+    macs = Counter()
+    for n in graph.node:
+        if n.op_type == "Conv":
+            cout, cin_per_group, kh, kw = weight(n.input[1])
+            macs["Conv"] += math.prod(shapes[n.output[0]]) * cin_per_group * kh * kw
+        elif n.op_type == "Gemm":
+            macs["Gemm"] += math.prod(shapes[n.output[0]]) * shapes[n.input[0]][1]
+    return {"parameters": params, "weights_bytes": weight_bytes, "macs": macs,
+            "ops": Counter(n.op_type for n in graph.node)}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_inspect_and_footprint_equal_counts_made_from_the_graph(capsys, built, kind) -> None:
+    path = built[kind]
+    want = independent_counts(path)
+    info = run_json(capsys, "inspect", str(path))
+    fp = run_json(capsys, "footprint", str(path))
+    assert info["format"] == "onnx" and info["opset"] == 21
+    assert info["ops"] == dict(want["ops"]) and info["op_count"] == sum(want["ops"].values())
+    assert info["parameters_by_dtype"] == dict(want["parameters"])
+    assert info["parameters"] == sum(want["parameters"].values())
+    assert fp["weights_bytes"] == want["weights_bytes"]
+    assert fp["macs_by_op"] == dict(want["macs"]) and fp["macs"] == sum(want["macs"].values())
+    # The architecture by hand: conv1 8x16x12 outputs x 27, depthwise 8x8x6 x 9, pointwise 16x8x6 x 8, Gemm 10 x 16.
+    assert fp["macs"] == 8 * 16 * 12 * 27 + 8 * 8 * 6 * 9 + 16 * 8 * 6 * 8 + 10 * 16
+    assert fp["activation_lower_bound_bytes"] > 0 and fp["arena_estimate_bytes"] >= fp["activation_lower_bound_bytes"]
+    assert info["inputs"][0]["shape"] == [1, 3, 16, 12] and info["outputs"][0]["producer"] == "Gemm"
+
+
+def test_precision_is_what_the_weights_and_activations_are(capsys, built) -> None:
+    got = {kind: run_json(capsys, "inspect", str(built[kind])) for kind in KINDS}
+    assert got["float"]["precision"] == "float32" and got["float"]["quantization"]["scheme"] == "float"
+    for kind, granularity in (("qdq_per_tensor", "per-tensor"), ("qdq_per_channel", "per-channel")):
+        q = got[kind]["quantization"]
+        assert (got[kind]["precision"], q["scheme"], q["granularity"], q["activations"]) == \
+            ("int8", "qdq", granularity, "int8")
+    model = onnx.load(str(built["w4a8"]))
+    dq_inputs = {n.input[0] for n in model.graph.node if n.op_type == "DequantizeLinear"}
+    sizes = {i.name: (i.data_type, math.prod(i.dims)) for i in model.graph.initializer if i.name in dq_inputs}
+    four = sum(n for t, n in sizes.values() if t == onnx.TensorProto.INT4)
+    eight = sum(n for t, n in sizes.values() if t == onnx.TensorProto.INT8)
+    assert four == 8 * 27 + 16 * 8  # conv1.w and pw.w
+    assert got["w4a8"]["precision"] == "w4a8"
+    assert got["w4a8"]["quantization"]["weights_4bit_share"] == pytest.approx(four / (four + eight), abs=1e-4)
+
+
+def test_a_dynamic_batch_is_shown_by_name_and_figures_are_for_one(capsys, tmp_path) -> None:
+    path = ob.float_model(tmp_path / "dynamic.onnx", batch="N")
+    info = run_json(capsys, "inspect", str(path))
+    assert info["inputs"][0]["shape"] == ["N", 3, 16, 12] and info["outputs"][0]["shape"] == ["N", 10]
+    fp = run_json(capsys, "footprint", str(path))
+    assert fp["macs"] == independent_counts(ob.float_model(tmp_path / "static.onnx"))["macs"].total()
+    assert any("dynamic batch" in note for note in fp["notes"])
+
+
+def test_the_format_comes_from_the_content_not_the_name(capsys, built, tmp_path) -> None:
+    disguised = tmp_path / "model.tflite"
+    disguised.write_bytes(built["qdq_per_tensor"].read_bytes())
+    assert run_json(capsys, "inspect", str(disguised))["format"] == "onnx"
+    renamed = tmp_path / "model.onnx"
+    renamed.write_bytes(DEMO_TFLITE.read_bytes())
+    assert run_json(capsys, "inspect", str(renamed))["format"] == "tflite"
+
+
+@pytest.mark.parametrize("kind", ("float", "w4a8"))
+def test_onnx_files_run_in_onnxruntime_for_bench_and_goldens(capsys, built, kind) -> None:
+    import onnxruntime as ort
+
+    from zoo.model.goldens import check_golden, make_golden
+    from zoo.model.runtime import load_model, synthetic_input
+
+    path = built[kind]
+    model = load_model(path)
+    x = synthetic_input(model.inputs[0], "t")
+    ours = model.invoke(x)[0]
+    theirs = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]
+    np.testing.assert_array_equal(ours, theirs)
+    golden = make_golden(path)
+    assert golden["runtime"].startswith("onnxruntime ") and check_golden(path, golden).passed
+    golden["expected"][0][0]["values"][0] += 1.0
+    assert not check_golden(path, golden).passed
+    bench = run_json(capsys, "bench", str(path), "--min-runs", "3", "--min-seconds", "0", "--warmup", "0")
+    assert bench["runtime"].startswith("onnxruntime ") and bench["count"] >= 3
+
+
+def one_line_error(capsys, *args: str) -> str:
+    assert main(list(args)) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_a_truncated_protobuf_is_one_line(capsys, built, tmp_path) -> None:
+    data = built["qdq_per_channel"].read_bytes()
+    for cut in (len(data) // 2, len(data) - 3, 40):
+        broken = tmp_path / f"cut{cut}.onnx"
+        broken.write_bytes(data[:cut])
+        for command in ("inspect", "footprint", "bench"):
+            err = one_line_error(capsys, command, str(broken))
+            assert str(broken) in err and "ONNX" in err, err
+
+
+def test_external_data_beside_the_model_is_read_and_run(capsys, built, tmp_path) -> None:
+    path = ob.with_external_data(built["float"], tmp_path / "ext")
+    assert (tmp_path / "ext" / "weights.bin").stat().st_size > 0
+    assert run_json(capsys, "inspect", str(path))["parameters"] == 618
+    assert run_json(capsys, "footprint", str(path))["weights_bytes"] == 618 * 4
+    from zoo.model.runtime import load_model, synthetic_input
+
+    model = load_model(path)
+    assert model.invoke(synthetic_input(model.inputs[0], "t"))[0].shape == (1, 10)
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "/etc/passwd", "sub/../../outside.bin", "link.bin",
+                                      "fifo.bin", "missing.bin", "short.bin"])
+def test_external_data_that_leaves_the_folder_or_is_not_a_file_is_refused(capsys, built, tmp_path, location) -> None:
+    folder = tmp_path / "model"
+    path = ob.with_external_data(built["float"], folder)
+    (tmp_path / "outside.bin").write_bytes((folder / "weights.bin").read_bytes())
+    (folder / "link.bin").symlink_to(tmp_path / "outside.bin")
+    os.mkfifo(folder / "fifo.bin")
+    (folder / "short.bin").write_bytes(b"\0" * 16)
+    ob.set_external_location(path, location)
+    for command in ("inspect", "footprint", "bench"):
+        err = one_line_error(capsys, command, str(path))
+        assert str(path) in err and "external data" in err, err
+
+
+def test_start_up_and_tflite_commands_never_import_onnx() -> None:
+    """`zoo --help`, `zoo pull` and a TFLite inspect or footprint run without onnx or onnxruntime."""
+    probe = "print(sorted(m for m in ('onnx', 'onnxruntime') if m in sys.modules))"
+    for code in (f"import sys, zoo.cli; zoo.cli.build_parser(); {probe}",
+                 f"import sys, zoo.cli; zoo.cli.build_parser('pull'); {probe}",
+                 f"import sys, zoo.cli; zoo.cli.main(['inspect', {str(DEMO_TFLITE)!r}]); {probe}",
+                 f"import sys, zoo.cli; zoo.cli.main(['footprint', {str(DEMO_TFLITE)!r}]); {probe}"):
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0 and result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
