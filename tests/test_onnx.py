@@ -215,3 +215,93 @@ def test_start_up_and_tflite_commands_never_import_onnx() -> None:
                  f"import sys, zoo.cli; zoo.cli.main(['footprint', {str(DEMO_TFLITE)!r}]); {probe}"):
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert result.returncode == 0 and result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+DEMO_QDQ = "osnet_demo_qdq"
+
+
+def demo_release(tmp_path: Path) -> tuple[Path, Path]:
+    """An editable copy of the bundled registry (and its mirror) and cards: what a pull request would change."""
+    import shutil
+
+    root = tmp_path / "release"
+    for name in ("registry", "model_cards"):
+        shutil.copytree(data_dir(name), root / name)
+    return root / "registry" / "registry.yaml", root / "model_cards" / "osnet_demo" / "card.yaml"
+
+
+def verify_checks(capsys, *args: str) -> tuple[int, dict[str, list[dict]]]:
+    code = main(["verify", *args, "--offline", "--strict", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    entry = next(e for e in report["entries"] if e["kind"] == "model")
+    by_id: dict[str, list[dict]] = {}
+    for c in entry["checks"]:
+        by_id.setdefault(c["id"], []).append(c)
+    return code, by_id
+
+
+@pytest.fixture(scope="module")
+def demo_people(tmp_path_factory) -> Path:
+    """The demo card's synthetic test split, regenerated from the generator its dataset entry records."""
+    from zoo.core.documents import load_yaml
+    from zoo.reid import synthetic
+
+    card = load_yaml(data_dir("model_cards") / "osnet_demo" / "card.yaml").data
+    gen = next(d for d in card["datasets"] if d["id"] == "synthetic_reid")["generator"]
+    root = tmp_path_factory.mktemp("people")
+    synthetic.write_test_set(root, identities=gen["identities"], gallery_per_identity=gen["gallery_per_identity"],
+                             seed=gen["seed"], size=tuple(gen["size"]))
+    return root
+
+
+def test_the_onnx_demo_verifies_strictly_and_evaluates_within_the_card_tolerance(capsys, demo_people) -> None:
+    code, checks = verify_checks(capsys, DEMO_QDQ, "--dataset", str(demo_people), "--dataset-id", "synthetic_reid")
+    assert code == 0 and all(c["status"] == "pass" for cs in checks.values() for c in cs if c["severity"] == "error")
+    for rule in ("artifact.runs", "artifact.format", "golden", "records.format", "io.input.shape", "parameters.count",
+                 "accuracy.mAP", "accuracy.rank1"):
+        assert checks[rule][0]["status"] == "pass", rule
+    assert "onnxruntime" in checks["artifact.runs"][0]["message"]
+    assert "ONNX QDQ, per-channel" in checks["records.format"][0]["message"]
+    mAP = checks["accuracy.mAP"][0]["details"]
+    assert abs(mAP["measured"] - mAP["claimed"]) <= 1.0  # the card's tolerance (percentage points)
+
+
+@pytest.mark.parametrize("written", ["fp32", "Float", "w4a8"])
+def test_a_row_that_calls_a_qdq_int8_file_something_else_fails(capsys, tmp_path, written) -> None:
+    registry, card = demo_release(tmp_path)
+    text = card.read_text(encoding="utf-8")
+    head, tail = text.split("  - variant: osnet_demo_qdq\n")
+    card.write_text(head + "  - variant: osnet_demo_qdq\n" + tail.replace("format: int8", f"format: {written.lower()}", 1),
+                    encoding="utf-8")
+    code, checks = verify_checks(capsys, DEMO_QDQ, "--registry", str(registry))
+    (row,) = checks["records.format"]
+    assert code == 1 and row["status"] == "fail"
+    assert f"format {written.lower()}, but osnet_demo_qdq_int8.onnx is int8 (ONNX QDQ, per-channel)" in row["message"]
+
+
+def test_a_registry_that_calls_the_onnx_file_tflite_fails(capsys, tmp_path) -> None:
+    registry, _ = demo_release(tmp_path)
+    text = registry.read_text(encoding="utf-8")
+    registry.write_text(text.replace("file: osnet_demo_qdq_int8.onnx\n        format: onnx",
+                                     "file: osnet_demo_qdq_int8.onnx\n        format: tflite"), encoding="utf-8")
+    code, checks = verify_checks(capsys, DEMO_QDQ, "--registry", str(registry))
+    assert code == 1 and checks["artifact.format"][0]["status"] == "fail"
+    assert "is ONNX, the registry says format tflite" in checks["artifact.format"][0]["message"]
+
+
+def test_w4a8_and_float_rows_are_held_to_the_file(built) -> None:
+    """The rule on the built files: a W4A8 file's int8 row fails, its w4a8 row passes; a float file's int8 row fails."""
+    from zoo.cards.card import Card
+    from zoo.catalog.registry import Artifact
+    from zoo.core.documents import Document
+    from zoo.model.onnx_reader import inspect_onnx
+    from zoo.verify.rules.precision import precision_checks
+
+    for kind, right, wrong in (("w4a8", "W4A8", "int8"), ("float", "float32", "int8"), ("qdq_per_tensor", "int8", "fp32")):
+        info = inspect_onnx(built[kind])
+        artifact = Artifact("m", built[kind].name, "onnx", info.precision, info.size, info.sha256, ())
+        for word, status in ((right, "pass"), (wrong, "fail")):
+            card = Card(Path("card.yaml"), Document(Path("card.yaml"), {"performance": [{"variant": "m", "format": word}]},
+                                                    {}))
+            (row,) = [c for c in precision_checks(card, artifact, info) if c.id == "records.format"]
+            assert row.status == status, (kind, word, row.message)

@@ -45,10 +45,11 @@ def test_our_cards_verify_clean_and_unavailable_files_are_not_checked(tmp_path: 
     code, report = verify_json(capsys, "--mirror", str(bundled_mirror()), "--offline", "--junit", str(junit), "--jobs", "2")
     assert code == 0 and report["passed"] and report["totals"]["fail"] == 0
     assert [e["subject"] for e in report["entries"] if e["kind"] == "model"] == list(load_registry().models)
-    statuses = _statuses(report, DEMO)
-    assert set(statuses.values()) == {"pass"}
-    assert {"artifact.sha256", "golden", "io.output.meaning", "parameters.count"} <= set(statuses)
-    unavailable = [m for m in load_registry().models if m != DEMO]  # offline, with only the demo in the mirror
+    for bundled in (DEMO, "osnet_demo_qdq"):  # the demo's TFLite and ONNX files ship in the bundled mirror
+        statuses = _statuses(report, bundled)
+        assert set(statuses.values()) == {"pass"}
+        assert {"artifact.sha256", "golden", "io.output.meaning", "parameters.count", "records.format"} <= set(statuses)
+    unavailable = [m for m in load_registry().models if m not in (DEMO, "osnet_demo_qdq")]  # offline: not mirrored
     assert unavailable
     for model_id in unavailable:
         entry = next(e for e in report["entries"] if e["subject"] == model_id)

@@ -3,7 +3,8 @@
 A golden file stores a recipe for a few deterministic inputs (seeds for ``synthetic_input``) and the raw
 outputs the artifact produced for them; the inputs themselves are regenerated, never stored. Integer
 outputs must match exactly or within one quantization step (XNNPACK and the reference kernels may round
-differently); float outputs within a small relative tolerance. Goldens are recorded and replayed with the
+differently); float outputs within a small relative tolerance, or one step where an ONNX QDQ graph
+dequantizes them (``zoo.model.onnx_reader.output_steps``). Goldens are recorded and replayed with the
 optimized kernels; ``kernel_agreement`` runs the same inputs through both kernel sets (``zoo.model.runtime.KERNELS``)
 to show how far what a host computes is from what an MCU computes.
 """
@@ -163,20 +164,34 @@ def check_golden(model_path: str | Path, golden: dict[str, Any]) -> GoldenResult
     """Replay ``golden``'s recipe on ``model_path`` and compare every output element."""
     recipe = golden["recipe"]
     actual = _run_cases(Path(model_path), recipe["seed"], int(recipe["cases"]))
+    steps = _float_steps(Path(model_path))
     worst, bad = 0.0, 0
     for got_case, want_case in zip(actual, golden["expected"], strict=True):  # load_golden: one per case
         if len(got_case) != len(want_case):  # a golden of another model: nothing of it reproduces
             return GoldenResult(cases=len(actual), max_diff=float("inf"), passed=False,
                                 mismatches=sum(len(w["values"]) for w in want_case))
-        for got, want in zip(got_case, want_case):
+        for j, (got, want) in enumerate(zip(got_case, want_case)):
             expected = np.asarray(want["values"], dtype=want["dtype"]).reshape(want["shape"])
             if got.shape != expected.shape:
                 return GoldenResult(cases=len(actual), max_diff=float("inf"), mismatches=int(expected.size), passed=False)
             diff = np.abs(got.astype(np.float64) - expected.astype(np.float64))
-            limit = 1.0 if expected.dtype.kind in "iu" else FLOAT_RTOL * (np.abs(expected) + 1e-6)
+            step = steps[j] if j < len(steps) else None
+            limit = 1.0 if expected.dtype.kind in "iu" else np.maximum(FLOAT_RTOL * (np.abs(expected) + 1e-6),
+                                                                        (step or 0.0) * 1.0001)
             worst = max(worst, float(diff.max(initial=0.0)))
             bad += int(np.count_nonzero(diff > limit))
     return GoldenResult(cases=len(actual), max_diff=worst, mismatches=bad, passed=bad == 0)
+
+
+def _float_steps(path: Path) -> list[float | None]:
+    """One quantization step per output for float outputs dequantized inside an ONNX graph (QDQ), else None."""
+    from zoo.model.formats import is_onnx
+
+    if not is_onnx(path):
+        return []
+    from zoo.model.onnx_reader import output_steps
+
+    return output_steps(path)
 
 
 def kernel_agreement(model_path: str | Path, golden: dict[str, Any]) -> KernelAgreement:

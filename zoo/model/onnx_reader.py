@@ -48,6 +48,9 @@ QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInt
 # Ops that reshape, cast or requantize: the op that gives an output its meaning sits behind them.
 PASS_THROUGH = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "QuantizeLinear", "DequantizeLinear",
                           "Identity", "Cast"})
+# Ops after which a one-step difference of their input stays at most one step (goldens' tolerance).
+STEP_KEEPING = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "ReduceMean", "ReduceMax",
+                          "GlobalAveragePool", "GlobalMaxPool", "AveragePool", "MaxPool"})
 _BITS = {"int4": 4, "uint4": 4, "int8": 8, "uint8": 8, "int16": 16, "uint16": 16, "int32": 32}
 
 
@@ -365,3 +368,32 @@ def inspect_onnx(path: str | Path, registry: Registry | None = None) -> ModelInf
         format="onnx", opset=read.opset, quantization=facts,
     )
 
+
+
+def output_steps(path: str | Path) -> list[float | None]:
+    """Per graph output, the quantization step of the DequantizeLinear (per-tensor) a float output comes from,
+    through ops that only reshape, pool or average (which never widen a difference), else None.
+
+    Two CPUs rounding one requantization apart differ by one step there, which goldens allow, as for
+    TFLite's integer outputs.
+    """
+    graph = read_onnx(path).graph
+    producers, constants = _producers(graph), stored_tensors(graph)
+    onnx = onnx_module()
+    steps: list[float | None] = []
+    for value in graph.output:
+        name, step = value.name, None
+        for _ in range(len(graph.node)):
+            node = producers.get(name)
+            if node is None:
+                break
+            if node.op_type == "DequantizeLinear":
+                scale = constants.get(node.input[1]) if len(node.input) > 1 else None
+                if scale is not None and math.prod(scale.dims) == 1 and scale.data_location != 1:
+                    step = float(onnx.numpy_helper.to_array(scale).reshape(-1)[0])
+                break
+            if node.op_type not in STEP_KEEPING or not node.input:
+                break
+            name = node.input[0]
+        steps.append(step)
+    return steps

@@ -1,4 +1,4 @@
-"""Embed images with a TFLite model: decode, resize, quantize, invoke, take the output, streamed over every core.
+"""Embed images with a TFLite or ONNX model: decode, resize, quantize, invoke, take the output, streamed over every core.
 
 The evaluation protocol (``zoo.reid.protocols``) decides how the input is quantized and whether the output is
 dequantized; the kernel set (``zoo.model.runtime.KERNELS``) which arithmetic the interpreter runs.
@@ -29,18 +29,27 @@ from zoo.model.tensors import TensorInfo
 
 
 def check_input(model: LoadedModel, prep: Preprocessing) -> TensorInfo:
-    """The model's one image input, refusing a card whose resize does not match the file's input shape."""
+    """The model's one image input, refusing a card whose resize does not match the file's input shape.
+
+    NHWC (TFLite, Keras) or NCHW (PyTorch exports to ONNX): ``channels_first`` says which the file takes.
+    """
     if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
         raise ConfigError("expected one image input of shape [1, height, width, channels]", path=model.path)
     info = model.inputs[0]
     channels = 1 if prep.color_mode == "grayscale" else 3
-    if info.shape[1:] != (prep.height, prep.width, channels):
+    if info.shape[1:] != (prep.height, prep.width, channels) and not channels_first(info, prep):
         raise ConfigError(
             f"input shape {list(info.shape)} does not match the card's preprocessing "
             f"({prep.height}x{prep.width}, {prep.color_mode})",
             path=model.path,
         )
     return info
+
+
+def channels_first(info: TensorInfo, prep: Preprocessing) -> bool:
+    """True when the input is [1, channels, height, width] for the card's image (and not also NHWC)."""
+    channels = 1 if prep.color_mode == "grayscale" else 3
+    return info.shape[1:] == (channels, prep.height, prep.width) != (prep.height, prep.width, channels)
 
 
 def extract_features(
@@ -63,7 +72,7 @@ def extract_features(
 
     protocol = protocol or get_protocol(DEFAULT_PROTOCOL)
     first = load_model(model_file, kernels=kernels)
-    check_input(first, preprocessing)
+    nchw = channels_first(check_input(first, preprocessing), preprocessing)
     spare = [first]  # the first worker reuses the interpreter loaded for the check
     local = threading.local()
     lock = threading.Lock()
@@ -79,6 +88,8 @@ def extract_features(
         info = model.inputs[0]
         array = preprocessing.model_input(path, info.dtype, info.scale, info.zero_point,
                                           requantize=protocol.requantize_input)
+        if nchw:
+            array = np.ascontiguousarray(array.transpose(0, 3, 1, 2))
         raw = model.invoke(array)[0]
         row = (raw.astype(np.float32) if not protocol.dequantize_output else model.outputs[0].dequantize(raw)).reshape(-1)
         if not np.isfinite(row).all():  # a NaN would rank silently anywhere: refuse the model, naming the image

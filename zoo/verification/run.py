@@ -17,19 +17,21 @@ from typing import Any
 
 from zoo.cards.checks import card_problems
 from zoo.cards.card import Card, figure_number
-from zoo.core.errors import IntegrityError, SignatureError, ZooError
+from zoo.core.errors import IntegrityError, RuntimeMissingError, SignatureError, ZooError
 from zoo.model.inspection import ModelInfo
 from zoo.catalog.registry import Artifact, Registry
 from zoo.verification.rules.accuracy import accuracy_claim_checks
 from zoo.verification.rules.artifact import artifact_checks
 from zoo.verification.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, guarded, not_checked
 from zoo.verification.rules.card import record_checks
+from zoo.verification.rules.precision import precision_checks
 from zoo.model.sandbox import ensure_runs
 from zoo.core.settings import Settings
 from zoo.cards.protocol import record_protocol
 from zoo.verification.options import ACCURACY_METRICS, Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verification.targets import Target
 
+RUNNABLE = ("tflite", "onnx")  # the formats zoo reads and runs; a model's first such artifact is verified
 
 
 @dataclass
@@ -95,11 +97,11 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
                             f"the card has no variant {variant!r}; add it under variants"))
     if model is None:
         return entry
-    tflite = [a for a in model.artifacts if a.format == "tflite"]
-    if not tflite:
-        checks += [not_checked(rule, f"{model_id} has no tflite artifact") for rule in NEEDS_FILE]
+    runnable = [a for a in model.artifacts if a.format in RUNNABLE]
+    if not runnable:
+        checks += [not_checked(rule, f"{model_id} has no tflite or onnx artifact") for rule in NEEDS_FILE]
         return entry
-    artifact = tflite[0]
+    artifact = runnable[0]
     from zoo.artifacts.fetching import fetch  # only a run that reaches a file needs the download code
 
     try:
@@ -133,10 +135,14 @@ def _signature_check(artifact: Artifact) -> Check:
 def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | None, registry: Registry,
                     options: Options) -> None:
     from zoo.model.inspection import inspect_model
+    from zoo.model.runtime import runtime_name
 
     checks = entry.checks
     try:
         info = inspect_model(path, registry)
+    except RuntimeMissingError as exc:  # an ONNX file without the onnx extra: not checked, and how to check it
+        checks += [not_checked(rule, f"{artifact.file}: {exc.message}") for rule in NEEDS_FILE]
+        return
     except ZooError as exc:
         checks.append(check("artifact.readable", False, exc.lines()[0]))
         return
@@ -149,13 +155,15 @@ def _artifact_entry(entry: Entry, artifact: Artifact, path: Path, card: Card | N
     checks.append(check("artifact.readable", True, f"{info.op_count} ops, {info.parameters:,} parameters"))
     try:
         ensure_runs(path)
+
     except ZooError as exc:
         checks.append(check("artifact.runs", False, exc.lines()[0]))
         return
-    checks.append(check("artifact.runs", True, "one inference runs in the TFLite runtime (tried in a child process)"))
+    checks.append(check("artifact.runs", True, f"one inference runs in {runtime_name(path)} (tried in a child process)"))
     checks.append(_golden_check(artifact, path))
     if options.kernels == "both":
         checks.append(_kernel_agreement_check(artifact, path))
+    checks += guarded(card.valid if card else True, "records.format", lambda: precision_checks(card, artifact, info))
     if card is None:  # card.variant already says why; the file's own checks above still ran
         return
     checks += list(artifact_checks(card, artifact.model_id, info))
@@ -213,11 +221,11 @@ def _kernel_agreement_check(artifact: Artifact, path: Path) -> Check:
                  severity=Severity.INFO, **agreement.to_json())
 
 
-def _host(options: Options, kernels: str) -> dict[str, Any]:
+def _host(options: Options, kernels: str, path: Path) -> dict[str, Any]:
     from zoo.model.latency import cpu_model
     from zoo.model.runtime import runtime_name
 
-    return {"kind": "host", "runtime": runtime_name(), "cpu": cpu_model(), "threads": options.threads,
+    return {"kind": "host", "runtime": runtime_name(path), "cpu": cpu_model(), "threads": options.threads,
             "kernels": kernels}
 
 
@@ -258,7 +266,7 @@ def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, o
             entry.measured.append({
                 "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,
                 "resolution": _resolution(info, channels=False), "origin": "measured",
-                **({} if protocol == card.protocol else {"protocol": protocol}), "measured_on": _host(options, kernels),
+                **({} if protocol == card.protocol else {"protocol": protocol}), "measured_on": _host(options, kernels, path),
                 "values": {k: {"value": round(v, 2), "unit": "%"} for k, v in measured.items()},
             })
             compared = accuracy_claim_checks(card, artifact.model_id, dataset_id, measured, options.tolerance_pp,
@@ -275,7 +283,7 @@ def _latency_check(entry: Entry, artifact: Artifact, path: Path, card: Card, opt
     from zoo.model.latency import measure_latency
 
     result = measure_latency(path, threads=options.threads, kernels=kernels)
-    host = _host(options, kernels)
+    host = _host(options, kernels, path)
     datasets = [d.get("id") for d in card.datasets]
     entry.measured.append({
         "variant": artifact.model_id, **({"dataset": datasets[0]} if datasets else {}), "format": artifact.precision,

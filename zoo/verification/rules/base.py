@@ -74,8 +74,13 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("artifact.sha256", Severity.ERROR, "the fetched file has the registry's sha256 and size", True),
     Rule("artifact.signature", Severity.ERROR, "the file carries a signature by the key or identity the registry "
          "trusts, over its sha256 (model-signing)", True),
-    Rule("artifact.readable", Severity.ERROR, "the file is a well-formed TFLite model", True),
-    Rule("artifact.runs", Severity.ERROR, "one inference runs in the TFLite runtime, tried in a child process", True),
+    Rule("artifact.readable", Severity.ERROR, "the file is a well-formed TFLite or ONNX model", True),
+    Rule("artifact.format", Severity.ERROR, "the registry's format (tflite, onnx) is the file's, read from its content",
+         True),
+    Rule("artifact.runs", Severity.ERROR, "one inference runs in the file's runtime (LiteRT, onnxruntime), tried in a "
+         "child process", True),
+    Rule("records.format", Severity.ERROR, "a row's format (int8, float32, w4a8...) is the precision of the file it "
+         "stands for", True),
     Rule("io.input.count", Severity.ERROR, "the card lists as many inputs as the file has", True),
     Rule("io.output.count", Severity.ERROR, "the card lists as many outputs as the file has", True),
     Rule("io.input.shape", Severity.ERROR, "declared input shape = the file's (symbolic: warning)", True),
