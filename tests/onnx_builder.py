@@ -95,3 +95,44 @@ def set_external_location(path: Path, location: str) -> Path:
                 entry.value = location
     path.write_bytes(model.SerializeToString())
     return path
+
+
+def quantize_qoperator(source: Path, path: Path) -> Path:
+    """QOperator int8 (QLinearConv, com.microsoft QGemm and QLinearGlobalAveragePool), per-channel weights."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+
+    reader = type("Reader", (_Calibration, CalibrationDataReader), {})()
+    quantize_static(str(source), str(path), reader, quant_format=QuantFormat.QOperator, per_channel=True)
+    return path
+
+
+def quantize_dynamic(source: Path, path: Path) -> Path:
+    """Dynamic int8: ConvInteger and MatMulInteger on activations DynamicQuantizeLinear makes at run time."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic as dynamic
+
+    dynamic(str(source), str(path), weight_type=QuantType.QInt8)
+    return path
+
+
+def mac_model(path: Path) -> Path:
+    """A grouped convolution (2 groups), a ConvTranspose (stride 2) and a MatMul, float32, static shapes.
+
+    x [1, 4, 6, 6] -> Conv 4->6, 3x3, group 2, pads 1 -> [1, 6, 6, 6] -> ConvTranspose 6->2, 3x3, stride 2
+    -> [1, 2, 13, 13] -> Reshape [1, 338] -> MatMul [338, 5] -> [1, 5].
+    """
+    rng = np.random.default_rng(2)
+    inits = [_init("g.w", (6, 2, 3, 3), rng), _init("t.w", (6, 2, 3, 3), rng), _init("m.w", (338, 5), rng),
+             numpy_helper.from_array(np.array([1, 338], np.int64), "shape")]
+    nodes = [
+        helper.make_node("Conv", ["x", "g.w"], ["g"], group=2, pads=[1, 1, 1, 1]),
+        helper.make_node("ConvTranspose", ["g", "t.w"], ["t"], strides=[2, 2]),
+        helper.make_node("Reshape", ["t", "shape"], ["r"]),
+        helper.make_node("MatMul", ["r", "m.w"], ["y"]),
+    ]
+    graph = helper.make_graph(nodes, "macs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5])], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model, full_check=True)
+    onnx.save(model, str(path))
+    return path

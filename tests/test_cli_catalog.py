@@ -10,7 +10,8 @@ from zoo.cli import main
 def test_list_json_has_a_stable_shape(capsys: pytest.CaptureFixture) -> None:
     assert main(["list", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert [m["id"] for m in data["models"]] == ["osnet_a025", "osnet_a100", "mobilenetv2_a035", "mobilenetv2_a100", "osnet_demo"]
+    assert [m["id"] for m in data["models"]] == ["osnet_a025", "osnet_a100", "mobilenetv2_a035", "mobilenetv2_a100", "osnet_demo",
+                                                     "osnet_demo_qdq"]
     assert set(data["models"][0]) == {"id", "family", "title", "task", "license", "card", "version", "artifacts"}
 
 

@@ -305,3 +305,54 @@ def test_w4a8_and_float_rows_are_held_to_the_file(built) -> None:
                                                     {}))
             (row,) = [c for c in precision_checks(card, artifact, info) if c.id == "records.format"]
             assert row.status == status, (kind, word, row.message)
+
+
+TINY_MACS = 8 * 16 * 12 * 27 + 8 * 8 * 6 * 9 + 16 * 8 * 6 * 8 + 10 * 16  # tiny graph by hand (see above)
+
+
+def test_qoperator_and_dynamic_forms_are_read_as_what_they_are(capsys, built, tmp_path) -> None:
+    qop = ob.quantize_qoperator(built["float"], tmp_path / "tiny_qop.onnx")
+    dyn = ob.quantize_dynamic(built["float"], tmp_path / "tiny_dynamic.onnx")
+    for path, scheme, mac_ops in ((qop, "qoperator", {"QLinearConv", "QGemm"}),
+                                  (dyn, "dynamic", {"ConvInteger", "MatMulInteger"})):
+        model = onnx.load(str(path))
+        info = run_json(capsys, "inspect", str(path))
+        assert info["precision"] == "int8" and info["quantization"]["scheme"] == scheme
+        assert info["ops"] == dict(Counter(n.op_type if not n.domain else f"{n.domain}.{n.op_type}"
+                                           for n in model.graph.node))
+        fp = run_json(capsys, "footprint", str(path))
+        assert set(fp["macs_by_op"]) == mac_ops and fp["macs"] == TINY_MACS, fp
+    qgemm = next(n for n in onnx.load(str(qop)).graph.node if n.op_type == "QGemm")
+    assert qgemm.domain == "com.microsoft"  # a contrib op: its shapes come from zoo's rules, MACs still counted
+
+
+def test_grouped_conv_conv_transpose_and_matmul_macs(capsys, tmp_path) -> None:
+    path = ob.mac_model(tmp_path / "macs.onnx")
+    fp = run_json(capsys, "footprint", str(path))
+    grouped = 6 * 6 * 6 * (4 // 2) * 3 * 3  # output elements x input channels per group x kernel
+    transposed = 6 * 6 * 6 * 2 * 3 * 3  # input elements x output channels x kernel
+    matmul = 5 * 338
+    assert fp["macs_by_op"] == {"ConvTranspose": transposed, "Conv": grouped, "MatMul": matmul}
+    inferred = shape_inference.infer_shapes(onnx.load(str(path))).graph
+    assert [d.dim_value for d in next(v for v in inferred.value_info if v.name == "t").type.tensor_type.shape.dim] \
+        == [1, 2, 13, 13]
+    assert fp["weights_bytes"] == (6 * 2 * 9 * 2 + 338 * 5) * 4 + 2 * 8
+
+
+def test_the_demo_onnx_file_has_the_macs_and_arena_of_the_tflite_file_it_was_built_from(capsys) -> None:
+    """Two readers of the same network (the TFLite flatbuffer, the ONNX graph) count the same work."""
+    onnx_demo = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_qdq_int8.onnx"
+    ours, theirs = run_json(capsys, "footprint", str(onnx_demo)), run_json(capsys, "footprint", str(DEMO_TFLITE))
+    assert ours["macs"] == theirs["macs"] == 3_916_928
+    assert ours["arena_estimate_bytes"] == theirs["arena_estimate_bytes"]
+    assert independent_counts(onnx_demo)["macs"].total() == ours["macs"]
+    assert independent_counts(onnx_demo)["weights_bytes"] == ours["weights_bytes"]
+
+
+def test_without_the_onnx_extra_an_onnx_file_is_one_line_saying_what_to_install(built) -> None:
+    block = "import sys; sys.modules['onnx'] = None; sys.modules['onnxruntime'] = None; import zoo.cli; "
+    for command in ("inspect", "footprint"):
+        code = block + f"sys.exit(zoo.cli.main([{command!r}, {str(built['float'])!r}]))"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "pip install 'zoo[onnx]'" in done.stderr and "Traceback" not in done.stderr

@@ -33,7 +33,8 @@ def test_wheel_installs_into_a_fresh_venv_and_ships_its_data(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert {m["id"] for m in doc["models"]} == {"osnet_a025", "osnet_a100", "mobilenetv2_a035", "mobilenetv2_a100", "osnet_demo"}
+    assert {m["id"] for m in doc["models"]} == {"osnet_a025", "osnet_a100", "mobilenetv2_a035", "mobilenetv2_a100", "osnet_demo",
+                                                 "osnet_demo_qdq"}
     assert Path(doc["registry"]).is_relative_to(env_dir)  # the shipped copy, not this checkout
     assert "zoo/_data/registry" in Path(doc["registry"]).as_posix()
     # The README's first command works from the wheel: the bundled mirror, card and README ship in it.

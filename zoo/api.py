@@ -58,7 +58,7 @@ def _registry(registry: Registry | str | Path | None, settings: Settings) -> Reg
 
 def fetch(artifact: Artifact | str, *, registry: Registry | str | Path | None = None, settings: Settings | None = None,
           progress: Progress | None = None) -> Path:
-    """The verified cache path of an artifact (or of a model id's tflite file), downloaded if it is not cached.
+    """The verified cache path of an artifact (or of a model id's tflite or onnx file), downloaded if it is not cached.
 
     Sources are tried in order (the settings' mirrors first); bytes are hashed while they stream and only
     a file whose sha256 and size match is ever handed out (``IntegrityError`` otherwise).
@@ -72,14 +72,15 @@ def fetch(artifact: Artifact | str, *, registry: Registry | str | Path | None = 
 
     settings = _settings(settings)
     if isinstance(artifact, str):
-        artifact = _registry(registry, settings).get(artifact).artifact("tflite")
+        artifact = _registry(registry, settings).get(artifact).runnable()
     return fetch_artifact(artifact, settings=settings, progress=progress)
 
 
-def pull(model: str, *, formats: Sequence[str] = ("tflite",), to: str | Path | None = None,
+def pull(model: str, *, formats: Sequence[str] = (), to: str | Path | None = None,
          registry: Registry | str | Path | None = None, settings: Settings | None = None,
          progress: Progress | None = None) -> list[Pulled]:
-    """Fetch a model's artifacts (``formats``: ``tflite``, ``keras``, ``all``), optionally copied into ``to``.
+    """Fetch a model's artifacts (``formats``: ``tflite``, ``onnx``, ``keras``, ``all``; none: the file zoo runs, its
+    tflite or onnx artifact), optionally copied into ``to``.
 
     Each result says which artifact, where its verified file is, and which source delivered the bytes.
 

@@ -243,8 +243,11 @@ def fetch_all(artifacts: Sequence[Artifact], *, settings: Settings | None = None
     return [f.result() for f in futures]
 
 
-def select(model: Model, formats: Sequence[str]) -> list[Artifact]:
-    """The model's artifacts of ``formats`` (``all`` selects every artifact)."""
+def select(model: Model, formats: Sequence[str] = ()) -> list[Artifact]:
+    """The model's artifacts of ``formats`` (``all`` selects every artifact; none: the file zoo runs, its TFLite or
+    ONNX artifact)."""
+    if not formats:
+        return [model.runnable()]
     if "all" in formats:
         return list(model.artifacts)
     return [model.artifact(fmt) for fmt in dict.fromkeys(formats)]
@@ -254,7 +257,7 @@ def pull(
     registry: Registry,
     model_id: str,
     *,
-    formats: Sequence[str] = ("tflite",),
+    formats: Sequence[str] = (),
     to: Path | None = None,
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
@@ -279,7 +282,7 @@ def write_mirror(
     directory: Path,
     model_ids: Sequence[str] | None = None,
     *,
-    formats: Sequence[str] = ("tflite",),
+    formats: Sequence[str] = (),
     settings: Settings | None = None,
     mirrors: Sequence[str] = (),
     offline: bool = False,

@@ -34,7 +34,7 @@ class Resolved:
 
 def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path], card: str | Path | None = None,
             need_card: bool = False) -> Resolved:
-    """Resolve ``target`` (a .tflite path or a model id); ``fetch`` turns the id's tflite artifact into a path.
+    """Resolve ``target`` (a model file or a model id); ``fetch`` turns the id's tflite or onnx artifact into a path.
 
     ``card`` overrides the registry's card. Only with ``need_card`` is the card read (inspect, bench and
     footprint look at the file alone, so a broken card does not stop them), and a file the registry does not
@@ -47,7 +47,7 @@ def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path
         artifact = registry.by_sha256(sha256_file(path))
         model = registry.get(artifact.ref) if artifact else None
     elif model := registry.find(target):
-        path = fetch(model.artifact("tflite"))
+        path = fetch(model.runnable())
     else:
         raise ModelFileError("no such file, nor a model id of the registry (see zoo list)", path=path)
     card_path = card or (model.card if model else None)

@@ -70,6 +70,9 @@ class Artifact:
         return f"{self.model_id}@{self.version}"
 
 
+RUNNABLE = ("tflite", "onnx")  # the formats zoo reads and runs (zoo.model.formats)
+
+
 @dataclass(frozen=True)
 class Model:
     id: str
@@ -89,6 +92,14 @@ class Model:
     def ref(self) -> str:
         """``ID@VERSION`` of this version."""
         return f"{self.id}@{self.version}"
+
+    def runnable(self) -> Artifact:
+        """The artifact zoo reads and runs for this model: its first TFLite or ONNX file (``RUNNABLE``)."""
+        for art in self.artifacts:
+            if art.format in RUNNABLE:
+                return art
+        have = ", ".join(a.format for a in self.artifacts)
+        raise UsageError(f"model {self.id!r} has no tflite or onnx artifact (it has: {have})")
 
     def artifact(self, fmt: str) -> Artifact:
         """The artifact of format ``fmt`` (``tflite``, ``keras``, ...)."""

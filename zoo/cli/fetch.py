@@ -40,7 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def add_format_option(parser: argparse.ArgumentParser) -> None:
     """One --format for pull and mirror, so the same command line selects the same files."""
-    parser.add_argument("--format", choices=("tflite", "keras", "all"), default="tflite", help="default: tflite")
+    parser.add_argument("--format", choices=("tflite", "onnx", "keras", "all"),
+                        help="default: the file zoo runs, the model's tflite (or onnx) artifact")
+
+
+def _formats(args: argparse.Namespace) -> list[str]:
+    """``--format`` as the library takes it: none selects the file zoo runs (tflite, else onnx)."""
+    return [args.format] if args.format else []
 
 
 def _artifact_json(pulled) -> dict[str, Any]:
@@ -52,7 +58,7 @@ def _artifact_json(pulled) -> dict[str, Any]:
 def cmd_pull(args: argparse.Namespace) -> None:
     from zoo.api import pull
 
-    pulled = pull(args.model_id, formats=[args.format], to=args.to, registry=load_registry_for(args),
+    pulled = pull(args.model_id, formats=_formats(args), to=args.to, registry=load_registry_for(args),
                   **fetch_options(args))
     if args.json:
         print_json({"model": args.model_id, "artifacts": [_artifact_json(p) for p in pulled]})
@@ -64,7 +70,7 @@ def cmd_mirror(args: argparse.Namespace) -> None:
     from zoo.artifacts.fetching import write_mirror
 
     registry = load_registry_for(args)
-    paths = write_mirror(registry, args.directory, args.model_ids, formats=[args.format], **fetch_options(args))
+    paths = write_mirror(registry, args.directory, args.model_ids, formats=_formats(args), **fetch_options(args))
     if args.json:
         print_json({"mirror": str(args.directory), "files": [str(p) for p in paths]})
     else:

@@ -11,8 +11,8 @@ from zoo.core.text import printable
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "footprint",
-        help="weights bytes, MACs and activation memory of a .tflite file (TFLM's arena with --tflm)",
-        description="FILE is a .tflite file; ID is a registry model id, pulled into the cache first. "
+        help="weights bytes, MACs and activation memory of a .tflite or .onnx file (TFLM's arena with --tflm)",
+        description="FILE is a .tflite or .onnx file; ID is a registry model id, pulled into the cache first. "
         "Figures come from the file: weights = its constant buffers, MACs per op from the tensor shapes, "
         "an activation lower bound, and a greedy-by-size arena plan like TFLM's.",
     )

@@ -1,4 +1,4 @@
-"""``zoo inspect`` and ``zoo bench``: what a .tflite file holds and how fast it runs on this host."""
+"""``zoo inspect`` and ``zoo bench``: what a .tflite or .onnx file holds and how fast it runs on this host."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from zoo.core.text import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inspect", help="show what a .tflite file holds: tensors, ops, parameters, registry match")
+    p = sub.add_parser("inspect", help="show what a .tflite or .onnx file holds: tensors, ops, parameters, precision, "
+                       "registry match")
     p.add_argument("target", metavar="FILE|ID")
     add_fetch_options(p)
     p.set_defaults(func=cmd_inspect)
 
-    p = sub.add_parser("bench", help="measure host latency like TFLite's benchmark_model")
+    p = sub.add_parser("bench", help="measure host latency like TFLite's benchmark_model (onnxruntime for .onnx)")
     p.add_argument("target", metavar="FILE|ID")
     p.add_argument("--threads", type=count(1, MAX_THREADS), default=1, metavar="N", help="interpreter threads (default 1)")
     p.add_argument("--warmup", type=seconds, default=0.5, metavar="S", help="warm-up seconds (default 0.5)")
@@ -32,6 +33,7 @@ def cmd_inspect(args: argparse.Namespace) -> None:
 
     from zoo.api import inspect
     from zoo.model.inspection import tensor_json
+    from zoo.verification.rules.precision import describe
 
     info = inspect(resolve_target(args, args.target), registry=load_registry_for(args))
     if args.json:
@@ -46,13 +48,14 @@ def cmd_inspect(args: argparse.Namespace) -> None:
         for i, t in enumerate(tensors):
             j = tensor_json(t)
             meaning = info.output_meaning(i) if kind == "output" else ""
-            rows.append((kind, printable(t.name), "x".join(map(str, t.shape)), t.dtype,
+            rows.append((kind, printable(t.name), printable("x".join(map(str, t.display_shape))), t.dtype,
                          "per-channel" if t.per_channel else f"{j['scale']:.9g}" if t.quantized else "-",
                          "" if t.per_channel or not t.quantized else j["zero_point"], meaning))
     print(tabulate(rows, headers=("", "name", "shape", "dtype", "scale", "zero point", "meaning"),
                    disable_numparse=True))
     by_dtype = " + ".join(f"{n:,} {d}" for d, n in info.parameters_by_dtype.items())
-    print(f"parameters: {info.parameters:,} ({by_dtype})  precision: {info.precision}")
+    print(f"parameters: {info.parameters:,} ({by_dtype})  precision: {describe(info)}"
+          + (f"  opset: {info.opset}" if info.opset is not None else ""))
     print(f"ops: {info.op_count} (" + ", ".join(f"{n} {printable(op)}" for op, n in info.ops.items()) + ")")
 
 

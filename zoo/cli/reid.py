@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="measure re-ID accuracy (mAP, rank-1/5/10, mINP) of a model on a query/gallery dataset",
-        description="FILE is a .tflite file (its card is found by its sha256 in the registry, or given with "
+        description="FILE is a .tflite or .onnx file (its card is found by its sha256 in the registry, or given with "
         "--card); ID is a registry model id, pulled into the cache first.",
     )
     p.add_argument("model", metavar="FILE|ID")

@@ -23,7 +23,8 @@ from zoo.model.footprint import (Footprint, PlanningGraph, _aligned, activation_
 from zoo.model.onnx_reader import (dtype_name, element_bits, onnx_module, parameter_tensors, quantization_facts,
                                    read_onnx, stored_bytes, stored_tensors)
 
-MAC_OPS = ("Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "MatMul", "MatMulInteger", "QLinearMatMul", "Gemm")
+MAC_OPS = ("Conv", "ConvInteger", "QLinearConv", "ConvTranspose", "MatMul", "MatMulInteger", "QLinearMatMul", "Gemm",
+           "QGemm")
 FOLDED = frozenset({"QuantizeLinear", "DequantizeLinear"})
 
 Shapes = dict[str, tuple[list[int | None], str]]
@@ -77,6 +78,7 @@ def inferred_shapes(model: Any, notes: list[str]) -> Shapes:
         notes.append(f"shape inference failed ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}): "
                      "figures use the shapes the file declares")
         graph = model.graph
+    graph = _contrib_shapes(onnx, model, graph)
     shapes: Shapes = {}
     for value in list(graph.input) + list(graph.value_info) + list(graph.output):
         t = value.type.tensor_type
@@ -87,6 +89,62 @@ def inferred_shapes(model: Any, notes: list[str]) -> Shapes:
     for name, tensor in stored_tensors(graph).items():
         shapes[name] = ([int(d) for d in tensor.dims], dtype_name(tensor.data_type))
     return shapes
+
+
+# Contrib ops onnxruntime's quantizer writes (QOperator form), which onnx's inference does not know: output shape
+# from the input shapes and attributes, output dtype from the input holding the output zero point.
+_SAME_AS_INPUT = {"QLinearSigmoid": 4, "QLinearLeakyRelu": 4, "QLinearSoftmax": 4}
+_BROADCAST = {"QLinearAdd": 7, "QLinearMul": 7}
+
+
+def _contrib_output(node: Any, known: dict[str, tuple[list[int], int]]) -> tuple[list[int], int] | None:
+    """(dims, elem type) of a contrib node's output from its inputs' shapes, or None."""
+    ins = [known.get(i) for i in node.input]
+    x = ins[0] if ins else None
+    if x is None:
+        return None
+    attrs = {a.name: int(a.i) for a in node.attribute if a.type == 2}  # INT attributes
+    zero = lambda at: ins[at][1] if at < len(ins) and ins[at] is not None else 1  # noqa: E731 - float without one
+    if node.op_type in _SAME_AS_INPUT:
+        return x[0], zero(_SAME_AS_INPUT[node.op_type])
+    if node.op_type in _BROADCAST and len(ins) > 3 and ins[3] is not None:
+        a, b = x[0], ins[3][0]
+        rank = max(len(a), len(b))
+        a, b = [1] * (rank - len(a)) + a, [1] * (rank - len(b)) + b
+        return [max(p, q) for p, q in zip(a, b)], zero(_BROADCAST[node.op_type])
+    if node.op_type == "QLinearGlobalAveragePool":
+        dims = x[0]
+        last = attrs.get("channels_last", 0)
+        return ([dims[0]] + [1] * (len(dims) - 2) + [dims[-1]] if last else dims[:2] + [1] * (len(dims) - 2)), zero(4)
+    if node.op_type == "QGemm" and len(ins) > 3 and ins[3] is not None and len(x[0]) == 2:
+        m = x[0][1] if attrs.get("transA") else x[0][0]
+        n = ins[3][0][0] if attrs.get("transB") else ins[3][0][1]
+        return [m, n], zero(8)
+    return None
+
+
+def _contrib_shapes(onnx: Any, model: Any, graph: Any) -> Any:
+    """``graph`` with the outputs of contrib nodes typed, inference re-run after each round (bounded)."""
+    contrib = [n for n in model.graph.node if n.domain not in ("", "ai.onnx")]
+    for _ in range(len(contrib)):
+        known: dict[str, tuple[list[int], int]] = {}
+        for value in list(graph.input) + list(graph.value_info) + list(graph.output):
+            t = value.type.tensor_type
+            if t.HasField("shape") and all(d.HasField("dim_value") for d in t.shape.dim):
+                known[value.name] = ([int(d.dim_value) for d in t.shape.dim], t.elem_type)
+        for tensor in graph.initializer:
+            known[tensor.name] = ([int(d) for d in tensor.dims], tensor.data_type)
+        added = [onnx.helper.make_tensor_value_info(n.output[0], typed[1], typed[0]) for n in contrib
+                 if n.output and n.output[0] not in known and (typed := _contrib_output(n, known)) is not None]
+        if not added:
+            break
+        model = onnx.ModelProto.FromString(model.SerializeToString())
+        model.graph.value_info.extend([*graph.value_info, *added])
+        try:
+            graph = onnx.shape_inference.infer_shapes(model, strict_mode=False, data_prop=True).graph
+        except Exception:  # noqa: BLE001 - keep what is known
+            graph = model.graph
+    return graph
 
 
 def _dims(shapes: Shapes, name: str) -> list[int] | None:
@@ -108,11 +166,15 @@ def node_macs(node: Any, shapes: Shapes) -> int | None:
         x, w = _dims(shapes, ins[0]), _dims(shapes, ins[1])
         return None if x is None or w is None or len(w) < 3 else math.prod(x) * w[1] * math.prod(w[2:])
     a = _dims(shapes, ins[0])
+    if op in ("Gemm", "QGemm"):  # A [M, K] (transA: [K, M]) times B [K, N] (transB: [N, K]); no output shape needed
+        b = _dims(shapes, ins[3 if op == "QGemm" else 1])
+        trans = {attr.name: int(attr.i) for attr in node.attribute if attr.name in ("transA", "transB")}
+        if a is None or b is None or len(a) != 2 or len(b) != 2:
+            return None
+        m, k = (a[1], a[0]) if trans.get("transA") else (a[0], a[1])
+        return m * k * (b[0] if trans.get("transB") else b[1])
     if out is None or a is None or not a:
         return None
-    if op == "Gemm":
-        trans = next((int(attr.i) for attr in node.attribute if attr.name == "transA"), 0)
-        return math.prod(out) * (a[0] if trans else a[-1])
     return math.prod(out) * a[-1]  # MatMul, MatMulInteger, QLinearMatMul: the shared dimension is A's last
 
 

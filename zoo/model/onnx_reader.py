@@ -38,13 +38,14 @@ INSTALL_HINT = "reading .onnx files needs onnx and onnxruntime: pip install 'zoo
 
 # Ops whose input at this position is a weight tensor (through a DequantizeLinear in QDQ files).
 WEIGHT_INPUT = {"Conv": 1, "ConvTranspose": 1, "Gemm": 1, "MatMul": 1, "ConvInteger": 1, "MatMulInteger": 1,
-                "QLinearConv": 3, "QLinearMatMul": 3}
+                "QLinearConv": 3, "QLinearMatMul": 3, "QGemm": 3}
 # Inputs that are quantization parameters (scales, zero points), not parameters of the network.
 QPARAM_INPUTS = {"QuantizeLinear": (1, 2), "DequantizeLinear": (1, 2), "QLinearConv": (1, 2, 4, 5, 6, 7),
                  "QLinearMatMul": (1, 2, 4, 5, 6, 7), "ConvInteger": (2, 3), "MatMulInteger": (2, 3),
-                 "QLinearAdd": (1, 2, 4, 5, 6, 7), "QLinearMul": (1, 2, 4, 5, 6, 7),
+                 "QLinearAdd": (1, 2, 4, 5, 6, 7), "QLinearMul": (1, 2, 4, 5, 6, 7), "QGemm": (1, 2, 4, 5, 7, 8),
                  "QLinearGlobalAveragePool": (1, 2, 3, 4), "QLinearSigmoid": (1, 2, 3, 4)}
-QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "QLinearAdd", "QLinearMul"})
+QOPERATOR = frozenset({"QLinearConv", "QLinearMatMul", "ConvInteger", "MatMulInteger", "QLinearAdd", "QLinearMul",
+                       "QGemm"})
 # Ops that reshape, cast or requantize: the op that gives an output its meaning sits behind them.
 PASS_THROUGH = frozenset({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "QuantizeLinear", "DequantizeLinear",
                           "Identity", "Cast"})
@@ -268,7 +269,7 @@ def quantization_facts(graph: Any) -> dict[str, Any]:
     ``precision``: ``float32``/``float16`` (no quantized weights), ``int8`` (8-bit weights and activations,
     or 8-bit weights alone), ``w4a8`` (some 4-bit weights, 8-bit activations), ``int4``... ``scheme``: ``qdq``
     (QuantizeLinear/DequantizeLinear around float ops), ``qoperator`` (QLinearConv, ConvInteger...) or
-    ``float``; ``granularity`` of the weights' scales; ``weights_4bit_share``: the share of quantized
+    ``float`` (``dynamic``: activations quantized at run time, DynamicQuantizeLinear); ``granularity`` of the weights' scales; ``weights_4bit_share``: the share of quantized
     weight elements stored in 4 bits (ST writes it into its file names: ``w4_30%_w8_70%``).
     """
     constants = stored_tensors(graph)
@@ -289,8 +290,10 @@ def quantization_facts(graph: Any) -> dict[str, Any]:
                 name = source.input[0]
                 scale = constants.get(source.input[1]) if len(source.input) > 1 else None
                 scales = math.prod(int(d) for d in scale.dims) if scale is not None else 1
-            elif node.op_type in ("QLinearConv", "QLinearMatMul") and name in constants:
-                scale = constants.get(node.input[4])
+            elif node.op_type in ("QLinearConv", "QLinearMatMul", "QGemm", "ConvInteger", "MatMulInteger") \
+                    and name in constants:  # the weights' scale (QLinear*) or zero point (*Integer), one per channel
+                at = 3 if node.op_type.endswith("Integer") else 4
+                scale = constants.get(node.input[at]) if at < len(node.input) else None
                 scales = math.prod(int(d) for d in scale.dims) if scale is not None else 1
             if name in constants:
                 t = constants[name]
@@ -320,7 +323,8 @@ def quantization_facts(graph: Any) -> dict[str, Any]:
     per_channel = {s > 1 for _, _, s in quantized}
     return {
         "precision": precision,
-        "scheme": "qoperator" if ops & QOPERATOR else "qdq" if "DequantizeLinear" in ops else "other",
+        "scheme": "dynamic" if "DynamicQuantizeLinear" in ops else "qoperator" if ops & QOPERATOR
+        else "qdq" if "DequantizeLinear" in ops else "other",
         "granularity": "mixed" if len(per_channel) > 1 else "per-channel" if True in per_channel else "per-tensor",
         "weights_4bit_share": round(four / total, 4) if total else 0.0,
         "activations": f"int{act}" if act else "float",

@@ -1,6 +1,6 @@
 """The README's generated "from the artifact" table: each variant's footprint, computed from its released file.
 
-``zoo render-card --footprint`` fetches each variant's tflite artifact (cache, mirrors, sources, as
+``zoo render-card --footprint`` fetches each variant's tflite or onnx artifact (cache, mirrors, sources, as
 ``pull``), computes its ``Footprint`` and fills the ``footprint`` region with one row per variant; a
 variant whose file cannot be had gets a row saying so, never a guessed figure.
 """
@@ -13,12 +13,12 @@ from pathlib import Path
 from zoo.cards.card import Card
 from zoo.core.errors import ZooError
 from zoo.model.footprint import Footprint, compute_footprint, kib
-from zoo.catalog.registry import Artifact, Registry
+from zoo.catalog.registry import RUNNABLE, Artifact, Registry
 from zoo.markdown.layout import markdown_table
 
 HEADERS = ["Model", "MACs", "Weights", "Activations (lower bound)", "Arena (greedy plan)"]
 NOTE = ("Computed by `zoo footprint` from the released int8 files: weights are the file's constant buffers (what "
-        "an MCU keeps in flash), MACs are counted per convolution and fully connected op, the lower bound is what "
+        "an MCU keeps in flash; int4 packed two per byte), MACs are counted per convolution and fully connected op, the lower bound is what "
         "any runtime must hold at once in the file's op order, and the arena is a greedy-by-size plan as "
         "TensorFlow Lite for Microcontrollers makes it.")
 
@@ -36,7 +36,7 @@ def footprint_region(card: Card, registry: Registry, fetch: Callable[[Artifact],
     rows, warnings = [], []
     for vid in card.variant_ids:
         model = registry.models.get(vid)
-        artifact = next((a for a in model.artifacts if a.format == "tflite"), None) if model else None
+        artifact = next((a for a in model.artifacts if a.format in RUNNABLE), None) if model else None
         fp = None
         if artifact is not None:
             try:

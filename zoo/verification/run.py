@@ -19,7 +19,7 @@ from zoo.cards.checks import card_problems
 from zoo.cards.card import Card, figure_number
 from zoo.core.errors import IntegrityError, RuntimeMissingError, SignatureError, ZooError
 from zoo.model.inspection import ModelInfo
-from zoo.catalog.registry import Artifact, Registry
+from zoo.catalog.registry import RUNNABLE, Artifact, Registry
 from zoo.verification.rules.accuracy import accuracy_claim_checks
 from zoo.verification.rules.artifact import artifact_checks
 from zoo.verification.rules.base import LATENCY_RATIO_WARN, NEEDS_FILE, Check, Severity, Status, check, guarded, not_checked
@@ -30,8 +30,6 @@ from zoo.core.settings import Settings
 from zoo.cards.protocol import record_protocol
 from zoo.verification.options import ACCURACY_METRICS, Options, check_dataset_options, claims_accuracy, dataset_id_for
 from zoo.verification.targets import Target
-
-RUNNABLE = ("tflite", "onnx")  # the formats zoo reads and runs; a model's first such artifact is verified
 
 
 @dataclass
@@ -97,11 +95,10 @@ def verify_model(target: Target, registry: Registry, options: Options, settings:
                             f"the card has no variant {variant!r}; add it under variants"))
     if model is None:
         return entry
-    runnable = [a for a in model.artifacts if a.format in RUNNABLE]
-    if not runnable:
+    if not any(a.format in RUNNABLE for a in model.artifacts):
         checks += [not_checked(rule, f"{model_id} has no tflite or onnx artifact") for rule in NEEDS_FILE]
         return entry
-    artifact = runnable[0]
+    artifact = model.runnable()
     from zoo.artifacts.fetching import fetch  # only a run that reaches a file needs the download code
 
     try:

@@ -28,6 +28,9 @@ PRECISION_WORDS = {
 }
 
 
+SCHEMES = {"qdq": "QDQ", "qoperator": "QOperator", "dynamic": "dynamic quantization"}
+
+
 def precision_word(text: object) -> str | None:
     """The precision a card's Format cell names, or None for a word zoo does not know.
 
@@ -41,8 +44,8 @@ def describe(info: ModelInfo) -> str:
     """``int8 (ONNX QDQ, per-channel)``, ``w4a8 (ONNX QDQ, 38% of weights 4-bit)`` or ``int8 (TFLite)``."""
     q = info.quantization or {}
     parts = [info.format.upper() if info.format == "onnx" else "TFLite"]
-    if q.get("scheme") in ("qdq", "qoperator"):
-        parts[0] += " QDQ" if q["scheme"] == "qdq" else " QOperator"
+    if q.get("scheme") in SCHEMES:
+        parts[0] += f" {SCHEMES[q['scheme']]}"
         if q.get("granularity"):
             parts.append(str(q["granularity"]))
         if q.get("weights_4bit_share"):
