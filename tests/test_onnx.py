@@ -295,7 +295,7 @@ def test_w4a8_and_float_rows_are_held_to_the_file(built) -> None:
     from zoo.catalog.registry import Artifact
     from zoo.core.documents import Document
     from zoo.model.onnx_reader import inspect_onnx
-    from zoo.verify.rules.precision import precision_checks
+    from zoo.verification.rules.precision import precision_checks
 
     for kind, right, wrong in (("w4a8", "W4A8", "int8"), ("float", "float32", "int8"), ("qdq_per_tensor", "int8", "fp32")):
         info = inspect_onnx(built[kind])
