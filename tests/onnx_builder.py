@@ -136,3 +136,16 @@ def mac_model(path: Path) -> Path:
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, str(path))
     return path
+
+
+def failing_model(path: Path) -> Path:
+    """A graph onnx.checker accepts and onnxruntime refuses only when it runs: Reshape of 12 values to [5]."""
+    shape = numpy_helper.from_array(np.array([5], np.int64), "shape")
+    node = helper.make_node("Reshape", ["x", "shape"], ["y"])
+    graph = helper.make_graph([node], "fails", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [5])], initializer=[shape])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path

@@ -130,7 +130,7 @@ def test_render_card_footprint_fills_the_table_from_the_file(tmp_path: Path, cap
     readme = folder / "README.md"
     assert main(["render-card", str(folder), "--check", "--footprint", "--offline"]) == 0  # shipped table is current
     fp = compute_footprint(DEMO)
-    row = next(line for line in readme.read_text().splitlines() if line.startswith("| OSNet demo int8 | ")
+    row = next(line for line in readme.read_text().splitlines() if line.startswith("| OSNet demo int8 ")
                and "KiB" in line)
     assert f"{fp.weights_bytes / 1024:,.2f} KiB" in row and f"{fp.macs / 1e6:.2f} M" in row
     # Without --footprint the region is left as it is; with it, a hand-edited figure is stale.

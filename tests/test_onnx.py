@@ -356,3 +356,17 @@ def test_without_the_onnx_extra_an_onnx_file_is_one_line_saying_what_to_install(
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "pip install 'zoo[onnx]'" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_file_onnxruntime_refuses_fails_in_the_probe_child_in_one_line(capsys, tmp_path) -> None:
+    """The same isolation as LiteRT: the file runs once in a child first; its refusal is one line, exit 2."""
+    from zoo.core.errors import ModelFileError
+    from zoo.model.runtime import load_model
+
+    path = ob.failing_model(tmp_path / "fails.onnx")
+    with pytest.raises(ModelFileError) as refused:
+        load_model(path)
+    (line,) = refused.value.lines()
+    assert line.startswith(str(path)) and "onnxruntime failed" in line
+    err = one_line_error(capsys, "bench", str(path))
+    assert "onnxruntime failed" in err
