@@ -22,6 +22,7 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 import onnx_builder as ob  # noqa: E402
+from test_verify_protocols import people  # noqa: E402,F401 - the demo card's test split, as a fixture
 from onnx import numpy_helper, shape_inference  # noqa: E402
 
 from zoo.cli import main  # noqa: E402
@@ -240,22 +241,9 @@ def verify_checks(capsys, *args: str) -> tuple[int, dict[str, list[dict]]]:
     return code, by_id
 
 
-@pytest.fixture(scope="module")
-def demo_people(tmp_path_factory) -> Path:
-    """The demo card's synthetic test split, regenerated from the generator its dataset entry records."""
-    from zoo.core.documents import load_yaml
-    from zoo.reid import synthetic
-
-    card = load_yaml(data_dir("model_cards") / "osnet_demo" / "card.yaml").data
-    gen = next(d for d in card["datasets"] if d["id"] == "synthetic_reid")["generator"]
-    root = tmp_path_factory.mktemp("people")
-    synthetic.write_test_set(root, identities=gen["identities"], gallery_per_identity=gen["gallery_per_identity"],
-                             seed=gen["seed"], size=tuple(gen["size"]))
-    return root
-
-
-def test_the_onnx_demo_verifies_strictly_and_evaluates_within_the_card_tolerance(capsys, demo_people) -> None:
-    code, checks = verify_checks(capsys, DEMO_QDQ, "--dataset", str(demo_people), "--dataset-id", "synthetic_reid")
+def test_the_onnx_demo_verifies_strictly_and_evaluates_within_the_card_tolerance(capsys, people) -> None:
+    """On the card's synthetic test split (test_verify_protocols.people regenerates it from the card)."""
+    code, checks = verify_checks(capsys, DEMO_QDQ, "--dataset", str(people), "--dataset-id", "synthetic_reid")
     assert code == 0 and all(c["status"] == "pass" for cs in checks.values() for c in cs if c["severity"] == "error")
     for rule in ("artifact.runs", "artifact.format", "golden", "records.format", "io.input.shape", "parameters.count",
                  "accuracy.mAP", "accuracy.rank1"):

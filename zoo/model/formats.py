@@ -15,7 +15,9 @@ Only the first bytes are read and nothing heavy is imported, so asking costs a `
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from zoo.core.errors import FileAccessError, ModelFileError
 from zoo.core.files import describe, open_regular
@@ -71,6 +73,31 @@ def model_format(path: str | Path) -> str | None:
     except OSError as exc:
         raise ModelFileError(f"cannot read: {describe(exc)}", path=path) from None
     return sniff(head)
+
+
+Parsed = TypeVar("Parsed")
+READ_MEMO_MAX = 8  # verify reads one file for rules, footprint, each protocol: a few files at a time
+
+
+def read_once(path: str | Path, memo: dict[tuple[str, int, int, int], Parsed],
+              parse: Callable[[Path], Parsed]) -> Parsed:
+    """``parse(path)``, remembered in ``memo`` while the file is unchanged (same size, mtime and inode): a reader
+    parses and validates a file once per process. A missing or unreadable file is a one-line ``ModelFileError``."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ModelFileError("no such file", path=path) from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read: {describe(exc)}", path=path) from None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    parsed = memo.get(key)
+    if parsed is None or getattr(parsed, "path", path) != path:
+        parsed = parse(path)
+        if len(memo) >= READ_MEMO_MAX:
+            memo.pop(next(iter(memo)))
+        memo[key] = parsed
+    return parsed
 
 
 def is_onnx(path: str | Path) -> bool:

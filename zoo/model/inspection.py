@@ -26,6 +26,7 @@ from typing import Any
 from zoo.catalog.registry import Artifact, Registry
 from zoo.core.errors import ModelFileError
 from zoo.model.flatbuffer import IDENTIFIER, read_tflite
+from zoo.model.formats import is_onnx, read_once
 from zoo.model.tensors import TensorInfo
 from zoo.model.tflite_enums import BUILTIN_OPERATORS, TENSOR_TYPES
 
@@ -200,8 +201,7 @@ class ParsedModel:
         return _dtype(tensor.type)
 
 
-_PARSED: dict[tuple[str, int, int, int], ParsedModel] = {}  # verify reads one file for rules, footprint, each protocol
-_PARSED_MAX = 8
+_PARSED: dict[tuple[str, int, int, int], ParsedModel] = {}
 
 
 def read_model(path: str | Path) -> ParsedModel:
@@ -209,21 +209,7 @@ def read_model(path: str | Path) -> ParsedModel:
 
     A file read before in this process, unchanged since (same size, mtime and inode), is not parsed again.
     """
-    path = Path(path)
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise ModelFileError("no such file", path=path) from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    parsed = _PARSED.get(key)
-    if parsed is None or parsed.path != path:
-        parsed = _parse(path)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[key] = parsed
-    return parsed
+    return read_once(path, _PARSED, _parse)
 
 
 def _parse(path: Path) -> ParsedModel:
@@ -264,8 +250,6 @@ def inspect_model(path: str | Path, registry: Registry | None = None) -> ModelIn
     Raises ``ModelFileError`` (one line) for a missing, truncated, malformed or non-TFLite file. An ONNX file
     (by content, ``zoo.model.formats``) goes to ``zoo.model.onnx_reader``.
     """
-    from zoo.model.formats import is_onnx
-
     if is_onnx(path):
         from zoo.model.onnx_reader import inspect_onnx
 

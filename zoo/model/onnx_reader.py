@@ -29,6 +29,7 @@ from typing import Any
 from zoo.catalog.registry import Registry
 from zoo.core.errors import FileAccessError, ModelFileError, RuntimeMissingError
 from zoo.core.files import describe, read_bytes
+from zoo.model.formats import read_once
 from zoo.model.inspection import ModelInfo
 from zoo.model.tensors import TensorInfo
 
@@ -82,7 +83,6 @@ def onnx_module() -> Any:
 
 
 _READ: dict[tuple[str, int, int, int], OnnxModel] = {}
-_READ_MAX = 8
 
 
 def read_onnx(path: str | Path) -> OnnxModel:
@@ -90,21 +90,7 @@ def read_onnx(path: str | Path) -> OnnxModel:
 
     A file read before in this process, unchanged since (size, mtime, inode), is not read again.
     """
-    path = Path(path)
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise ModelFileError("no such file", path=path) from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read: {describe(exc)}", path=path) from None
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-    found = _READ.get(key)
-    if found is None or found.path != path:
-        found = _parse(path)
-        if len(_READ) >= _READ_MAX:
-            _READ.pop(next(iter(_READ)))
-        _READ[key] = found
-    return found
+    return read_once(path, _READ, _parse)
 
 
 def _parse(path: Path) -> OnnxModel:
