@@ -22,6 +22,7 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
 
 import onnx_builder as ob  # noqa: E402
+from helpers import verify_json  # noqa: E402
 from test_verify_protocols import people  # noqa: E402,F401 - the demo card's test split, as a fixture
 from onnx import numpy_helper, shape_inference  # noqa: E402
 
@@ -232,8 +233,7 @@ def demo_release(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def verify_checks(capsys, *args: str) -> tuple[int, dict[str, list[dict]]]:
-    code = main(["verify", *args, "--offline", "--strict", "--json"])
-    report = json.loads(capsys.readouterr().out)
+    code, report = verify_json(capsys, *args, "--offline", "--strict")
     entry = next(e for e in report["entries"] if e["kind"] == "model")
     by_id: dict[str, list[dict]] = {}
     for c in entry["checks"]:
