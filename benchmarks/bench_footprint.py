@@ -3,10 +3,10 @@
 For each model file: the median time of ``compute_footprint`` (validated read, weights, MACs, lower bound,
 greedy plan) over the median time of ``Interpreter(model_path=...)`` + ``allocate_tensors()`` (the least a
 user pays to look at a model with the runtime). With ``--tflm``, TFLM's arena in its child process too.
-Below 1.0 the footprint is cheaper than loading the model once. It is not: LiteRT maps the file and builds
-its graph natively in 1-10 ms, while the footprint reads the flatbuffer through the schema's Python object
-API (as ``zoo inspect`` does; ~85 % of its time, profiled) and validates it, 0.1-0.25 s for the re-ID models.
-TFLM's figure adds a child Python process (~0.5 s, most of it interpreter start and imports).
+Below 1.0 the footprint is cheaper than loading the model once. LiteRT maps the file and builds its graph
+natively in 1-10 ms; the footprint reads the flatbuffer through bounds-checked accessors
+(``zoo.model.flatbuffer``), validates it and plans it in Python. TFLM's figure adds a child Python process
+(~0.5 s, most of it interpreter start and imports). Whole processes, as users run them: ``bench_read.py``.
 
 Run: python benchmarks/bench_footprint.py [FILE ...] [--runs 7] [--tflm]. Default files: the bundled demo
 and, when present, the two real re-ID files of ../shared/artifacts.

@@ -30,10 +30,12 @@ def _kib(n: int | None) -> str:
 def cmd_footprint(args: argparse.Namespace) -> None:
     from zoo.api import footprint
     from zoo.core.errors import RuntimeMissingError
-    from zoo.model import tflm
 
-    if args.tflm and not tflm.available():  # before any download
-        raise RuntimeMissingError(tflm.INSTALL_HINT)
+    if args.tflm:
+        from zoo.model import tflm
+
+        if not tflm.available():  # before any download
+            raise RuntimeMissingError(tflm.INSTALL_HINT)
     found = resolve_target(args, args.target)
     fp = footprint(found, tflm=args.tflm)
     model_id = found.model.id if found.model else None

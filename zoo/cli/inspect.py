@@ -29,8 +29,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> None:
-    from tabulate import tabulate
-
     from zoo.api import inspect
     from zoo.model.inspection import tensor_json
     from zoo.verification.rules.precision import describe
@@ -39,6 +37,8 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     if args.json:
         print_json(info.to_json())
         return
+    from tabulate import tabulate  # the table only: --json never pays its import (~25 ms)
+
     art = info.artifact
     print(printable(str(info.path)))
     print(f"  {info.size:,} bytes, sha256 {info.sha256}")

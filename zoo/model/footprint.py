@@ -77,15 +77,17 @@ def compute_footprint(path: str | Path, *, tflm: bool = False) -> Footprint:
 
     Raises ``ModelFileError`` only for files ``read_model`` refuses; a model TFLM cannot run gets a note.
     """
-    from zoo.model import tflm as micro
     from zoo.model.formats import is_onnx
 
     if is_onnx(path):  # by content: an ONNX file's figures come from onnx's graph and shape inference
         from zoo.model.onnx_footprint import compute_onnx_footprint
 
         return compute_onnx_footprint(path, tflm=tflm)
-    if tflm and not micro.available():
-        raise RuntimeMissingError(micro.INSTALL_HINT)
+    if tflm:  # imported only then: its child-process machinery is ~10 ms of every other footprint
+        from zoo.model import tflm as micro
+
+        if not micro.available():
+            raise RuntimeMissingError(micro.INSTALL_HINT)
     parsed = read_model(path)
     weights = weights_by_dtype(parsed)
     graph = planning_graph(parsed)
