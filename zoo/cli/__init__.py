@@ -18,7 +18,6 @@ from typing import NoReturn
 from zoo import __version__
 from zoo.cli.common import escaped_output, say, settings_for
 from zoo.core.errors import EXIT_OK, EXIT_USAGE, ZooError
-from zoo.core.files import path_error
 
 # Which module of zoo.cli registers each command, in the order ``zoo --help`` lists them. A command line
 # names one command, so only its module is imported: ``zoo pull`` never builds ``evaluate``'s options.
@@ -82,6 +81,8 @@ def _run(args: argparse.Namespace) -> int:
         sys.stderr.close()
         return EXIT_OK
     except OSError as exc:  # about a path no layer expected to fail (a name longer than the OS allows)
+        from zoo.core.files import path_error
+
         return report_error(path_error(exc), as_json=getattr(args, "json", False))
 
 

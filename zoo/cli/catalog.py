@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from zoo.cli.common import add_json_option, add_registry_option, load_registry_for, print_json, say
+from zoo.cli.common import add_json_option, add_registry_option, load_registry_for, print_json, say, table
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -69,8 +69,6 @@ def _claims(model) -> list[dict[str, str]]:
 
 
 def cmd_list(args: argparse.Namespace) -> None:
-    from tabulate import tabulate
-
     registry = load_registry_for(args)
     models = registry.by_task(args.task)
     if args.json:
@@ -85,12 +83,10 @@ def cmd_list(args: argparse.Namespace) -> None:
         (m.id, m.family, m.task, m.title, ", ".join(f"{a.format}/{a.precision}" for a in m.artifacts))
         for m in models
     ]
-    print(tabulate(rows, headers=("id", "family", "task", "title", "artifacts"), disable_numparse=True))
+    print(table(rows, ("id", "family", "task", "title", "artifacts")))
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    from tabulate import tabulate
-
     registry = load_registry_for(args)
     model = registry.get(args.model_id)
     versions = [{"version": v.version, "released": v.released, "notes": v.notes,
@@ -110,7 +106,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     for claim in claims:
         print(f"  claims {claim['where']}: {claim['values']}")
     rows = [(a.file, a.format, a.precision, f"{a.size:,}", a.sha256) for a in model.artifacts]
-    print(tabulate(rows, headers=("file", "format", "precision", "bytes", "sha256"), disable_numparse=True))
+    print(table(rows, ("file", "format", "precision", "bytes", "sha256")))
     for a in model.artifacts:
         print(f"sources of {a.file}:")
         for s in a.sources:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
 import math
 import sys
 from collections.abc import Callable, Iterator
@@ -64,9 +63,7 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true",
                         help="no network: serve from the cache and local mirrors (also $ZOO_OFFLINE=1)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bars")
-    from zoo.core.settings import MAX_CONNECTIONS
-
-    parser.add_argument("--connections", type=count(1, MAX_CONNECTIONS), metavar="N",
+    parser.add_argument("--connections", type=int, metavar="N",  # its range is checked with the settings
                         help="HTTP connections at once: several artifacts, or byte ranges of a large one "
                         "(default 8, also $ZOO_HTTP_CONNECTIONS; 1: one at a time)")
 
@@ -142,20 +139,21 @@ def _real(stream: TextIO) -> TextIO:
 def show_fetch_notes(*, verbose: bool) -> None:
     """Print what ``zoo.artifacts.fetching`` logs on stderr: warnings (a source served wrong bytes) always, which
     source delivered only on a terminal, like the progress bars."""
+    import logging  # here, not at the top: commands that fetch nothing never pay for it (~5 ms)
+
+    class OneLine(logging.Formatter):
+        """A log record is one line: the URLs and names in it come from registries and mirrors."""
+
+        def format(self, record: logging.LogRecord) -> str:
+            return printable(super().format(record))
+
     logger = logging.getLogger("zoo")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(_OneLine("zoo: %(message)s"))
+        handler.setFormatter(OneLine("zoo: %(message)s"))
         logger.addHandler(handler)
         logger.propagate = False
     logger.setLevel(logging.INFO if verbose else logging.WARNING)
-
-
-class _OneLine(logging.Formatter):
-    """A log record is one line: the URLs and names in it come from registries and mirrors."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return printable(super().format(record))
 
 
 def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
@@ -166,6 +164,13 @@ def progress_bar(**kwargs: Any):  # -> tqdm.tqdm
     if "desc" in kwargs:
         kwargs["desc"] = printable(str(kwargs["desc"]))
     return tqdm(unit="B", unit_scale=True, unit_divisor=1024, leave=False, file=_real(sys.stderr), **kwargs)
+
+
+def table(rows: list[tuple], headers: tuple[str, ...]) -> str:
+    """Rows as a plain-text table (tabulate, imported only here: ``--json`` output never pays its ~25 ms)."""
+    from tabulate import tabulate
+
+    return tabulate(rows, headers=headers, disable_numparse=True)
 
 
 def add_json_option(parser: argparse.ArgumentParser) -> None:

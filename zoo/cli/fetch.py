@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from zoo.cli.common import add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json, say
+from zoo.cli.common import (add_fetch_options, add_json_option, fetch_options, load_registry_for, print_json, say,
+                             table)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,12 +89,6 @@ def _entry_json(entry) -> dict[str, Any]:
             "source": entry.source}
 
 
-def _table(rows: list[tuple], headers: tuple[str, ...]) -> str:
-    from tabulate import tabulate
-
-    return tabulate(rows, headers=headers, disable_numparse=True)
-
-
 def cmd_cache_list(args: argparse.Namespace) -> None:
     cache = _cache(args)
     entries = cache.entries()
@@ -103,7 +98,7 @@ def cmd_cache_list(args: argparse.Namespace) -> None:
     print(f"cache: {cache.root}")
     if entries:
         rows = [(", ".join(e.names) or "-", f"{e.size:,}", e.sha256, e.source or "-") for e in entries]
-        print(_table(rows, ("artifact", "bytes", "sha256", "source")))
+        print(table(rows, ("artifact", "bytes", "sha256", "source")))
 
 
 def cmd_cache_verify(args: argparse.Namespace) -> None:
@@ -115,7 +110,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> None:
                     "corrupt": len(bad)})
     else:
         rows = [(", ".join(e.names) or "-", e.sha256, "ok" if ok else "CORRUPT (removed)") for e, ok in results]
-        print(_table(rows, ("artifact", "sha256", "status")) if rows else f"cache: {cache.root} is empty")
+        print(table(rows, ("artifact", "sha256", "status")) if rows else f"cache: {cache.root} is empty")
     for entry in bad:
         say("error", f"{entry.path}: bytes no longer match their sha256; removed")
     if bad:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from zoo.cli.common import (MAX_THREADS, add_fetch_options, add_kernels_option, count, load_registry_for, print_json,
-                             resolve_target, seconds)
+                             resolve_target, seconds, table)
 from zoo.core.text import printable
 
 
@@ -37,8 +37,6 @@ def cmd_inspect(args: argparse.Namespace) -> None:
     if args.json:
         print_json(info.to_json())
         return
-    from tabulate import tabulate  # the table only: --json never pays its import (~25 ms)
-
     art = info.artifact
     print(printable(str(info.path)))
     print(f"  {info.size:,} bytes, sha256 {info.sha256}")
@@ -51,8 +49,7 @@ def cmd_inspect(args: argparse.Namespace) -> None:
             rows.append((kind, printable(t.name), printable("x".join(map(str, t.display_shape))), t.dtype,
                          "per-channel" if t.per_channel else f"{j['scale']:.9g}" if t.quantized else "-",
                          "" if t.per_channel or not t.quantized else j["zero_point"], meaning))
-    print(tabulate(rows, headers=("", "name", "shape", "dtype", "scale", "zero point", "meaning"),
-                   disable_numparse=True))
+    print(table(rows, ("", "name", "shape", "dtype", "scale", "zero point", "meaning")))
     by_dtype = " + ".join(f"{n:,} {d}" for d, n in info.parameters_by_dtype.items())
     print(f"parameters: {info.parameters:,} ({by_dtype})  precision: {describe(info)}"
           + (f"  opset: {info.opset}" if info.opset is not None else ""))

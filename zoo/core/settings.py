@@ -85,10 +85,10 @@ def find_zoo(start: Path) -> Path | None:
 MAX_CONNECTIONS = 32  # more parallel connections than this only gets a client throttled or banned
 
 
-def connections(text: str, name: str = "--connections") -> int:
+def connection_count(text: str, name: str = "--connections") -> int:
     """A number of HTTP connections, 1 to ``MAX_CONNECTIONS``; anything else is a ``ConfigError`` naming ``name``.
 
-    >>> connections("8")
+    >>> connection_count("8")
     8
     """
     try:
@@ -137,7 +137,7 @@ class Settings:
             offline=_flag(env, "ZOO_OFFLINE"),
             http_timeout=_seconds(env, "ZOO_HTTP_TIMEOUT", 30.0),
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
-            http_connections=connections(env.get("ZOO_HTTP_CONNECTIONS", "") or "8", "ZOO_HTTP_CONNECTIONS"),
+            http_connections=connection_count(env.get("ZOO_HTTP_CONNECTIONS", "") or "8", "ZOO_HTTP_CONNECTIONS"),
             strict=_flag(env, "ZOO_STRICT") if env.get("ZOO_STRICT", "").strip() else ci,
             ci=ci,
             hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
@@ -157,5 +157,6 @@ class Settings:
         return replace(self, mirrors=(*mirrors, *self.mirrors), offline=self.offline or offline,
                        registry=Path(registry).expanduser() if registry else self.registry,
                        strict=self.strict if strict is None else strict,
-                       http_connections=connections or self.http_connections)
+                       http_connections=self.http_connections if connections is None else
+                       connection_count(str(connections)))
 
