@@ -214,28 +214,29 @@ class Pulled:
         return str(self.path)
 
 
-T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 def fetch_all(artifacts: Sequence[Artifact], *, settings: Settings | None = None, mirrors: Sequence[str] = (),
-              offline: bool = False, progress: Progress | None = None,
-              then: Callable[[int, Path], T] | None = None) -> list[T] | list[Path]:
+              offline: bool = False, progress: Progress | None = None) -> list[Path]:
     """``fetch`` each artifact, several at once: a pool of ``settings.http_connections`` threads (each download
-    holds one of the process's connection permits, ``zoo.artifacts.ranges``), each passing its verified file to
-    ``then(index, path)`` (a copy out of the cache) while the others still download. Paths (``then``'s) in the
-    order given; the first artifact's error in that order is raised once every download has stopped."""
+    holds one of the process's connection permits, ``zoo.artifacts.ranges``). Paths in the order given; the
+    first artifact's error in that order is raised once every download has stopped."""
+    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    return _in_pool(lambda art: fetch(art, settings=settings, progress=progress), artifacts,
+                    settings.http_connections)
+
+
+def _in_pool(work: Callable[[A], R], items: Sequence[A], workers: int) -> list[R]:
+    """``work`` on each item, up to ``workers`` at once; results in order, the first item's error raised once all
+    have stopped (so no copy or download is left running behind an error)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
-
-    def one(index: int) -> T | Path:
-        path = fetch(artifacts[index], settings=settings, progress=progress)
-        return then(index, path) if then is not None else path
-
-    if len(artifacts) < 2 or settings.http_connections < 2:
-        return [one(i) for i in range(len(artifacts))]
-    with ThreadPoolExecutor(min(settings.http_connections, len(artifacts)), thread_name_prefix="zoo-fetch") as pool:
-        futures = [pool.submit(one, i) for i in range(len(artifacts))]
+    if len(items) < 2 or workers < 2:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix="zoo-fetch") as pool:
+        futures = [pool.submit(work, item) for item in items]
         errors = [f.exception() for f in futures]
     for error in errors:
         if error is not None:
@@ -273,7 +274,8 @@ def pull(
     arts = select(registry.get(model_id), formats)
     paths = fetch_all(arts, settings=settings, progress=progress)
     if to is not None:
-        paths = [copy_atomic(path, Path(to) / safe_name(art.file), sha256=art.sha256) for art, path in zip(arts, paths)]
+        paths = _in_pool(lambda pair: copy_atomic(pair[1], Path(to) / safe_name(pair[0].file), sha256=pair[0].sha256),
+                         list(zip(arts, paths)), settings.http_connections)
     return [Pulled(art, path, Cache(settings.cache_dir).source(art.sha256)) for art, path in zip(arts, paths)]
 
 
@@ -307,4 +309,6 @@ def write_mirror(
             raise OfflineError(f"not in the cache, so no mirror was written: {', '.join(missing)}; pull them first "
                                "(zoo pull ID) or drop --offline")
     paths = fetch_all(arts, settings=settings, progress=progress)
-    return [copy_atomic(path, target, sha256=art.sha256) for art, path, target in zip(arts, paths, targets)]
+    # the copies hash, write and fsync: several at once, as the downloads
+    return _in_pool(lambda job: copy_atomic(job[1], job[2], sha256=job[0].sha256), list(zip(arts, paths, targets)),
+                    settings.http_connections)
