@@ -69,8 +69,10 @@ def test_totals_against_their_parts_at_the_printed_precision() -> None:
 
 
 def test_a_rate_no_time_in_its_rounding_gives() -> None:
-    text = card(time=[tim(ms="26.39", rate="36.5"), tim(ms="28.80", rate="34.72", label="M b")])
-    assert errors(text) == [(line_of(text, "26.39"), "readme.rate")]  # 1000/28.80 = 34.72: 28.80 keeps 2 digits
+    text = card(time=[tim(ms="26.39", rate="36.5"), tim(ms="28.80", rate="34.72", label="M b"),
+                      tim(ms="34.71", rate="28.80", label="M c")])
+    # 1000/28.80 = 34.72 holds; 1000/34.71 = 28.81, and 28.80 keeps its 2 digits (+-0.005, not +-0.05)
+    assert errors(text) == [(line_of(text, "26.39"), "readme.rate"), (line_of(text, "34.71"), "readme.rate")]
 
 
 def test_links_citations_and_arxiv_ids() -> None:
@@ -88,7 +90,8 @@ def test_format_and_precision_against_the_linked_file() -> None:
     rows = [tim(label="A"), tim(label="B", stem="b_224", suffix="_qdq_int8.onnx").replace("Int8", "FP32"),
             tim(label="C", stem="c_224", suffix="_qdq_int8.onnx").replace("Int8", "W4A8"),
             tim(label="D", stem="d_224", suffix="_int8.tflite").replace("Int8", "Float32"),
-            tim(label="E", stem="e_224", suffix="_int8.onnx").replace("Int8", "TensorFlow Lite")]
+            tim(label="E", stem="e_224", suffix="_int8.onnx").replace("Int8", "TensorFlow Lite"),
+            tim(label="F", stem="f_224", suffix="_qdq_w4_78.84%_w8_21.16%_a8_100%_map_47.33.onnx").replace("Int8", "W4A8")]
     text = card(time=rows)
     assert errors(text) == [(line_of(text, f"[{x}]"), "readme.format") for x in "BCDE"]
     onnx = card(prose="The model is quantized using ONNX quantization tools.", time=[tim()])

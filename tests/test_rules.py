@@ -115,3 +115,19 @@ def test_ranges_and_text_figures_are_compared_or_skipped_never_crash() -> None:
     outside = accuracy_claim_checks(card, "osnet_demo", "synthetic_reid", {"mAP": 91.5}, 1.0)
     assert [c.status for c in outside] == [Status.FAIL]
     assert "records.derived" not in by_id(record_checks(card, load_registry()))
+
+
+@pytest.mark.parametrize(("time", "rate", "ok"), [
+    ({"value": 34.71, "unit": "ms"}, {"value": 28.8, "digits": 2, "unit": "inf/s"}, False),  # 28.80 is +-0.005
+    ({"value": 34.71, "unit": "ms"}, {"value": 28.8, "unit": "inf/s"}, True),  # 28.8 is +-0.05
+    ({"value": 190.3, "unit": "ms"}, {"value": 5.3, "unit": "inf/s"}, True),  # 5.2534..5.2562 meets 5.25..5.35
+    ({"value": 26.39, "unit": "ms"}, {"value": 36.5, "unit": "inf/s"}, False),
+])
+def test_a_published_rate_is_checked_at_the_digits_both_figures_print(time: dict, rate: dict, ok: bool) -> None:
+    def figures(data: dict) -> None:
+        data["performance"].append({"variant": "osnet_demo", "dataset": "synthetic_reid", "format": "int8",
+                                    "resolution": "128x64", "origin": "published",
+                                    "measured_on": {"kind": "board", "target": "MCU"},
+                                    "values": {"inference_time": time, "published_rate": rate}})
+    (derived,) = by_id(record_checks(_edited(shipped_card("osnet_demo"), figures), load_registry()))["records.derived"]
+    assert derived.status is (Status.PASS if ok else Status.FAIL), derived.message

@@ -78,7 +78,7 @@ def tools(page: Page) -> Iterator[Finding]:
               (r"quantiz\w*\s+(?:\w+\s+){0,3}?(?:with|using|by)\s+(?:the\s+)?(?:tf\s*lite|tensorflow\s*lite|tflite)", "tflite"))
     for line, text in page.prose():
         for pattern, kind in claims:
-            if kind != have and re.search(pattern, text, re.I):
+            if kind != have and re.search(pattern, clean_text(text).replace("*", ""), re.I):
                 yield finding(page.path, line, "readme.format",
                               f"says the model is quantized with {'ONNX' if kind == 'onnx' else 'TensorFlow Lite'} "
                               f"tools, but every model the card links is a .{have} file; fix the sentence")

@@ -13,7 +13,7 @@ from zoo.review.findings import Finding, finding
 from zoo.review.page import Page, Row
 from zoo.verification.rules.base import Severity, parse_resolution
 
-_FILE_PRECISION = ((r"w4a8", "w4a8"), (r"w8a8|qdq|int8|_quant|uint8", "int8"), (r"fp32|float32|_float", "float32"))
+_FILE_PRECISION = ((r"w4a8|_w4(?:_|\d|$)", "w4a8"), (r"w8a8|qdq|int8|_quant|uint8", "int8"), (r"fp32|float32|_float", "float32"))
 _CELL_PRECISION = ((r"w4a8", "w4a8"), (r"u?int8|\bi8\b|quantized", "int8"), (r"float(32)?|fp32|\bf32\b", "float32"))
 _FRAMEWORK = ((r"\bonnx\b", ".onnx"), (r"tf\s*lite|tensorflow\s*lite|tflite", ".tflite"))
 
@@ -21,8 +21,10 @@ _FRAMEWORK = ((r"\bonnx\b", ".onnx"), (r"tf\s*lite|tensorflow\s*lite|tflite", ".
 def precision_of_file(name: str) -> str | None:
     """The precision a file name states (``..._qdq_int8.onnx`` -> int8), else None.
 
-    >>> precision_of_file("yolo11n_256_quant_pc_uf.tflite"), precision_of_file("x_w4a8.onnx"), precision_of_file("x.keras")
-    ('int8', 'w4a8', None)
+    >>> precision_of_file("yolo11n_256_quant_pc_uf.tflite"), precision_of_file("x_qdq_w4_78.84%_w8_21.16%_a8.onnx")
+    ('int8', 'w4a8')
+    >>> precision_of_file("x_w4a8.onnx"), precision_of_file("x_qdq_int8.onnx"), precision_of_file("x.keras")
+    ('w4a8', 'int8', None)
     """
     low = name.lower()
     return next((p for pattern, p in _FILE_PRECISION if re.search(pattern, low)), None)

@@ -194,11 +194,14 @@ def parse_resolution(text: Any) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
 
 
-def decimals(value: float) -> int:
-    """Digits after the point as printed: what precision a stored figure claims.
+def decimals(value: float | dict[str, Any]) -> int:
+    """Digits after the point as printed: what precision a stored figure claims. Given the stored cell, the
+    digits it was published with (``28.80`` is stored as 28.8 with ``digits: 2``, a claim to +-0.005).
 
-    >>> decimals(2.02), decimals(74.8), decimals(241)
-    (2, 1, 0)
+    >>> decimals(2.02), decimals(74.8), decimals(241), decimals({"value": 28.8, "digits": 2})
+    (2, 1, 0, 2)
     """
+    if isinstance(value, dict):
+        return int(value["digits"]) if value.get("digits") else decimals(value["value"])
     text = repr(float(value))
     return 0 if text.endswith(".0") or "e" in text else len(text.split(".")[1])

@@ -51,7 +51,12 @@ def derived_checks(card: Card) -> Iterator[Check]:
                 continue
             ms = f"{time['value']} {time['unit']}"
             expected = inferences_per_second(float(time["value"]), time["unit"])
-            ok = abs(float(v["value"]) - expected) <= 0.5 * 10 ** -decimals(v["value"]) + 1e-9
+            # Interval arithmetic on the printed digits of both: wrong only when no time the printed time stands
+            # for gives a rate the printed rate stands for.
+            t_half, r_half = 0.5 * 10 ** -decimals(time), 0.5 * 10 ** -decimals(v)
+            fastest = inferences_per_second(float(time["value"]) + t_half, time["unit"])
+            slowest = inferences_per_second(float(time["value"]) - t_half, time["unit"]) if time["value"] > t_half else float("inf")
+            ok = float(v["value"]) + r_half >= fastest - 1e-9 and float(v["value"]) - r_half <= slowest + 1e-9
             yield check("records.derived", ok,
                         f"performance[{i}]: {name} {v['value']} inf/s "
                         + ("matches" if ok else f"contradicts {ms} (1000 ms / {ms} = {expected:.3g}); fix one of them"),

@@ -39,7 +39,7 @@ def _value(values: dict[str, Any], metric: str, quantity: str) -> tuple[float, f
     if not isinstance(v, dict) or not isinstance(v.get("value"), (int, float)) or quantity_of_unit(v.get("unit")) != quantity:
         return None
     factor = UNITS[quantity][v["unit"]]
-    return float(v["value"]) * factor, 0.5 * 10 ** -decimals(v["value"]) * factor
+    return float(v["value"]) * factor, 0.5 * 10 ** -decimals(v) * factor
 
 
 def _where(i: int, on: dict[str, Any]) -> str:
