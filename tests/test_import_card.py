@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -145,7 +146,8 @@ IRREGULAR = {
     ),
     "footnote marks in headers and cells": (
         f"| Model | Format | Resolution | AP* | mAP\\*\\* |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 256x256x3 | 64 %* | 41.5 \\*\\* |\n\n\\* EVAL_IOU = 0.5\n\\*\\* on 500 images",
-        lambda r: r[0]["values"]["AP"] == {"value": 64, "unit": "%", "note": "*"} and r[0]["values"]["mAP"]["note"] == "**",
+        lambda r: r[0]["values"]["AP"] == {"value": 64, "unit": "%", "note": "*", "label": "AP*"}  # the header's mark kept
+        and r[0]["values"]["mAP"]["note"] == "**" and r[0]["values"]["mAP"]["label"] == "mAP**",
     ),
     "× and x in resolutions": (
         f"| Model | Format | Resolution | Accuracy (%) |\n|---|---|---|---|\n| {_LINK} | Float | 256×256×3 | 90.1 |\n| {_LINK} | Float | 48 x 3 x 1 | 89.9 |",
@@ -359,3 +361,32 @@ def test_a_paper_that_is_neither_link_nor_arxiv_id_stays_a_network_row(tmp_path:
     source.write_text(source.read_text().replace("| Provenance |", "| Paper | to be published |\n| Provenance |"))
     card, _ = import_round_trip(source, tmp_path / "card", capsys)  # the card schema takes arXiv ids and URLs only
     assert "paper" not in card.data and {"name": "Paper", "value": "to be published"} in card.data["network_details"]
+
+
+def test_import_keeps_what_the_card_says(tmp_path: Path, capsys) -> None:
+    """What the card writes comes back as written: a plain "Accuracy" is no top-1 (segmentation pixel accuracy),
+    kB stays kB, W4A8 stays W4A8, a tensor without a dtype gets none, an empty provenance is no provenance."""
+    text = _CARD.replace("| Provenance | Trained in-house by the zoo tests, no public source |", "| Provenance |  |")
+    text = text.replace("with UINT8 values between 0 and 255", "pixels").replace("FLOAT values where", "where")
+    table = (f"| Model | Format | Resolution | Series | Weights Flash (kB) | Accuracy (%) |\n|---|---|---|---|---|---|\n"
+             f"| {_LINK} | W4A8 | 256x256x3 | STM32N6 | 123.5 | 91.2 |")
+    source = tmp_path / "source.md"
+    source.write_text(text.format(table=table))
+    card, warnings = _import(source, tmp_path / "card", capsys)
+    (record,) = _records(card)
+    assert set(record["values"]) == {"weights_flash", "accuracy"}  # not top1
+    assert record["values"]["weights_flash"] == {"value": 123.5, "unit": "kB"} and record["format"] == "w4a8"
+    assert "provenance" not in card.data
+    assert [t.get("dtype") for t in card.inputs(card.variant_ids[0]) + card.outputs(card.variant_ids[0])] == [None, None]
+    assert warnings.count("left out (the card states none)") == 2
+    readme = (tmp_path / "card" / "README.md").read_text()
+    assert re.search(r"\| W4A8 +\|", readme) and "Weights Flash (kB)" in readme
+    assert "Top 1" not in readme and "float32" not in readme and re.search(r"\| Accuracy +\|", readme)
+
+
+def test_import_into_a_folder_named_after_the_card(tmp_path: Path, capsys) -> None:
+    source = tmp_path / "up" / "yolo.md"
+    source.parent.mkdir()
+    source.write_text(_CARD.format(table=f"{_HEAD} Inference time (ms) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B | 1.5 |"))
+    assert main(["import-card", str(source), "-o", f"{tmp_path / 'out' / 'yolo'}/"]) == 0
+    assert (tmp_path / "out" / "yolo" / "card.yaml").is_file() and not (tmp_path / "out" / "yolo" / "yolo").exists()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 #: Units accepted for each quantity, with the factor that converts them to the first (canonical) unit.
 UNITS: dict[str, dict[str, float]] = {
-    "memory": {"KiB": 1.0, "B": 1 / 1024, "MiB": 1024.0},
+    "memory": {"KiB": 1.0, "B": 1 / 1024, "MiB": 1024.0, "kB": 1000 / 1024, "KB": 1.0},  # KB: JEDEC, 1024 bytes
     "time": {"ms": 1.0, "us": 0.001, "s": 1000.0},
     "accuracy": {"%": 1.0},
     "score": {"1": 1.0},  # a figure without unit: PESQ, STOI
@@ -21,7 +21,8 @@ UNITS: dict[str, dict[str, float]] = {
     "rate": {"inf/s": 1.0},
 }
 #: Other spellings of the units above, as published cards write them.
-UNIT_SPELLINGS = {"msec": "ms", "msecs": "ms", "sec": "s", "µs": "us", "μs": "us", "KB": "KiB", "kB": "KiB", "MB": "MiB"}
+UNIT_SPELLINGS = {"msec": "ms", "msecs": "ms", "sec": "s", "µs": "us", "μs": "us", "MB": "MiB"}
+#: ``kB`` (1000 bytes) and ``KB`` stay as a card writes them: rewriting them as KiB would change what the card says.
 #: Quantities that say how good a model is (accuracy tables), as opposed to what it costs (memory, time).
 QUALITY = ("accuracy", "score", "level")
 
@@ -46,7 +47,7 @@ _METRICS = (
     Metric("rank5", "accuracy", "rank-5 accuracy", ("rank 5 accuracy", "rank 5")),
     Metric("rank10", "accuracy", "rank-10 accuracy", ("rank 10 accuracy", "rank 10")),
     Metric("mINP", "accuracy", "mINP", ("minp",)),
-    Metric("top1", "accuracy", "Top 1 Accuracy", ("top 1 accuracy", "top 1", "accuracy")),
+    Metric("top1", "accuracy", "Top 1 Accuracy", ("top 1 accuracy", "top 1", "top1")),  # "Accuracy" alone may be pixel accuracy
     Metric("top5", "accuracy", "Top 5 Accuracy", ("top 5 accuracy", "top 5")),
     Metric("AP", "accuracy", "AP", ("ap",)),
     Metric("AP50", "accuracy", "AP50", ("ap50", "ap 50", "map 50", "map50")),

@@ -62,7 +62,7 @@ def network(table: Table) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             fields["framework"] = value
         elif low == "quantization" and value.lower() in _PRECISIONS and "quantization" not in fields:
             fields["quantization"] = {"precision": value.lower()}
-        elif low == "provenance" and low not in fields and value:
+        elif low == "provenance" and low not in fields and value not in ("", "-"):
             fields[low] = value  # free text as well as links
         elif low == "paper" and low not in fields and _PAPER.match(paper := _link_url(value)):
             fields[low] = paper
@@ -80,14 +80,14 @@ def is_tensor_table(table: Table) -> str | None:
 
 
 def tensors(table: Table) -> tuple[list[dict[str, Any]], list[str]]:
-    """Tensors of a tensor table, and the rows whose dtype had to be assumed (``line: message``)."""
+    """Tensors of a tensor table, and the rows that state no dtype (``line: message``; left out, not guessed)."""
     keys = [header_key(h) for h in table.headers]
     at: dict[str, int | None] = {}
     for name in ("shape", "dtype", "meaning", "name", "description"):  # each column is read once
         at[name] = next((i for i, k in enumerate(keys) if name in k and i not in at.values()), None)
     if at["description"] is None:  # "Input Shape | Details": the first column left describes the tensor
         at["description"] = next((i for i in range(len(keys)) if i not in at.values()), None)
-    out, assumed = [], []
+    out, unstated = [], []
     for n, row in enumerate(table.rows):
         get = lambda name: clean_text(row[at[name]]) if at[name] is not None else ""  # noqa: E731
         description = get("description")
@@ -97,14 +97,15 @@ def tensors(table: Table) -> tuple[list[dict[str, Any]], list[str]]:
         words = re.findall(r"[a-z0-9]+", (get("dtype") or description).lower())
         dtype = next((_DTYPES[w] for w in words if w in _DTYPES), None)
         if dtype is None:
-            assumed.append(f"{table.row_line(n)}: no dtype in {description!r}; assumed float32")
+            unstated.append(f"{table.row_line(n)}: no dtype in {description!r}; left out (the card states none)")
         tensor: dict[str, Any] = {"name": get("name")} if get("name") else {}
-        tensor |= {"shape": [int(d) if re.fullmatch(r"-?\d+", d) else d for d in dims], "dtype": dtype or "float32",
-                   "meaning": get("meaning") or meaning_of_text(description) or "other"}
+        tensor["shape"] = [int(d) if re.fullmatch(r"-?\d+", d) else d for d in dims]
+        tensor |= {"dtype": dtype} if dtype else {}
+        tensor["meaning"] = get("meaning") or meaning_of_text(description) or "other"
         if description:
             tensor["description"] = description
         out.append(tensor)
-    return out, assumed
+    return out, unstated
 
 
 def platforms(table: Table) -> list[dict[str, Any]]:

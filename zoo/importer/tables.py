@@ -88,6 +88,9 @@ def _metric_column(table: Table, i: int, header: str) -> Column | None:
     if quantity is None:
         return None
     name = re.sub(r"\s*\(.*?\)", "", label).strip() or label
+    written = re.sub(r"\s*\(.*?\)", "", clean_text(header)).strip()
+    if known and re.search(r"[*†]+$", written):  # "AP*": the column's footnote mark stays with its label
+        known = Metric(known.name, known.quantity, written)
     metric = known or Metric(slug(name) if slug(name)[0].isalpha() else f"m_{slug(name)}", quantity, name)
     if unit is None or unit not in UNITS[metric.quantity]:
         unit = _DEFAULT_UNITS[metric.quantity]
@@ -233,7 +236,7 @@ def performance_rows(table: Table, cols: list[Column], variant: Any, dataset: An
             if "text" in value:
                 out.kept_as_text.append(f"{table.row_line(n)}: {clean_text(col.header)!r} cell {value['text']!r} kept as text")
             assert col.metric is not None
-            if col.metric.name not in METRICS:
+            if col.metric.name not in METRICS or col.metric.label != METRICS[col.metric.name].label:
                 value["label"] = col.metric.label
             record["values"][col.metric.name] = value
         if not record["values"]:  # a row whose figure cells are all empty still is a row of the table

@@ -75,6 +75,8 @@ def import_targets(readmes: list[str | Path], output: str | Path | None) -> list
 
     >>> [str(c) for _, c in import_targets(["x/sub/../README.md", "y/README.md"], "out")]
     ['out/x/card.yaml', 'out/y/card.yaml']
+    >>> [str(c) for _, c in import_targets(["up/yolo.md"], "out/yolo/")]
+    ['out/yolo/card.yaml']
     """
     sources = [Path(r) for r in readmes]
     if output is None:
@@ -85,6 +87,8 @@ def import_targets(readmes: list[str | Path], output: str | Path | None) -> list
             raise UsageError(f"-o {output} names one card; give a folder to import {len(sources)} READMEs")
         return [(sources[0], out)]
     names = [_card_name(s) for s in sources]
+    if len(sources) == 1 and out.name == names[0]:  # -o out/NAME/ for NAME's README: that is the card's folder
+        return [(sources[0], out / "card.yaml")]
     if len(set(names)) != len(names):
         names = [f"{n}_{i + 1}" for i, n in enumerate(names)]
     return [(s, out / n / "card.yaml") for s, n in zip(sources, names)]

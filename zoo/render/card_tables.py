@@ -55,7 +55,7 @@ def _tensors(card: Card, which: str) -> list[list[str]]:
         for t in tensors:
             q = t.get("quantization")
             quant = f"scale {q['scale']}, zero point {q['zero_point']}" if q else ""
-            rows.append([who, t.get("name", ""), _shape(t["shape"]), t["dtype"], quant, t["meaning"], t.get("description", "")])
+            rows.append([who, t.get("name", ""), _shape(t["shape"]), t.get("dtype", ""), quant, t["meaning"], t.get("description", "")])
     return rows
 
 

@@ -7,6 +7,8 @@ Region names: ``memory-<target>`` and ``time-<target>`` (target is ``npu``, ``mc
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +26,8 @@ _PLACE = {"Series": "series", "Board": "board", "Execution Engine": "engine", "R
 
 
 def _format_label(fmt: str) -> str:
-    return fmt[:1].upper() + fmt[1:]
+    """``int8`` -> ``Int8``; a weights/activations code stays upper case (``w4a8`` -> ``W4A8``)."""
+    return fmt.upper() if re.fullmatch(r"w\d+a\d+", fmt) else fmt[:1].upper() + fmt[1:]
 
 
 def _artifact_link(card: Card, registry: Registry | None, vid: str, fmt: str) -> str | None:
@@ -93,7 +96,7 @@ Column = tuple[str, Callable[[dict[str, Any]], str]]
 def _metric_column(group: _Group, metric: str) -> Column:
     """Percentages (and units that differ between rows) go in the cells, other units in the header."""
     first = next(r["values"][metric] for r in group.records if metric in r["values"])
-    label = METRICS[metric].label if metric in METRICS else first.get("label", metric)
+    label = first.get("label") or (METRICS[metric].label if metric in METRICS else metric)
     units = {r["values"][metric]["unit"] for r in group.records if metric in r["values"]}
     in_cell = units == {"%"} or len(units) > 1
 
