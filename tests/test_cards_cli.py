@@ -37,7 +37,7 @@ def test_every_problem_of_every_card_is_printed(tmp_path: Path, capsys: pytest.C
         f"{bad}:4: error: /family: 'OSNet' does not match '^[a-z0-9][a-z0-9_.-]{{0,63}}$' [card.schema]",
         f"{bad}:6: error: /colour: unknown key [card.schema]",
         f"{units}:{line}: error: /performance/0/values/weights_flash/unit: unit 'parsecs' does not fit weights_flash "
-        "(memory: KiB, B, MiB) [card.schema]",
+        "(memory: KiB, B, MiB, kB, KB) [card.schema]",
         f"{broken}:3: error: invalid YAML: did not find expected node content [card.schema]",
         f"{tmp_path / 'missing.yaml'}:1: error: no such file [card.schema]",
     ]
