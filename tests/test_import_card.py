@@ -372,7 +372,7 @@ def test_import_keeps_what_the_card_says(tmp_path: Path, capsys) -> None:
              f"| {_LINK} | W4A8 | 256x256x3 | STM32N6 | 123.5 | 91.2 |")
     source = tmp_path / "source.md"
     source.write_text(text.format(table=table))
-    card, warnings = _import(source, tmp_path / "card", capsys)
+    card, warnings = import_round_trip(source, tmp_path / "card", capsys)
     (record,) = _records(card)
     assert set(record["values"]) == {"weights_flash", "accuracy"}  # not top1
     assert record["values"]["weights_flash"] == {"value": 123.5, "unit": "kB"} and record["format"] == "w4a8"
