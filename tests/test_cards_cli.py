@@ -92,3 +92,23 @@ def test_a_region_the_readme_does_not_show_is_a_warning_naming_it(tmp_path: Path
     assert main(["render-card", "--check", str(card)]) == 0
     err = capsys.readouterr().err
     assert "region 'io' that the README does not show; add <!-- zoo:begin name=io -->" in err
+
+
+def test_a_card_claiming_accuracy_without_what_evaluate_needs_is_a_warning_naming_it(tmp_path: Path, capsys) -> None:
+    """Finding 5: evaluate failed with "preprocessing: missing or malformed 'resize'", naming no file, and
+    neither validate nor verify --strict had said the card lacks it."""
+    import yaml
+
+    card = tmp_path / "demo" / "card.yaml"
+    shutil.copytree(REPO / "model_cards" / "osnet_demo", card.parent)
+    data = yaml.safe_load(card.read_text())
+    del data["preprocessing"]["resize"]
+    card.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(card)]) == 0  # a warning, not an error
+    out = capsys.readouterr().out
+    assert f"{card}:" in out and "warning" in out and "no preprocessing resize" in out and "height: 128, width: 64" in out
+    dataset = tmp_path / "empty"
+    dataset.mkdir()
+    demo = REPO / "registry" / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
+    assert main(["evaluate", str(demo), "--card", str(card), "--dataset", str(dataset)]) == 2
+    assert f"{card}: preprocessing: missing or malformed 'resize'" in capsys.readouterr().err

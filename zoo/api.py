@@ -187,7 +187,7 @@ def evaluate(model: str | Path | Resolved, dataset: str | Path, *, card: str | P
 
     found = resolve(model, registry=registry, settings=settings, card=card, need_card=True)
     assert found.card is not None  # need_card: resolve raised a UsageError otherwise
-    return run(found.path, Path(dataset), preprocessing=found.card.preprocessing,
+    return run(found.path, Path(dataset), preprocessing=found.card.preprocessing, card=found.card.path,
                protocol=protocol or found.card.protocol, kernels=kernels, layout=layout,
                distance=distance or found.card.distance, limit_queries=limit_queries, progress=progress)
 

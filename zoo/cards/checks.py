@@ -14,7 +14,7 @@ from typing import Any
 from zoo.cards.card import Card, read_card, record_key
 from zoo.core.documents import Document
 from zoo.core.errors import ConfigError, InvalidDataError
-from zoo.cards.units import quantity_of, unit_problem
+from zoo.cards.units import QUALITY, quantity_of, unit_problem
 from zoo.catalog.registry import Registry
 
 # New-style arXiv ids: YYMM.NNNN until 2014, YYMM.NNNNN from 2015 (1501) on; optional version.
@@ -31,6 +31,31 @@ def card_problems(card: Card, registry: Registry | None) -> list[str]:
     if card.problems:
         return InvalidDataError(list(card.problems), path=card.path).lines()
     return InvalidDataError(list(_consistency(card, registry)), path=card.path).lines()
+
+
+def evaluation_gaps(card: Card) -> list[str]:
+    """What ``zoo evaluate`` (and ``verify --dataset``) would miss to re-measure the accuracy a card claims, as
+    ``file:line: pointer: message`` lines: a card with accuracy figures must say how images are resized.
+
+    Cards imported from markdown often lack it; without this they pass ``validate`` and ``verify --strict``
+    and only ``evaluate`` fails, naming no file.
+    """
+    if not card.valid:
+        return []
+    claims = [(r.get("dataset"), metric) for r in card.performance for metric, value in (r.get("values") or {}).items()
+              if isinstance(value, dict) and quantity_of(metric, str(value.get("unit"))) in QUALITY]
+    resize = card.preprocessing.get("resize") if isinstance(card.preprocessing, dict) else None
+    if not claims or (isinstance(resize, dict) and {"height", "width"} <= resize.keys()):
+        return []
+    dataset, metric = claims[0]
+    shape = next((t.get("shape") for vid in card.variant_ids for t in card.inputs(vid)), None)
+    hint = (f"resize: {{height: {shape[1]}, width: {shape[2]}}}" if isinstance(shape, list) and len(shape) == 4
+            and all(isinstance(d, int) for d in shape[1:3]) else "resize: {height: H, width: W}")
+    where = ("preprocessing", "resize") if "preprocessing" in card.data else ()
+    return InvalidDataError([card.doc.problem(where, f"the card claims accuracy ({metric} on {dataset}) but says "
+                                              "no preprocessing resize, so zoo evaluate and verify --dataset cannot "
+                                              f"re-measure it; add preprocessing: {{{hint}, ...}}")],
+                            path=card.path).lines()
 
 
 def file_problems(path: str | Path, registry: Registry | None) -> list[str]:

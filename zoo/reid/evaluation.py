@@ -107,6 +107,7 @@ def evaluate(
     dataset: Path,
     *,
     preprocessing: dict,
+    card: Path | None = None,
     protocol: str = DEFAULT_PROTOCOL,
     kernels: str = "optimized",
     layout: str | None = None,
@@ -114,7 +115,7 @@ def evaluate(
     limit_queries: int | None = None,
     progress: bool = False,
 ) -> EvaluationResult:
-    """Measure the re-ID figures of ``model_file`` on ``dataset`` (``preprocessing``: the card's block)
+    """Measure the re-ID figures of ``model_file`` on ``dataset`` (``preprocessing``: the block of ``card``)
     under ``protocol`` (``zoo.reid.protocols``) with the ``kernels`` set (``zoo.model.runtime.KERNELS``).
 
     ``limit_queries`` keeps the first N queries (sorted by path) against the full gallery: a quick check.
@@ -127,7 +128,7 @@ def evaluate(
         raise UsageError(f"--limit-queries must be at least 1, got {limit_queries}")
     check_model_file(model_file)  # a broken file is a one-line ModelFileError here, before the interpreter sees it
     started = time.perf_counter()
-    prep = Preprocessing.from_card(preprocessing)
+    prep = Preprocessing.from_card(preprocessing, source=card)  # a card that lacks a value is named
     data = load_dataset(dataset, layout)
     queries = data.query[:limit_queries]
     features = extract_features(model_file, [i.path for i in queries + data.gallery], prep, protocol=strategy,

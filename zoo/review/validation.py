@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from zoo.cards.card import card_path
-from zoo.cards.checks import file_problems
+from zoo.cards.card import card_path, read_card
+from zoo.cards.checks import evaluation_gaps, file_problems
 from zoo.catalog.registry import Registry, default_registry_path, load_registry
 from zoo.catalog.targets import load_targets, targets_path
 from zoo.core.errors import ConfigError, InvalidDataError
 from zoo.core.settings import Settings
-from zoo.review.findings import Finding, from_problem
+from zoo.review.findings import Finding, finding, from_problem
 from zoo.review.review import is_upstream_markdown, review_markdown
 
 
@@ -47,5 +47,15 @@ def validate(paths: list[str | Path], settings: Settings, registry: Registry | N
         card_files = [] if paths else registry.card_paths()
     problems += [(str(path), "card", file_problems(path, registry)) for path in card_files]
     findings = [from_problem(p, f"{kind}.schema", path) for path, kind, lines in problems for p in lines]
+    findings += [finding(f.file, f.line, "card.evaluable", f.message) for path in card_files
+                 for f in map(from_problem, _gaps(path))]
     findings += [found for path in readmes for found in review_markdown(path)]
     return findings, len(problems) + len(readmes)
+
+
+def _gaps(path: Path) -> list[str]:
+    """``evaluation_gaps`` of a card file; an unreadable card is already an error of its own."""
+    try:
+        return evaluation_gaps(read_card(path))
+    except ConfigError:
+        return []

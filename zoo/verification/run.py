@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from zoo.cards.checks import card_problems
+from zoo.cards.checks import card_problems, evaluation_gaps
 from zoo.cards.card import Card, figure_number
 from zoo.core.errors import IntegrityError, RuntimeMissingError, SignatureError, ZooError
 from zoo.model.inspection import ModelInfo
@@ -58,6 +58,7 @@ def _card_entry(target: Target, registry: Registry) -> Entry:
                               "lists them all)", problems=problems))
     if card is not None:
         entry.checks += list(record_checks(card, registry))
+        entry.checks += [check("card.evaluable", False, gap) for gap in evaluation_gaps(card)]
     return entry
 
 
@@ -257,8 +258,8 @@ def _accuracy_checks(entry: Entry, artifact: Artifact, path: Path, card: Card, o
               and r.get("dataset") == dataset_id and record_protocol(card.evaluation, r) not in protocols]
     for protocol in protocols:
         for kernels in options.kernel_sets:
-            result = evaluate(path, options.dataset, preprocessing=card.preprocessing, distance=card.distance,
-                              protocol=protocol, kernels=kernels, progress=options.progress)
+            result = evaluate(path, options.dataset, preprocessing=card.preprocessing, card=card.path,
+                              distance=card.distance, protocol=protocol, kernels=kernels, progress=options.progress)
             measured = result.as_percent(ndigits=None)
             entry.measured.append({
                 "variant": artifact.model_id, "dataset": dataset_id, "split": "test", "format": artifact.precision,

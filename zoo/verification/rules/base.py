@@ -61,6 +61,7 @@ class Rule:
 
 RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("card.schema", Severity.ERROR, "the card follows schemas/card.schema.json and is consistent"),
+    Rule("card.evaluable", Severity.WARNING, "a card that claims accuracy says how images are resized for evaluate"),
     Rule("registry.schema", Severity.ERROR, "the registry follows schemas/registry.schema.json"),
     Rule("targets.schema", Severity.ERROR, "targets.yaml follows schemas/targets.schema.json"),
     Rule("card.variant", Severity.ERROR, "the model is a variant of its card"),
