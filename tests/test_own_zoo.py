@@ -123,8 +123,8 @@ def test_the_journey_of_a_new_maintainer(tmp_path: Path, capsys: pytest.CaptureF
     report = json.loads(zoo(capsys, "verify", "--strict", "--mirror", mirror, "--json"))
     assert report["verdict"] == "PASSED" and report["totals"]["not_checked"] == 0
     ran = {c["id"] for e in report["entries"] for c in e["checks"]}
-    assert {"artifact.sha256", "golden", "io.input.shape", "parameters.count", "footprint.weights_flash",
-            "footprint.time"} <= ran  # the NPU time on STM32N6570-DK is checked: the board gives its series
+    assert {"artifact.sha256", "golden", "io.input.shape", "parameters.count", "footprint.file",
+            "footprint.weights_flash", "footprint.time"} <= ran  # the NPU time on STM32N6570-DK is checked: the board gives its series
     zoo(capsys, "render-card", "--check")
 
     zoo(capsys, "add", str(net_a2), "--id", "net_a", "--version", "2",
@@ -217,6 +217,10 @@ def test_golden_works_for_any_registry_and_refreshes(tmp_path: Path, capsys, mon
     assert json.loads(golden.read_text())["sha256"] == hashlib.sha256(DEMO.read_bytes()).hexdigest()
     assert "golden: goldens/demo/1/demo.json" in (tmp_path / "z" / "registry.yaml").read_text()
     assert "pass" in zoo(capsys, "verify", "demo", "--strict")
+    card = tmp_path / "z" / "model_cards" / "demo" / "card.yaml"
+    card.write_text(card.read_text().replace("macs: 3916928", "macs: 3916929"))  # a figure the file no longer proves
+    assert main(["verify", "demo"]) == 1
+    assert "macs 3,916,929 (the file: 3,916,928)" in capsys.readouterr().out
     assert shipped_bytes() == before
 
 

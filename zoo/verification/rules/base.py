@@ -100,6 +100,7 @@ RULES: dict[str, Rule] = {r.id: r for r in (
     Rule("accuracy", Severity.ERROR, "a claimed accuracy figure is reproduced under its protocol within the tolerance"),
     Rule("footprint.weights_flash", Severity.ERROR, f"MCU weights flash within {WEIGHTS_FLASH_RTOL:.0%} of the file's "
          f"constant buffers (a warning up to {WEIGHTS_FLASH_ERROR_RTOL:.0%}); NPU weights flash at least them", True),
+    Rule("footprint.file", Severity.ERROR, "the variant's weights bytes and MACs (zoo add) are the file's", True),
     Rule("footprint.ram", Severity.ERROR, "internal + external RAM at least the activation lower bound", True),
     Rule("footprint.arena", Severity.INFO, "the greedy arena plan and TFLM's head next to the claimed RAM", True),
     Rule("footprint.time", Severity.ERROR, "a board time at least MACs / the target's peak (registry/targets.yaml)", True),

@@ -47,7 +47,8 @@ def _where(i: int, on: dict[str, Any]) -> str:
 
 
 def footprint_checks(card: Card, variant_id: str, fp: Footprint, targets: Targets) -> Iterator[Check]:
-    """Every footprint rule for each board record of ``variant_id``."""
+    """Every footprint rule for each board record of ``variant_id``, after the variant's own file facts."""
+    yield from file_facts_check(card, variant_id, fp)
     for i, record in enumerate(card.performance):
         on = record.get("measured_on") if isinstance(record.get("measured_on"), dict) else {}
         if record.get("variant") != variant_id or on.get("kind") != "board":
@@ -136,3 +137,16 @@ def time_checks(where: str, on: dict[str, Any], values: dict[str, Any], fp: Foot
                     f"within the most the target allows, {most:.4g} inf/s" if rate <= most else
                     f"exceeds the most the target allows, {most:.4g} inf/s (1000 / {bound}); correct it"),
                     claimed=rate, most=round(most, 4))
+
+
+def file_facts_check(card: Card, variant_id: str, fp: Footprint) -> Iterator[Check]:
+    """``footprint.file``: the weights bytes and MACs ``zoo add`` wrote into the variant are the file's (a card
+    kept for a file that changed says so)."""
+    variant = card.find_variant(variant_id) or {}
+    said = variant.get("footprint") if isinstance(variant.get("footprint"), dict) else {}
+    found = {"weights_bytes": fp.weights_bytes, "macs": fp.macs}
+    wrong = [f"{key} {said[key]:,} (the file: {found[key]:,})" for key in found if key in said and said[key] != found[key]]
+    if said:
+        yield check("footprint.file", not wrong, f"{variant_id}: " + ("weights bytes and MACs are the file's" if not wrong
+                    else f"the card says {'; '.join(wrong)}; run zoo add again or write the file's figures"),
+                    declared=said, found=found)
