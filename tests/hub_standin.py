@@ -20,24 +20,14 @@ import base64
 import hashlib
 import http.server
 import json
-import os
 import re
-import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-
-_GIT_ENV = {"GIT_AUTHOR_NAME": "hub", "GIT_AUTHOR_EMAIL": "hub@invalid", "GIT_COMMITTER_NAME": "hub",
-            "GIT_COMMITTER_EMAIL": "hub@invalid"}
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, env={**os.environ, **_GIT_ENV}, check=True, capture_output=True,
-                          text=True).stdout.strip()
-
+from servers import git
 
 @dataclass
 class HubStandIn:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from servers import free_port, wait_listening
 
 USER, PASSWORD = "zoo-ci", "s3cret-oci"
 INSTALL = "Debian's docker-registry is not installed: apt-get install docker-registry apache2-utils (CI installs it)"
@@ -59,19 +58,13 @@ def need_module(name: str, extra: str) -> None:
         _missing(f"{name} is not installed: pip install -e '.[{extra}]' (the test extra includes it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(root: Path) -> Iterator[OciRegistry]:
     """Run a registry storing under ``root`` until the generator is closed."""
     binary = shutil.which("docker-registry") or shutil.which("registry")
     if binary is None:
         _missing()
     (root / "htpasswd").write_text(_htpasswd_line() + "\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     (root / "config.yml").write_text(
         "version: 0.1\n"
         "log: {level: info, accesslog: {disabled: false}}\n"
@@ -83,16 +76,7 @@ def start(root: Path) -> Iterator[OciRegistry]:
     log = root / "registry.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([binary, "serve", str(root / "config.yml")], stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail(f"docker-registry did not start: {log.read_text(errors='replace')[-500:]}")
+    wait_listening(proc, port, "docker-registry")
     try:
         yield OciRegistry(f"127.0.0.1:{port}", log)
     finally:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from httpserver import generated, write_registry
+from servers import git, need_olah, olah
 
 from zoo.core.errors import IntegrityError, SourceUnavailableError
 from zoo.artifacts.fetching import fetch
@@ -26,24 +25,10 @@ V2 = generated(120_000, seed=12)
 FILE = "weights/gen_int8.tflite"
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "zoo", "GIT_AUTHOR_EMAIL": "zoo@invalid",
-           "GIT_COMMITTER_NAME": "zoo", "GIT_COMMITTER_EMAIL": "zoo@invalid"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def olah_hub(tmp_path_factory: pytest.TempPathFactory):
     """olah, offline, serving ``testorg/reid`` from a git repo with two commits of one file: (url, first sha)."""
-    olah_cli = Path(sys.executable).with_name("olah-cli")
-    if not olah_cli.exists() or shutil.which("git") is None:
-        pytest.skip("olah (the test extra) or git is not installed")
+    need_olah()
     root = tmp_path_factory.mktemp("olah")
     repo = root / "mirrors" / "models" / "testorg" / "reid"
     (repo / "weights").mkdir(parents=True)
@@ -56,28 +41,8 @@ def olah_hub(tmp_path_factory: pytest.TempPathFactory):
     first = git(repo, "rev-parse", "HEAD")
     (repo / FILE).write_bytes(V2)
     git(repo, "commit", "-qam", "v2")
-    port = free_port()
-    (root / "olah.toml").write_text(
-        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nrepos-path = "{root / "repos"}"\n'
-        f'mirrors-path = ["{root / "mirrors"}"]\nmirror-netloc = "127.0.0.1:{port}"\n'
-        f'mirror-lfs-netloc = "127.0.0.1:{port}"\n[accessibility]\noffline = true\n',
-        encoding="utf-8",
-    )
-    proc = subprocess.Popen([str(olah_cli), "-c", "olah.toml"], cwd=root,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("olah did not start")
-    yield f"http://127.0.0.1:{port}", first
-    proc.terminate()
-    proc.wait(timeout=10)
+    for url in olah(root):
+        yield url, first
 
 
 @pytest.fixture

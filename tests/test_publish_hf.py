@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +15,9 @@ import yaml
 
 import hub_standin
 import oci_registry
+import servers
 from conftest import REPO
+from test_publish_oci import ec_key, zoo
 
 MODEL, FILE = "osnet_demo", "osnet_demo_int8.tflite"
 
@@ -28,43 +25,16 @@ MODEL, FILE = "osnet_demo", "osnet_demo_int8.tflite"
 @pytest.fixture
 def hubs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[hub_standin.HubStandIn, str]]:
     """The upload stand-in and olah serving what it committed: (stand-in, olah url)."""
-    olah_cli = Path(sys.executable).with_name("olah-cli")
-    if not olah_cli.exists() or shutil.which("git") is None:
-        pytest.skip("olah (the test extra) or git is not installed")
     oci_registry.need_module("model_signing", "sign")
     root = tmp_path_factory.mktemp("hub")
-    (root / "mirrors" / "models").mkdir(parents=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    (root / "olah.toml").write_text(
-        f'[basic]\nhost = "127.0.0.1"\nport = {port}\nrepos-path = "{root / "repos"}"\n'
-        f'mirrors-path = ["{root / "mirrors"}"]\nmirror-netloc = "127.0.0.1:{port}"\n'
-        f'mirror-lfs-netloc = "127.0.0.1:{port}"\n[accessibility]\noffline = true\n', encoding="utf-8")
-    proc = subprocess.Popen([str(olah_cli), "-c", "olah.toml"], cwd=root, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("olah did not start")
+    reads = servers.olah(root)
+    olah_url = next(reads)
     standin = hub_standin.serve(root)
     try:
-        yield next(standin), f"http://127.0.0.1:{port}"
+        yield next(standin), olah_url
     finally:
         standin.close()
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def zoo(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "HF_HUB_DISABLE_XET": "1", **env})
+        reads.close()
 
 
 def test_one_commit_with_hub_correct_card_then_pulled_back_pinned(hubs, tmp_path: Path, monkeypatch) -> None:
@@ -80,8 +50,6 @@ def test_one_commit_with_hub_correct_card_then_pulled_back_pinned(hubs, tmp_path
         shutil.copytree(REPO / name, tmp_path / name)
     monkeypatch.setenv("ZOO_REGISTRY", str(tmp_path / "registry"))
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    from test_publish_oci import ec_key
-
     key = ec_key(tmp_path / "release.key")
     done = zoo("publish", MODEL, "hf://zoo-org/osnet-demo", "--sign", str(key), "--json", HF_ENDPOINT=standin.url)
     assert done.returncode == 0, done.stderr

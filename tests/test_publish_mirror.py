@@ -5,28 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 import oci_registry
 from conftest import REPO
+from test_publish_oci import ec_key, zoo
 
 MODEL, FILE = "osnet_demo", "osnet_demo_int8.tflite"
 
 
-def zoo(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **env})
-
-
 def test_mirror_release_is_checksummed_signed_and_pulled_back(tmp_path: Path, monkeypatch) -> None:
-    from test_publish_oci import ec_key
-
     oci_registry.need_module("model_signing", "sign")
     for name in ("registry", "model_cards"):
         shutil.copytree(REPO / name, tmp_path / name)

@@ -56,8 +56,9 @@ def zoo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, oci: oci_registry.O
     return tmp_path
 
 
-def zoo(*args: str, cache: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, **({"ZOO_CACHE_DIR": str(cache)} if cache else {})}
+def zoo(*args: str, cache: Path | None = None, **env: str) -> subprocess.CompletedProcess:
+    """The zoo command as a release pipeline runs it (``HF_HUB_DISABLE_XET``: the Hub stand-in speaks LFS only)."""
+    env = {**os.environ, "HF_HUB_DISABLE_XET": "1", **({"ZOO_CACHE_DIR": str(cache)} if cache else {}), **env}
     return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
