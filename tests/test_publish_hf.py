@@ -55,7 +55,7 @@ def test_one_commit_with_hub_correct_card_then_pulled_back_pinned(hubs, tmp_path
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     [commit] = standin.commits
-    assert result["sources"] == [f"hf://zoo-org/osnet-demo/{{file}}@{commit['oid']}"]
+    assert result["sources"] == [f"hf://zoo-org/osnet-demo/{FILE}@{commit['oid']}"]
     assert set(commit["paths"]) == {FILE, f"{FILE}.sig", "card.yaml", "README.md", f".eval_results/{MODEL}.yaml"}
     art = load_registry(tmp_path / "registry").get(MODEL).artifacts[0]
     assert standin.lfs_puts == [art.sha256]  # the model went through the LFS batch upload, checked by its oid

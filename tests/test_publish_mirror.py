@@ -26,7 +26,7 @@ def test_mirror_release_is_checksummed_signed_and_pulled_back(tmp_path: Path, mo
     mirror = tmp_path / "public"
     done = zoo("publish", MODEL, f"file://{mirror}", "--sign", str(ec_key(tmp_path / "k.pem")), "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["sources"] == [f"file://{mirror}/{MODEL}/{{file}}"]
+    assert json.loads(done.stdout)["sources"] == [f"file://{mirror}/{MODEL}/{FILE}"]
     folder = mirror / MODEL
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [FILE, f"{FILE}.sig", "card.yaml", "README.md", "SHA256SUMS"])

@@ -34,7 +34,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
           f"{len(done.present)} already there" + (f", signed ({len(done.signatures)} signature(s))"
                                                   if done.signatures else ""))
     for source in done.sources:
-        print(f"source  {source}" + ("" if args.no_record else "  (recorded)"))
+        print(f"source  {source}" + ("" if args.no_record else "  (recorded in the registry)"))
     if done.trusted_key:
         print(f"trust   {done.trusted_key}  (the registry now refuses files this key did not sign)")
     return 0

@@ -6,7 +6,7 @@ signed, and the place it went recorded back into the registry as a pinned source
 
     result = publish(load_registry("zoo/registry.yaml"), "my_net@2", "oci://registry.example/zoo/my_net",
                      sign_key=Path("release.key"))
-    result.sources   # ['oci://registry.example/zoo/my_net@sha256:...'] now in zoo/registry.yaml
+    result.sources   # ['oci://registry.example/zoo/my_net@sha256:...'] now in zoo/registry.yaml, one per file
 
 Recorded sources are pinned: an OCI manifest digest, a Hugging Face commit, a folder. With ``sign_key``,
 a registry entry that names no trusted key gets the signing key's public half (``keys/<id>.pub`` beside
@@ -78,17 +78,24 @@ def publish(registry: Registry, target: str, destination: str, *, sign_key: Path
         done.signatures = [str(p) for p in [*written, *present] if p.name.endswith(".sig")]
         base = destination.rstrip("/") if destination.startswith("file://") else str(folder.expanduser().resolve())
         done.sources = [f"{base}/{release.artifacts[0].folder}/{{file}}"]
+    from zoo.catalog.editing import expand
+
+    templates = done.sources  # one per destination; ``{file}`` stands for each artifact's name
+    done.sources = list(dict.fromkeys(expand(t, model_id=done.model_id, file=a.file, version=done.version)
+                                      for t in templates for a in release.artifacts))
     if record:
-        _record(registry, release.model.id, done, release.public_key(), release.model.artifacts[0].trust is None)
+        _record(registry, done, templates, release.public_key(), release.model.artifacts[0].trust is None)
     return done
 
 
-def _record(registry: Registry, model_id: str, done: Published, public_key: bytes | None, untrusted: bool) -> None:
+def _record(registry: Registry, done: Published, templates: list[str], public_key: bytes | None,
+            untrusted: bool) -> None:
     """Write the pinned sources (and, for a first signed release, the trusted key) into the registry file."""
     from zoo.catalog.editing import add_source, set_signature
 
-    for source in done.sources:
-        add_source(registry.path, model_id, source, done.version)
+    model_id = done.model_id
+    for template in templates:
+        add_source(registry.path, model_id, template, done.version)
     if public_key is not None and untrusted:
         relative = f"keys/{safe_name(model_id, 'model id')}.pub"
         write_atomic(registry.path.parent / relative, public_key)
