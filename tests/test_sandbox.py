@@ -74,7 +74,8 @@ def test_verify_fails_the_file_and_still_writes_its_reports(crashing_model: Path
 
 
 def _verdict_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from zoo.model import sandbox, verdicts
+    from zoo.core import verdicts
+    from zoo.model import sandbox
 
     folder = tmp_path / "verdicts"
     monkeypatch.setattr(verdicts, "_folder", folder)
@@ -101,7 +102,7 @@ def test_a_planted_or_stale_verdict_never_lets_a_crashing_file_into_this_process
     """Each verdict below claims the crashing file ran; none verifies, so the file runs in a child again, the child
     dies, and this process (which would have died loading it) only gets the one-line error."""
     from zoo.model.runtime import runtime_name
-    from zoo.model.verdicts import Verdicts
+    from zoo.core.verdicts import Verdicts
 
     folder = _verdict_folder(tmp_path, monkeypatch)
     sha = sha256_file(crashing_model)

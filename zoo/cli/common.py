@@ -78,7 +78,7 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
 def settings_for(args: argparse.Namespace):  # -> zoo.core.settings.Settings
     """The run's one Settings: the environment with this command's --mirror/--offline/--registry on top."""
     from zoo.core.settings import Settings
-    from zoo.model.verdicts import remember_in
+    from zoo.core.verdicts import remember_in
 
     settings = Settings.from_env().with_flags(
         mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),

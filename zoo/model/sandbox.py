@@ -5,7 +5,7 @@ still crash it (a segmentation fault takes the whole process, so ``zoo verify`` 
 child builds the interpreter, allocates and invokes it once on a synthetic input, which runs every op of
 the graph; if the child dies, the file is refused with a one-line error and this process never loads it.
 A file that ran once is not probed again in the same process (keyed by path, size, mtime and kernels), nor
-in a later run while a signed verdict for its sha256 says so (``zoo.model.verdicts``: a planted or stale
+in a later run while a signed verdict for its sha256 says so (``zoo.core.verdicts``: a planted or stale
 verdict does not verify, and the file runs in a child as if there were none).
 
 >>> from zoo.core.resources import data_dir
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.core.errors import ModelFileError
-from zoo.model.verdicts import Verdicts, current
+from zoo.core.verdicts import Verdicts, current
 from zoo.model.formats import is_onnx
 
 PROBE_TIMEOUT_S = 300.0  # reference kernels on a large model take seconds; a hang is a failure too
