@@ -213,8 +213,9 @@ def test_the_wrong_key_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, 
 
     publish(oci, ec_key(tmp_path / "release.key"))
     oci_only(zoo_dir)
+    assert zoo("pull", MODEL, cache=tmp_path / "cache").returncode == 0  # verified, and remembered as verified
     trusted = zoo_dir / "registry" / "keys" / f"{MODEL}.pub"
-    trusted.write_bytes(public_key_pem(ec_key(tmp_path / "someone-else.key")))
+    trusted.write_bytes(public_key_pem(ec_key(tmp_path / "someone-else.key")))  # the same cache: checked again
     refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "not signed by the trusted key osnet_demo.pub")
     verified = zoo("verify", MODEL, "--json", cache=tmp_path / "cache")
     assert verified.returncode == 1

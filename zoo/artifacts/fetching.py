@@ -91,8 +91,9 @@ def _signed(artifact: Artifact, path: Path, locations: Sequence[str], settings: 
     """``path`` once its signature verifies with the key or identity the registry trusts (when it names one).
 
     The signature is looked for where the bytes came from first, then at the other sources; one that
-    verified is kept in the cache and verified again on every use, so a registry that starts trusting
-    another key takes effect at once. Unsigned, signed by another key or over other bytes: ``SignatureError``
+    verified is kept in the cache and, with an HMAC verdict (``zoo.core.verdicts``) naming the file's
+    sha256, the bundle's and the trusted key's, not verified again while all three stay the same: a
+    registry that starts trusting another key takes effect at once. Unsigned, signed by another key or over other bytes: ``SignatureError``
     (an ``IntegrityError``, exit 1).
     """
     if artifact.trust is None:
@@ -102,8 +103,12 @@ def _signed(artifact: Artifact, path: Path, locations: Sequence[str], settings: 
     kept = kept_signature(artifact, settings)
     workdir = cache.root / "tmp"
     if kept.is_file():
+        bundle = read_bytes(kept, limit=MAX_SIGNATURE)
+        if _verified_before(artifact, bundle):  # these bytes, this bundle, this key: proven in an earlier run
+            return path
         with contextlib.suppress(SignatureError):
-            verify_file(read_bytes(kept, limit=MAX_SIGNATURE), artifact, path, artifact.trust, workdir)
+            verify_file(bundle, artifact, path, artifact.trust, workdir)
+            _remember_verified(artifact, bundle)
             return path
     refusals: list[str] = []
     for location in locations:
@@ -123,12 +128,43 @@ def _signed(artifact: Artifact, path: Path, locations: Sequence[str], settings: 
             continue
         with contextlib.suppress(FileAccessError):  # a read-only cache verifies again next time
             write_atomic(kept, bundle)
+        _remember_verified(artifact, bundle)
         return path
     name = f"{artifact.model_id}/{artifact.file}"
     if refusals:
         raise SignatureError("; ".join(refusals))
     raise SignatureError(f"{name} is unsigned: no source carries {artifact.file}.sig, and the registry trusts only "
                          "signed files (publish it with zoo publish --sign KEY)")
+
+
+def _signature_facts(artifact: Artifact, bundle: bytes) -> tuple[str, ...]:
+    """What a signature verdict vouches for: the file's sha256, the bundle's, and whom the registry trusts (the
+    key file's bytes, or the identity): any of them changed and the signature is verified again."""
+    import hashlib
+
+    trust = artifact.trust
+    who = hashlib.sha256(read_bytes(trust.key, limit=1 << 16)).hexdigest() if trust.key is not None else \
+        f"{trust.identity}\n{trust.issuer}"
+    return ("signature-verified", artifact.sha256, hashlib.sha256(bundle).hexdigest(), who)
+
+
+def _verified_before(artifact: Artifact, bundle: bytes) -> bool:
+    from zoo.core.verdicts import current
+
+    verdicts = current()
+    try:
+        return verdicts is not None and verdicts.holds(f"signature-{artifact.sha256}",
+                                                       _signature_facts(artifact, bundle))
+    except (FileNotFoundError, FileAccessError):  # the trusted key is missing: model-signing will say so
+        return False
+
+
+def _remember_verified(artifact: Artifact, bundle: bytes) -> None:
+    from zoo.core.verdicts import current
+
+    verdicts = current()
+    if verdicts is not None:
+        verdicts.remember(f"signature-{artifact.sha256}", _signature_facts(artifact, bundle))
 
 
 def kept_signature(artifact: Artifact, settings: Settings) -> Path:

@@ -1,4 +1,5 @@
-"""What earlier runs proved about a model file, remembered by sha256 so that the next run starts at once.
+"""What earlier runs proved about a model file, remembered by sha256 so that the next run starts at once
+(and, by the same means, that a file's signature verified: ``zoo.artifacts.fetching``).
 
 A file runs once in a child (``zoo.model.sandbox``) before this process trusts the native runtime with it:
 ~0.5 s a file, paid by every run of ``verify``, ``evaluate`` and ``bench``. After a child ran it, a verdict
@@ -27,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 _folder: Path | None = None
@@ -51,32 +53,37 @@ class Verdicts:
 
     def ran(self, sha256: str, kernels: str, runtime: str) -> bool:
         """True when a verdict says a child ran these bytes with ``kernels`` on ``runtime``, and its MAC holds."""
+        return self.holds(f"model-{sha256}.{kernels}", ("ran-in-child", sha256, kernels, runtime))
+
+    def record(self, sha256: str, kernels: str, runtime: str) -> None:
+        """Remember that a child ran these bytes (a read-only cache remembers nothing, and that is fine)."""
+        self.remember(f"model-{sha256}.{kernels}", ("ran-in-child", sha256, kernels, runtime))
+
+    def holds(self, name: str, facts: Sequence[str]) -> bool:
+        """True when the verdict ``name`` was written for exactly ``facts`` by this user (its MAC holds)."""
         import hmac
 
         key = self._key(create=False)
         if key is None:
             return False
         try:
-            with open(self._path(sha256, kernels), "rb") as fh:
+            with open(self.folder / f"{name}.ok", "rb") as fh:
                 stored = fh.read(128).strip()
         except OSError:
             return False
-        return hmac.compare_digest(stored, self._mac(key, sha256, kernels, runtime).encode())
+        return hmac.compare_digest(stored, self._mac(key, facts).encode())
 
-    def record(self, sha256: str, kernels: str, runtime: str) -> None:
-        """Remember that a child ran these bytes (a read-only cache remembers nothing, and that is fine)."""
+    def remember(self, name: str, facts: Sequence[str]) -> None:
+        """Write the verdict ``name`` for ``facts`` (a read-only cache remembers nothing, and that is fine)."""
         from zoo.core.files import write_atomic
 
         key = self._key(create=True)
         if key is not None:
             with contextlib.suppress(OSError):
-                write_atomic(self._path(sha256, kernels), self._mac(key, sha256, kernels, runtime), durable=False)
-
-    def _path(self, sha256: str, kernels: str) -> Path:
-        return self.folder / f"model-{sha256}.{kernels}.ok"
+                write_atomic(self.folder / f"{name}.ok", self._mac(key, facts), durable=False)
 
     @staticmethod
-    def _mac(key: bytes, sha256: str, kernels: str, runtime: str) -> str:
+    def _mac(key: bytes, facts: Sequence[str]) -> str:
         import hashlib
         import hmac
         import platform
@@ -84,9 +91,8 @@ class Verdicts:
 
         from zoo import __version__
 
-        facts = "\n".join(("ran-in-child", sha256, kernels, runtime, f"zoo {__version__}", sys.version,
-                           platform.machine()))
-        return hmac.new(key, facts.encode(), hashlib.sha256).hexdigest()
+        text = "\n".join((*facts, f"zoo {__version__}", sys.version, platform.machine()))
+        return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
     def _key(self, *, create: bool) -> bytes | None:
         """This user's key, made on first use; None when it is missing (and not to be made) or not private."""
