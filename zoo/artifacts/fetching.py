@@ -267,10 +267,10 @@ def fetch_all(artifacts: Sequence[Artifact], *, settings: Settings | None = None
 def _in_pool(work: Callable[[A], R], items: Sequence[A], workers: int) -> list[R]:
     """``work`` on each item, up to ``workers`` at once; results in order, the first item's error raised once all
     have stopped (so no copy or download is left running behind an error)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     if len(items) < 2 or workers < 2:
         return [work(item) for item in items]
+    from concurrent.futures import ThreadPoolExecutor  # only for a pool: a one-file pull does not import it
+
     with ThreadPoolExecutor(min(workers, len(items)), thread_name_prefix="zoo-fetch") as pool:
         futures = [pool.submit(work, item) for item in items]
         errors = [f.exception() for f in futures]
