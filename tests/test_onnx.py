@@ -358,3 +358,24 @@ def test_a_file_onnxruntime_refuses_fails_in_the_probe_child_in_one_line(capsys,
     assert line.startswith(str(path)) and "onnxruntime failed" in line
     err = one_line_error(capsys, "bench", str(path))
     assert "onnxruntime failed" in err
+
+
+def test_a_maintainer_adds_an_onnx_file_and_it_verifies_strictly(capsys, built, tmp_path, monkeypatch) -> None:
+    """zoo add reads an ONNX file by its content: format onnx, its real precision (w4a8), I/O, parameters, MACs."""
+    import shutil
+
+    assert main(["init", str(tmp_path / "z")]) == 0
+    path = Path(shutil.copy(built["w4a8"], tmp_path / "z" / "tiny_w4a8.onnx"))
+    monkeypatch.chdir(tmp_path / "z")
+    capsys.readouterr()
+    added = run_json(capsys, "add", str(path), "--id", "tiny", "--task", "image_classification")
+    (art,) = added["artifacts"]
+    assert (art["format"], art["precision"]) == ("onnx", "w4a8")
+    card = (tmp_path / "z" / "model_cards" / "tiny" / "card.yaml").read_text()
+    want = independent_counts(path)
+    for fact in ("framework: ONNX", "precision: w4a8", f"count: {sum(want['parameters'].values())}",
+                 f"weights_bytes: {want['weights_bytes']}", f"macs: {TINY_MACS}"):
+        assert fact in card, fact
+    code, checks = verify_checks(capsys, "tiny")
+    assert code == 0
+    assert checks["artifact.format"][0]["status"] == checks["golden"][0]["status"] == "pass"

@@ -19,12 +19,13 @@ from zoo.cards.variants import write_variant
 from zoo.catalog.editing import add_model, add_version, expand, registry_file
 from zoo.catalog.registry import Registry, load_registry
 from zoo.core.errors import ConfigError, UsageError
-from zoo.core.files import open_regular
 from zoo.maintain.goldens import golden_path, write_golden
 from zoo.model.footprint import compute_footprint
+from zoo.model.formats import model_format
 from zoo.model.inspection import ModelInfo, inspect_model
 
-PRECISIONS = ("int8", "uint8", "int16", "float16", "float32")  # the registry's, besides "mixed"
+PRECISIONS = ("int8", "uint8", "int16", "float16", "float32", "int4", "w4a8", "w4a16", "w8a16")  # the registry's,
+# besides "mixed"
 
 
 @dataclass
@@ -68,7 +69,7 @@ def add_files(registry_path: str | Path, files: Sequence[str | Path], *, model_i
     goldens = []
     artifacts = []
     for info in facts:
-        art = {"file": info.path.name, "format": "tflite", "precision": _precision(info), "size": info.size,
+        art = {"file": info.path.name, "format": info.format, "precision": _precision(info), "size": info.size,
                "sha256": info.sha256, "sources": _sources(info.path, sources, root, model_id, name)}
         golden = golden_path(root, model_id, name, info.path.name)
         write_golden(info.path, golden, expect_sha256=info.sha256)
@@ -86,14 +87,11 @@ def add_files(registry_path: str | Path, files: Sequence[str | Path], *, model_i
 
 
 def _read(path: Path, registry: Registry) -> ModelInfo:
-    """The file's facts; a file that is not TFLite, or whose bytes the registry already holds, is refused."""
-    try:
-        with open_regular(path) as fh:
-            head = fh.read(8)
-    except FileNotFoundError:
-        raise UsageError("no such file", path=path) from None
-    if head[4:8] != b"TFL3":
-        raise UsageError("not a TFLite model (no TFL3 identifier); zoo add reads .tflite files", path=path)
+    """The file's facts; a file that is neither TFLite nor ONNX (by content), or whose bytes the registry already
+    holds, is refused."""
+    if model_format(path) is None:
+        raise UsageError("neither a TFLite model (no TFL3 identifier) nor an ONNX model; zoo add reads .tflite and "
+                         ".onnx files", path=path)
     info = inspect_model(path)
     if (known := registry.by_sha256(info.sha256)) is not None:
         raise UsageError(f"these bytes are already registered as {known.ref} ({known.file}); released bytes "
@@ -143,7 +141,7 @@ def _card_fields(card_path: Path, model_id: str, family: str | None, title: str 
         "family": family or data.get("family") or model_id,
         "title": title or data.get("title") or model_id,
         "use_case": use_case,
-        "framework": data.get("framework") or "TensorFlow Lite",
+        "framework": data.get("framework") or ("ONNX" if info.format == "onnx" else "TensorFlow Lite"),
         "license": {"id": license or (data.get("license") or {}).get("id") or "NOASSERTION"},
     }
     if _precision(info) in PRECISIONS:
@@ -166,7 +164,7 @@ def variant_facts(model_id: str, info: ModelInfo, label: str, *, path: Path | No
 
 
 def _tensor(t: Any, meaning: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": t.name, "shape": list(t.shape)}
+    out: dict[str, Any] = {"name": t.name, "shape": t.display_shape}  # a dynamic dimension by its name
     if meaning == "image" and len(t.shape) == 4:
         out["layout"] = "NHWC" if t.shape[-1] in (1, 3, 4) else "NCHW"
     out["dtype"] = t.dtype
