@@ -136,10 +136,14 @@ def test_a_tag_is_resolved_to_its_digest(oci: oci_registry.OciRegistry, zoo_dir:
     assert done.returncode == 0, done.stderr
     art = load_registry(zoo_dir / "registry").get(MODEL).artifacts[0]
     by_tag = replace(art, sources=(f"oci://{oci.host}/zoo/{MODEL}:v1",))
-    path = fetch(by_tag, settings=Settings.from_env().with_flags())
+    settings = replace(Settings.from_env(), cache_dir=tmp_path / "empty-cache")
+    path = fetch(by_tag, settings=settings)
+    from zoo.artifacts.cache import Cache
     from zoo.core.files import sha256_file
 
     assert sha256_file(path) == art.sha256
+    pinned = json.loads(done.stdout)["sources"][0]
+    assert Cache(settings.cache_dir).source(art.sha256) == pinned  # the tag is recorded as the digest it named
 
 
 def test_a_changed_layer_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, tmp_path: Path) -> None:
@@ -221,6 +225,18 @@ def test_the_wrong_key_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, 
     assert verified.returncode == 1
     checks = [c for e in json.loads(verified.stdout)["entries"] for c in e["checks"] if c["id"] == "artifact.signature"]
     assert [c["status"] for c in checks] == ["fail"]
+
+
+def test_a_trusted_key_that_is_a_fifo_is_one_line_not_a_hang(oci: oci_registry.OciRegistry, zoo_dir: Path,
+                                                               tmp_path: Path) -> None:
+    publish(oci, ec_key(tmp_path / "release.key"))
+    oci_only(zoo_dir)
+    trusted = zoo_dir / "registry" / "keys" / f"{MODEL}.pub"
+    trusted.unlink()
+    os.mkfifo(trusted)  # a registry in a pull request names a FIFO as its key
+    result = zoo("pull", MODEL, cache=tmp_path / "cache")
+    assert result.returncode == 2 and "not a regular file" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_an_unsigned_release_is_refused_once_a_key_is_trusted(oci: oci_registry.OciRegistry, zoo_dir: Path,

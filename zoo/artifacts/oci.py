@@ -23,6 +23,7 @@ import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from zoo.core.errors import SourceError, UsageError
 from zoo.core.settings import Settings
@@ -162,8 +163,12 @@ class OciSource(HttpSource):
             raise SourceError("HTTP 401 without a token realm")
         timeout = self.settings.http_timeout
         query = {k: v for k, v in fields.items() if k in ("service", "scope")}
+        realm = urlsplit(fields["realm"])
+        # Credentials go to a token service over https, or to the registry's own host; never elsewhere in clear.
+        trusted = realm.scheme == "https" or realm.netloc == self.ref.host
         try:
-            answer = session.get(fields["realm"], params=query, auth=self.credentials, timeout=(timeout, timeout))
+            answer = session.get(fields["realm"], params=query, auth=self.credentials if trusted else None,
+                                 timeout=(timeout, timeout))
             token = answer.json().get("token") or answer.json().get("access_token") if answer.ok else None
         except (requests.RequestException, ValueError, AttributeError):
             token = None
@@ -212,8 +217,9 @@ class OciSource(HttpSource):
             if found is None:
                 raise SourceError(f"no manifest {self.ref.reference!r} in {self.ref.repository}")
             digest, manifest = found
-            if self.ref.digest is None:
+            if self.ref.digest is None:  # a tag: what the cache records is the digest it stood for now
                 log.info("%s is %s", self.location, self.ref.pinned(digest))
+                self.location = str(self.ref.pinned(digest))
             if not any(layer.get("digest") == want for layer in manifest["layers"]):
                 raise SourceError(f"the manifest {digest} has no layer {want} ({part.artifact.file})")
             # Auth headers found for the manifest serve the blob too; HttpSource streams and resumes it.

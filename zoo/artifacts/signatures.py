@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from zoo.catalog.registry import Artifact, Trust
-from zoo.core.errors import ConfigError, SignatureError
+from zoo.core.errors import ConfigError, SignatureError, ZooError
 from zoo.core.files import read_bytes, write_atomic
 
 INSTALL_HINT = "signatures need model-signing: pip install 'zoo[sign]'"
@@ -83,16 +83,25 @@ def verify_file(bundle: bytes, artifact: Artifact, path: Path, trust: Trust, wor
     under the artifact's file name. The caller has already checked ``path`` against the registry's sha256."""
     ms = _model_signing()
     name = f"{artifact.model_id}/{artifact.file}"
-    config = ms.verifying.Config()
-    if trust.key is not None:
-        config.use_elliptic_key_verifier(public_key=trust.key)
-    else:
-        config.use_sigstore_verifier(identity=trust.identity, oidc_issuer=trust.issuer)
     with _release_folder({artifact.file: path}, workdir) as folder:
         signature = folder.parent / "bundle.sig"
         write_atomic(signature, bundle, durable=False)
         try:
+            config = ms.verifying.Config()
+            if trust.key is not None:
+                # Read through the file layer (a registry in a pull request may name a FIFO or a huge file),
+                # and handed to model-signing as a private copy.
+                key = folder.parent / "trusted.pub"
+                write_atomic(key, read_bytes(trust.key, limit=1 << 16), durable=False)
+                config.use_elliptic_key_verifier(public_key=key)
+            else:
+                config.use_sigstore_verifier(identity=trust.identity, oidc_issuer=trust.issuer)
             config.verify(folder, signature)
+        except FileNotFoundError:
+            raise ConfigError(f"the registry's trusted key for {artifact.model_id} does not exist",
+                              path=trust.key) from None
+        except ZooError:  # the key file refused by the file layer: a FIFO, a device, too large
+            raise
         except Exception as exc:  # noqa: BLE001 - model-signing raises ValueError, protobuf and crypto errors alike
             raise SignatureError(f"signature of {name} refused: {_reason(exc, trust)}") from None
 
@@ -104,7 +113,7 @@ def _reason(exc: Exception, trust: Trust) -> str:
         return f"not signed by {who}"
     if "Signature mismatch" in text:
         return "it was signed over other bytes (" + text.partition(": ")[2].strip("[]'\"") + ")"
-    return f"not a valid signature bundle ({text or type(exc).__name__})"
+    return f"not a valid signature bundle for an EC key ({text or type(exc).__name__})"
 
 
 def _first_line(exc: Exception) -> str:
