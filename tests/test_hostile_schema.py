@@ -217,9 +217,10 @@ def test_a_planted_verdict_for_a_registry_that_breaks_the_schema_is_not_trusted(
     env = {"ZOO_CACHE_DIR": str(cache), "ZOO_REGISTRY": str(broken)}
     first = _zoo("list", cwd=tmp_path, env=env)
     assert first.returncode == 2 and "artifacts" in first.stderr
-    from zoo.catalog import registry as reg
+    from zoo.core.documents import schema_stamp
+    from zoo.core.resources import load_schema
 
-    stamp = reg._verdict_stamp(cache / "verdicts", broken.read_text())
+    stamp = schema_stamp(cache / "verdicts", "registry", broken.read_text(), load_schema("registry"))
     stamp.parent.mkdir(parents=True, exist_ok=True)
     for mode in (0o644, 0o666):  # a stamp of this user's, and one anybody could have written
         stamp.touch()
@@ -235,3 +236,25 @@ def test_a_verdict_is_remembered_and_used_when_it_is_this_users_own(tmp_path) ->
     (stamp,) = cache.glob("registry-*.ok")
     assert stamp.stat().st_uid == os.geteuid() and not stamp.stat().st_mode & 0o022
     assert load_registry(REGISTRY, verdicts=cache).models["osnet_demo"].artifacts[0].size > 0
+
+
+def test_a_card_that_passed_is_not_checked_again_and_a_planted_stamp_is_not_trusted(tmp_path, monkeypatch) -> None:
+    """Cards get the registry's schema verdicts: `zoo evaluate` then never imports jsonschema for an unchanged
+    card; a stamp others could have written (or one for other text) only costs the check."""
+    from zoo.cards import card as cards
+    from zoo.core.documents import schema_stamp
+    from zoo.core.resources import data_dir, load_schema
+
+    verdicts = tmp_path / "verdicts"
+    good = data_dir("model_cards") / "osnet_demo" / "card.yaml"
+    assert cards.read_card(good, verdicts=verdicts).problems == ()
+    (stamp,) = verdicts.glob("card-*.ok")
+    monkeypatch.setattr(cards, "schema_problems", lambda *a: pytest.fail("checked again"))
+    assert cards.read_card(good, verdicts=verdicts).problems == ()
+    monkeypatch.undo()
+    broken = tmp_path / "card.yaml"
+    broken.write_text(good.read_text(encoding="utf-8") + "\nunknown_key: 1\n", encoding="utf-8")
+    planted = schema_stamp(verdicts, "card", broken.read_text(encoding="utf-8"), load_schema("card"))
+    planted.touch()
+    planted.chmod(0o666)  # anybody could have written it
+    assert any("unknown_key" in p for p in cards.read_card(broken, verdicts=verdicts).problems)

@@ -112,7 +112,8 @@ def resolve(model: str | Path | Resolved, *, registry: Registry | str | Path | N
         model = model.path
     settings = _settings(settings)
     return resolve_target(str(model), _registry(registry, settings), card=card, need_card=need_card,
-                          fetch=lambda artifact: fetch(artifact, settings=settings, progress=progress))
+                          fetch=lambda artifact: fetch(artifact, settings=settings, progress=progress),
+                          verdicts=settings.cache_dir / "verdicts")
 
 
 def inspect(model: str | Path | Resolved, *, registry: Registry | str | Path | None = None, settings: Settings | None = None,

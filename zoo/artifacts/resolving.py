@@ -33,12 +33,13 @@ class Resolved:
 
 
 def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path], card: str | Path | None = None,
-            need_card: bool = False) -> Resolved:
+            need_card: bool = False, verdicts: Path | None = None) -> Resolved:
     """Resolve ``target`` (a model file or a model id); ``fetch`` turns the id's tflite or onnx artifact into a path.
 
     ``card`` overrides the registry's card. Only with ``need_card`` is the card read (inspect, bench and
     footprint look at the file alone, so a broken card does not stop them), and a file the registry does not
     know must then come with one (a usage error says so), since its preprocessing cannot be guessed.
+    ``verdicts`` remembers cards that passed their schema (``zoo.cards.card.read_card``).
     """
     path = Path(target)
     if path.exists():
@@ -54,6 +55,6 @@ def resolve(target: str, registry: Registry, *, fetch: Callable[[Artifact], Path
     if card_path is None and need_card:
         why = "is not in the registry" if model is None else f"({model.id}) has no card in the registry"
         raise UsageError(f"{target} {why}: pass --card CARD.yaml to say how to preprocess its images")
-    loaded = load_card(card_path) if need_card and card_path else None
+    loaded = load_card(card_path, verdicts=verdicts) if need_card and card_path else None
     label = (model.ref if "@" in target else model.id) if model else path.name
     return Resolved(label, path, model, loaded)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo.core.documents import Document, load_yaml, schema_problems
+from zoo.core.documents import (Document, load_yaml, own_stamp, read_yaml_text, schema_problems, schema_stamp,
+                                write_stamp)
 from zoo.core.errors import InvalidDataError, UsageError
 from zoo.cards.protocol import record_protocol
 from zoo.core.resources import data_dir, load_schema
@@ -236,23 +237,33 @@ class Card:
         return next((d for d in self.datasets if d.get("id") == dataset_id), None)
 
 
-def read_card(path: str | Path, *, text: str | None = None) -> Card:
+def read_card(path: str | Path, *, text: str | None = None, verdicts: Path | None = None) -> Card:
     """Read ``path`` (a card.yaml or its folder) and record its schema problems without raising on them.
 
-    Raises ``ConfigError`` only when there is no card to speak of: unreadable, broken YAML, not a mapping.
+    ``verdicts`` is a folder that remembers card texts which already passed the schema (this user's own stamps,
+    ``zoo.core.documents.own_stamp``): such a card is not checked again. Raises ``ConfigError`` only when there
+    is no card to speak of: unreadable, broken YAML, not a mapping.
     """
     path = Path(path)
     if path.is_dir():
         path = path / "card.yaml"
+    if verdicts is not None and text is None:
+        text = read_yaml_text(path)
     doc = load_yaml(path, text=text)
     if not isinstance(doc.data, dict):
         raise InvalidDataError([doc.problem((), "a card must be a mapping of keys to values")], path=path)
-    return Card(path=path, doc=doc, problems=tuple(schema_problems(doc, load_schema("card"))))
+    stamp = schema_stamp(verdicts, "card", text, load_schema("card")) if verdicts is not None and text else None
+    if stamp is not None and own_stamp(stamp):
+        return Card(path=path, doc=doc, problems=())
+    problems = tuple(schema_problems(doc, load_schema("card")))
+    if stamp is not None and not problems:
+        write_stamp(stamp)
+    return Card(path=path, doc=doc, problems=problems)
 
 
-def load_card(path: str | Path, *, text: str | None = None) -> Card:
+def load_card(path: str | Path, *, text: str | None = None, verdicts: Path | None = None) -> Card:
     """Read ``path`` and require it to follow the card schema; raise ``InvalidDataError`` listing every problem."""
-    card = read_card(path, text=text)
+    card = read_card(path, text=text, verdicts=verdicts)
     if card.problems:
         raise InvalidDataError(list(card.problems), path=card.path)
     return card

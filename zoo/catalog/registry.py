@@ -11,18 +11,13 @@ plain ``ID`` names ``default:`` when given, else the last version listed.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import hashlib
-import json
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from zoo.core.documents import SEMANTICS, Document, load_yaml, read_yaml_text, schema_problems
+from zoo.core.documents import Document, load_yaml, own_stamp, read_yaml_text, schema_problems, schema_stamp, write_stamp
 from zoo.core.errors import InvalidDataError, UsageError
 from zoo.core.resources import data_dir, load_schema
 
@@ -193,36 +188,13 @@ def _resolve_source(source: str, base: Path) -> str:
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
-def _verdict_stamp(verdicts: Path, text: str) -> Path:
-    """A file whose existence says: this registry text passed this schema already. It names the text that
-    was parsed, not the file read again later, so a file changed in between is never stamped unchecked; and
-    the schema with the validator's meaning of it (``SEMANTICS``), so a stricter zoo checks again."""
-    digest = hashlib.sha256(text.encode("utf-8"))
-    digest.update(json.dumps(load_schema("registry"), sort_keys=True).encode())
-    digest.update(SEMANTICS.encode())
-    return verdicts / f"registry-{digest.hexdigest()}.ok"
-
-
-def _own_verdict(stamp: Path) -> bool:
-    """Whether a stamp can be believed: a regular file this user made, in a folder only this user can write.
-    A shared cache is writable by others, and anyone could plant a stamp for a registry that breaks the
-    schema; such a stamp only costs a schema check."""
-    try:
-        for st in (os.lstat(stamp.parent), os.lstat(stamp)):
-            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
-                return False
-        return stat.S_ISREG(st.st_mode)
-    except OSError:
-        return False
-
-
 def load_registry(path: str | Path | None = None, *, verdicts: Path | None = None, text: str | None = None) -> Registry:
     """Load and validate a registry (a YAML file, or a folder holding ``registry.yaml``).
 
     Raises ``InvalidDataError`` listing every schema violation with its line and JSON pointer.
     ``verdicts`` is a folder that remembers registry bytes which already passed the schema: jsonschema
     costs about 0.1 s per run, most of a warm ``zoo pull``. A remembered verdict is checked, not trusted
-    (``_own_verdict``), and a registry that does not build as one that passed would is checked after all.
+    (``zoo.core.documents.own_stamp``), and a registry that does not build as one that passed would is checked after all.
     ``text`` checks what is about to be written to ``path`` (``zoo.catalog.editing``) instead of reading it.
     """
     path = Path(path) if path is not None else default_registry_path()
@@ -230,8 +202,8 @@ def load_registry(path: str | Path | None = None, *, verdicts: Path | None = Non
         path = path / "registry.yaml"
     text = read_yaml_text(path) if text is None else text
     doc = load_yaml(path, text=text)
-    stamp = _verdict_stamp(verdicts, text) if verdicts is not None else None
-    if stamp is not None and _own_verdict(stamp):
+    stamp = schema_stamp(verdicts, "registry", text, load_schema("registry")) if verdicts is not None else None
+    if stamp is not None and own_stamp(stamp):
         try:
             if not _entry_problems(doc):
                 return _build(path, doc)
@@ -242,9 +214,7 @@ def load_registry(path: str | Path | None = None, *, verdicts: Path | None = Non
     if problems:
         raise InvalidDataError(problems, path=path)
     if stamp is not None:
-        with contextlib.suppress(OSError):  # a read-only cache only costs speed
-            stamp.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-            stamp.touch(mode=0o644)
+        write_stamp(stamp)
     return _build(path, doc)
 
 

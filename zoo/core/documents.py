@@ -227,8 +227,47 @@ def schema_problems(doc: Document, schema: dict[str, Any]) -> list[str]:
 
 
 #: Bumped whenever the meaning of a schema changes without its text changing (a remembered verdict that a
-#: document passed, ``zoo.catalog.registry``, names it).
+#: document passed, ``schema_stamp``, names it).
 SEMANTICS = "ecma-anchors,finite-numbers,strict-integers"
+
+
+def schema_stamp(verdicts: Path, kind: str, text: str, schema: dict[str, Any]) -> Path:
+    """A file whose existence says: this ``kind`` of document (``registry``, ``card``) with this text passed this
+    schema already, so jsonschema (~0.1 s with its import) is not run for it again. It names the text that was
+    parsed, not the file read again later, so a file changed in between is never stamped unchecked; and the
+    schema with the validator's meaning of it (``SEMANTICS``), so a stricter zoo checks again."""
+    import hashlib
+    import json
+
+    digest = hashlib.sha256(text.encode("utf-8"))
+    digest.update(json.dumps(schema, sort_keys=True).encode())
+    digest.update(SEMANTICS.encode())
+    return verdicts / f"{kind}-{digest.hexdigest()}.ok"
+
+
+def own_stamp(stamp: Path) -> bool:
+    """Whether a stamp can be believed: a regular file this user made, in a folder only this user can write.
+    A shared cache is writable by others, and anyone could plant a stamp for a document that breaks the
+    schema; such a stamp only costs a schema check."""
+    import os
+    import stat
+
+    try:
+        for st in (os.lstat(stamp.parent), os.lstat(stamp)):
+            if st.st_uid != os.geteuid() or st.st_mode & 0o022:
+                return False
+        return stat.S_ISREG(st.st_mode)
+    except OSError:
+        return False
+
+
+def write_stamp(stamp: Path) -> None:
+    """Remember a document that passed its schema (a read-only cache only costs speed)."""
+    import contextlib
+
+    with contextlib.suppress(OSError):
+        stamp.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        stamp.touch(mode=0o644)
 
 
 @functools.lru_cache(maxsize=512)
