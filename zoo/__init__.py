@@ -9,8 +9,8 @@ The ``zoo`` command is a thin layer over this API; a release script calls the sa
     report.raise_for_status()                          # VerificationFailed (exit code 1) if a check failed
 
 Functions: ``pull``, ``fetch``, ``verify``, ``evaluate``, ``inspect``, ``footprint``, ``render_card``,
-``import_card``, ``validate``, ``load_registry``, ``resolve``. Settings (``Settings.from_env()``) default to the
-environment the command reads. Errors: ``ZooError`` and its subclasses, each with its ``exit_code``.
+``import_card``, ``validate``, ``publish``, ``load_registry``, ``resolve``. Settings (``Settings.from_env()``)
+default to the environment the command reads. Errors: ``ZooError`` and its subclasses, each with its ``exit_code``.
 Extension points: ``register_source(scheme, factory)`` for a new kind of location and
 ``configure_http_session(factory)`` for every HTTP request (CA bundle, proxies, auth).
 
@@ -23,9 +23,9 @@ __version__ = "0.1.0"
 
 _HOMES = {
     **dict.fromkeys(("pull", "fetch", "verify", "evaluate", "inspect", "footprint", "render_card", "import_card",
-                     "load_registry", "resolve", "validate"), "zoo.api"),
+                     "load_registry", "resolve", "validate", "publish"), "zoo.api"),
     **dict.fromkeys(("ZooError", "UsageError", "ConfigError", "InvalidDataError", "FileAccessError",
-                     "RuntimeMissingError", "ModelFileError", "IntegrityError", "VerificationFailed",
+                     "RuntimeMissingError", "ModelFileError", "IntegrityError", "SignatureError", "VerificationFailed",
                      "SourceUnavailableError", "OfflineError", "SourceError", "NetworkError", "DatasetError"),
                     "zoo.core.errors"),
     "Settings": "zoo.core.settings",

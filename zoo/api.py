@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # names for the annotations; importing them here would slow e
     from zoo.importer.writing import ImportResult
     from zoo.model.footprint import Footprint
     from zoo.model.inspection import ModelInfo
+    from zoo.publish.publishing import Published
     from zoo.reid.evaluation import EvaluationResult
     from zoo.review.findings import Finding
     from zoo.render.readme import Rendering
@@ -245,3 +246,24 @@ def import_card(readme: str | Path, output: str | Path | None = None, *, force: 
     settings = _settings(settings)
     ((source, card_path),) = import_targets([Path(readme)], output)
     return run(source, card_path, _registry(registry, settings), force=force)
+
+
+def publish(model: str, destination: str, *, sign: str | Path | None = None, record: bool = True,
+            registry: Registry | str | Path | None = None, settings: Settings | None = None,
+            progress: Progress | None = None) -> Published:
+    """Release ``model`` (``ID`` or ``ID@VERSION``) to ``oci://HOST[:PORT]/REPO[:TAG]``, ``hf://ORG/REPO[@BRANCH]``
+    or a folder, signed with ``sign`` (an EC private key in PEM; needs ``zoo[sign]``), and record the pinned
+    source (and, on a first signed release, the trusted key) in the registry unless ``record`` is False.
+
+    >>> import tempfile, zoo
+    >>> settings = zoo.Settings.from_env({"ZOO_CACHE_DIR": tempfile.mkdtemp()})  # a throwaway cache
+    >>> folder = Path(tempfile.mkdtemp()).resolve()
+    >>> done = zoo.publish("osnet_demo", str(folder), record=False, settings=settings)
+    >>> done.sources == [f"{folder}/osnet_demo/osnet_demo_int8.tflite"], (folder / "osnet_demo" / "SHA256SUMS").is_file()
+    (True, True)
+    """
+    from zoo.publish.publishing import publish as run
+
+    settings = _settings(settings)
+    return run(_registry(registry, settings), model, destination, sign_key=Path(sign) if sign is not None else None,
+               settings=settings, record=record, progress=progress)

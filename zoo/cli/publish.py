@@ -23,10 +23,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_publish(args: argparse.Namespace) -> int:
-    from zoo.publish.publishing import publish
+    from zoo.api import publish
 
-    done = publish(load_registry_for(args), args.target, args.destination, sign_key=args.sign,
-                   record=not args.no_record, **fetch_options(args))
+    done = publish(args.target, args.destination, sign=args.sign, record=not args.no_record,
+                   registry=load_registry_for(args), **fetch_options(args))
     if args.json:
         print_json(done.to_json())
         return 0
