@@ -151,8 +151,12 @@ def test_parameters_that_cannot_fit_the_weights_flash() -> None:
 
 def test_links_into_another_use_case() -> None:
     row = tim().replace("./ST_pretrainedmodel_public_dataset/food101", "../../pose_estimation/yolo")
-    text = card(use_case="Object detection", time=[row])
-    assert errors(text) == [(line_of(text, "pose_estimation"), "readme.use_case")]
+    pose_file = tim(label="P", stem="yolov8n_224_quant_pc_uf_pose_coco-st", suffix=".tflite")
+    text = card(use_case="Object detection", time=[row, pose_file],
+                tail="Retrain with the [Ultralytics documentation](https://docs.ultralytics.com/tasks/pose/#train).\n")
+    assert errors(text) == [(line_of(text, "pose_estimation"), "readme.use_case"), (line_of(text, "_pose_"), "readme.use_case")]
+    assert [(f.line, f.severity) for f in review_text("R.md", text) if f.rule == "readme.use_case"][-1] == (
+        line_of(text, "tasks/pose"), "warning")  # a page in prose may be a pointer: a warning
 
 
 def test_every_finding_names_a_registered_rule() -> None:

@@ -36,6 +36,31 @@ DATASET_SITES = {"coco": ("cocodataset.org",), "imagenet": ("image-net.org",), "
                  "flowers": ("robots.ox.ac.uk/~vgg/data/flowers",), "librispeech": ("openslr.org/12",)}
 
 
+#: Use cases a file name or a docs path names by a short token (``..._uf_pose_coco-st.tflite``, ``tasks/pose``).
+_NAME_TOKENS = {"pose": "pose_estimation", "seg": "segmentation", "od": "object_detection"}
+_PATH_TOKENS = {"pose": "pose_estimation", "segment": "segmentation", "detect": "object_detection",
+                "classify": "image_classification"}
+_FAMILIES = ({"object_detection", "face_detection"}, {"semantic_segmentation", "instance_segmentation", "segmentation"})
+
+
+def _other_use_case(url: str, own: str) -> str | None:
+    """The use case other than ``own`` that a link's file name (first) or its folders name, if any.
+
+    >>> _other_use_case("x/object_detection/yolov8n_256_quant_pc_uf_pose_coco-st.tflite", "object_detection")
+    'pose_estimation'
+    >>> _other_use_case("x/object_detection/yolo11n_256_quant_pc_uf_od_coco-person-st.tflite", "object_detection")
+    >>> _other_use_case("../../pose_estimation/yolo/", "object_detection"), _other_use_case("x/tasks/pose/", "pose_estimation")
+    ('pose_estimation', None)
+    """
+    family = next((f for f in _FAMILIES if own in f), {own})
+    *folders, name = url.lower().split("/")
+    named = {_NAME_TOKENS[t] for t in re.split(r"[_.-]", name) if t in _NAME_TOKENS}
+    if named:
+        return None if named & family else sorted(named)[0]
+    said = {f for f in folders if f in USE_CASES} | {_PATH_TOKENS[f] for f in folders if f in _PATH_TOKENS}
+    return None if not said or said & family else sorted(said)[0]
+
+
 def use_case_folder(use_case: str) -> str | None:
     """The folder of the use case a card names: ``Object detection`` -> ``object_detection``, ``AED`` ->
     ``audio_event_detection``.
@@ -143,9 +168,8 @@ def targets(page: Page) -> Iterator[Finding]:
                           "link the dataset the label names")
         if own is None or link.target.startswith("#"):
             continue
-        parts = set(re.split(r"[/\\]", url))
-        other = [u for u in USE_CASES if u in parts and u != own]
-        if other and own not in parts:
+        other = _other_use_case(url, own)
+        if other:
             yield finding(page.path, link.line, "readme.use_case",
-                          f"a {own.replace('_', ' ')} card links into the {other[0]} folder ({link.url}); link this "
-                          "use case's model", None if link.in_table else Severity.WARNING)
+                          f"a {own.replace('_', ' ')} card links a {other.replace('_', ' ')} model or page "
+                          f"({link.url}); link this use case's", None if link.in_table else Severity.WARNING)
