@@ -112,3 +112,17 @@ def test_a_card_claiming_accuracy_without_what_evaluate_needs_is_a_warning_namin
     demo = REPO / "registry" / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
     assert main(["evaluate", str(demo), "--card", str(card), "--dataset", str(dataset)]) == 2
     assert f"{card}: preprocessing: missing or malformed 'resize'" in capsys.readouterr().err
+
+
+def test_render_footprint_on_a_readme_without_its_region_says_so(tmp_path: Path, capsys) -> None:
+    """Finding 6: `render-card --footprint` on a card whose README has no footprint region was skipped silently."""
+    from zoo.demo import bundled_mirror
+
+    card = tmp_path / "demo"
+    shutil.copytree(REPO / "model_cards" / "osnet_demo", card)
+    readme = card / "README.md"
+    text = readme.read_text()
+    start, end = text.index("<!-- zoo:begin name=footprint -->"), text.index("<!-- zoo:end name=footprint -->")
+    readme.write_text(text[:start] + text[end + len("<!-- zoo:end name=footprint -->"):])
+    assert main(["render-card", "--footprint", str(card), "--mirror", str(bundled_mirror()), "--offline"]) == 0
+    assert "region 'footprint' that the README does not show" in capsys.readouterr().err

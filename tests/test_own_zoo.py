@@ -133,6 +133,9 @@ def test_the_journey_of_a_new_maintainer(tmp_path: Path, capsys: pytest.CaptureF
     two = Path(zoo(capsys, "pull", "net_a@2", "--mirror", mirror).strip())
     assert one.read_bytes() == net_a.read_bytes() and two.read_bytes() == net_a2.read_bytes()
     assert Path(zoo(capsys, "pull", "net_a", "--mirror", mirror).strip()).read_bytes() == net_a2.read_bytes()
+    for ref in ("net_a@1", "net_a@2"):  # each version checked against its own bytes, golden and the shared card
+        report = json.loads(zoo(capsys, "verify", ref, "--strict", "--mirror", mirror, "--json"))
+        assert report["verdict"] == "PASSED" and report["entries"][-1]["subject"] == ref
     info = json.loads(zoo(capsys, "info", "net_a", "--json"))
     assert [v["version"] for v in info["versions"]] == ["1", "2"] and info["version"] == "2"
 
