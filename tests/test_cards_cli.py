@@ -126,3 +126,15 @@ def test_render_footprint_on_a_readme_without_its_region_says_so(tmp_path: Path,
     readme.write_text(text[:start] + text[end + len("<!-- zoo:end name=footprint -->"):])
     assert main(["render-card", "--footprint", str(card), "--mirror", str(bundled_mirror()), "--offline"]) == 0
     assert "region 'footprint' that the README does not show" in capsys.readouterr().err
+
+
+def test_only_accuracy_figures_must_name_their_dataset(tmp_path: Path, capsys) -> None:
+    import yaml
+
+    card = tmp_path / "demo" / "card.yaml"
+    shutil.copytree(REPO / "model_cards" / "osnet_demo", card.parent)
+    data = yaml.safe_load(card.read_text())
+    del data["performance"][0]["dataset"]
+    card.write_text(yaml.safe_dump(data, sort_keys=False))
+    assert main(["validate", str(card)]) == 1
+    assert "an accuracy figure names the dataset it was measured on" in capsys.readouterr().out

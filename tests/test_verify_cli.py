@@ -90,6 +90,16 @@ def test_latency_write_records_a_host_figure_then_compares_against_it(tmp_path: 
     # the written record passes the card schema, and is what the second run compares against
     assert code == 0 and "card records" in check["message"]
     assert check["details"]["recorded"] == records[0]["values"]["inference_time"]["value"]
+    # finding 6: timed on synthetic inputs, the record names no dataset of the card's; the README shows it once
+    # its region is added, and says which region to add until then
+    assert "dataset" not in records[0]
+    assert main(["render-card", str(card.parent), "--registry", str(registry)]) == 0
+    assert "region 'time-host' that the README does not show" in capsys.readouterr().err
+    readme = card.parent / "README.md"
+    readme.write_text(readme.read_text() + "\n<!-- zoo:begin name=time-host -->\n<!-- zoo:end name=time-host -->\n")
+    assert main(["render-card", str(card.parent), "--registry", str(registry)]) == 0
+    shown = readme.read_text().split("name=time-host -->")[1]
+    assert f"{records[0]['values']['inference_time']['value']}" in shown and "Dataset" not in shown
 
 
 def test_shards_split_the_models_deterministically_and_completely() -> None:

@@ -120,8 +120,11 @@ def _consistency(card: Card, registry: Registry | None) -> Iterator[str]:
         where = ("performance", i)
         if not card.has_variant(record["variant"]):
             yield doc.problem(where + ("variant",), f"record for unknown variant {record['variant']!r}")
-        if record["dataset"] not in dataset_ids:
+        if "dataset" in record and record["dataset"] not in dataset_ids:
             yield doc.problem(where + ("dataset",), f"record for unknown dataset {record['dataset']!r}")
+        elif "dataset" not in record and any(quantity_of(m, v["unit"]) in QUALITY for m, v in record["values"].items()):
+            yield doc.problem(where, "an accuracy figure names the dataset it was measured on (dataset:); only "
+                                     "time and memory figures, measured on any input, go without one")
         for metric, value in record["values"].items():
             if why := unit_problem(metric, value["unit"]):
                 yield doc.problem(where + ("values", metric, "unit"), why)

@@ -117,7 +117,7 @@ def results(card: Card, variant: str | None = None) -> list[dict[str, Any]]:
                     continue
                 label = METRICS[m].label if m in METRICS else v.get("label", m)
                 rows.append({"variant": vid, "format": r.get("format"), "resolution": r.get("resolution"),
-                             "dataset": r["dataset"], "split": r.get("split"), "metric": m, "label": label, "hub": hub_metric(m),
+                             "dataset": r.get("dataset"), "split": r.get("split"), "metric": m, "label": label, "hub": hub_metric(m),
                              "value": v["value"], "unit": v["unit"]})
     return rows
 

@@ -147,8 +147,9 @@ def _columns(card: Card, registry: Registry | None, group: _Group) -> list[Colum
     records = group.records
     where = lambda r: r.get("measured_on", {})  # noqa: E731
     cols: list[Column] = [("Model", lambda r: _model_cell(card, registry, r))]
-    if group.kind != "accuracy" or len({r["dataset"] for r in records}) > 1:
-        cols.append(("Dataset", lambda r: (card.dataset(r["dataset"]) or {"name": r["dataset"]})["name"]))
+    datasets = {r.get("dataset") for r in records}
+    if (group.kind != "accuracy" and datasets != {None}) or len(datasets) > 1:  # host times name no dataset
+        cols.append(("Dataset", lambda r: (card.dataset(r.get("dataset")) or {"name": r.get("dataset", "-")})["name"]))
     cols += [("Format", lambda r: _format_label(r["format"])), ("Resolution", lambda r: r["resolution"])]
     if any("split" in r for r in records) and group.kind != "accuracy":
         cols.append(("Split", lambda r: r.get("split", "")))
