@@ -3,7 +3,7 @@
 A newcomer reads the folders in this order. Checking: catalog (registry entry) -> artifacts (source and
 verified cache file) -> model (runtime) -> reid (features, metrics) -> verification (report). Writing back:
 render (card data -> README) -> importer -> review (a published card read as written) -> maintain (a maintainer's
-own zoo: init, add, golden) -> publish (release). Below both: core, then the shared layers cards and markdown. A new
+own zoo: init, add, golden) -> release (publish). Below both: core, then the shared layers cards and markdown. A new
 folder is added here, at its step, or this test fails naming it.
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 ZOO = Path(__file__).resolve().parent.parent / "zoo"
 STEPS = ["core", "catalog", "cards", "markdown", "artifacts", "model", "reid", "verification", "render", "importer",
-         "review", "maintain", "publish"]
+         "review", "maintain", "release"]
 TOP = {"__init__", "__main__", "api", "demo", "cli"}  # above every step: they may import any of them
 
 

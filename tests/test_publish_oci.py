@@ -171,8 +171,8 @@ def _replace_signature(oci: oci_registry.OciRegistry, digest: str, bundle: bytes
     """Push another ``<file>.sig`` under the release's signature tag, as anyone with push rights could."""
     from zoo.core.settings import Settings
     from zoo.artifacts.oci import OciReference, signature_tag
-    from zoo.publish.oci import EMPTY_TYPE, MANIFEST_TYPE, Pushed, _Client
-    from zoo.publish.release import SIGNATURE_MEDIA_TYPE
+    from zoo.release.oci import EMPTY_TYPE, MANIFEST_TYPE, Pushed, _Client
+    from zoo.release.gathering import SIGNATURE_MEDIA_TYPE
 
     ref = OciReference.parse(f"oci://{oci.host}/zoo/{MODEL}")
     client = _Client(ref, Settings.from_env())

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # names for the annotations; importing them here would slow e
     from zoo.importer.writing import ImportResult
     from zoo.model.footprint import Footprint
     from zoo.model.inspection import ModelInfo
-    from zoo.publish.publishing import Published
+    from zoo.release.publishing import Published
     from zoo.reid.evaluation import EvaluationResult
     from zoo.review.findings import Finding
     from zoo.render.readme import Rendering
@@ -262,7 +262,7 @@ def publish(model: str, destination: str, *, sign: str | Path | None = None, rec
     >>> done.sources == [f"{folder}/osnet_demo/osnet_demo_int8.tflite"], (folder / "osnet_demo" / "SHA256SUMS").is_file()
     (True, True)
     """
-    from zoo.publish.publishing import publish as run
+    from zoo.release.publishing import publish as run
 
     settings = _settings(settings)
     return run(_registry(registry, settings), model, destination, sign_key=Path(sign) if sign is not None else None,

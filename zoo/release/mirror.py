@@ -12,7 +12,7 @@ from pathlib import Path
 
 from zoo.core.errors import IntegrityError
 from zoo.core.files import copy_atomic, read_bytes, safe_name, sha256_file, write_atomic
-from zoo.publish.release import Release
+from zoo.release.gathering import Release
 
 
 def write(release: Release, mirror: Path) -> tuple[list[Path], list[Path]]:

@@ -2,7 +2,7 @@
 signed, and the place it went recorded back into the registry as a pinned source.
 
     from zoo.catalog.registry import load_registry
-    from zoo.publish.publishing import publish
+    from zoo.release.publishing import publish
 
     result = publish(load_registry("zoo/registry.yaml"), "my_net@2", "oci://registry.example/zoo/my_net",
                      sign_key=Path("release.key"))
@@ -24,7 +24,7 @@ from zoo.core.errors import UsageError
 from zoo.core.files import safe_name, write_atomic
 from zoo.core.settings import Settings
 from zoo.artifacts.partial import Progress
-from zoo.publish.release import gather
+from zoo.release.gathering import gather
 
 
 @dataclass
@@ -53,14 +53,14 @@ def publish(registry: Registry, target: str, destination: str, *, sign_key: Path
     done = Published(release.model.id, release.version, destination)
     if destination.startswith("oci://"):
         from zoo.artifacts.oci import OciReference
-        from zoo.publish import oci
+        from zoo.release import oci
 
         pushed = oci.push(release, OciReference.parse(destination), settings)
         done.sources, done.uploaded, done.present = [str(pushed.reference)], pushed.uploaded, pushed.present
         done.signatures = [f"{pushed.reference.host}/{pushed.reference.repository}:{pushed.signatures}"] \
             if pushed.signatures else []
     elif destination.startswith("hf://"):
-        from zoo.publish import hub
+        from zoo.release import hub
 
         committed = hub.commit(release, destination, settings)
         done.sources = [committed.source]
@@ -70,7 +70,7 @@ def publish(registry: Registry, target: str, destination: str, *, sign_key: Path
         raise UsageError(f"cannot publish to {destination!r}: use oci://HOST/REPO[:TAG], hf://ORG/REPO[@BRANCH], "
                          "or a folder / file:// path")
     else:
-        from zoo.publish import mirror
+        from zoo.release import mirror
 
         folder = Path(unquote(urlsplit(destination).path)) if destination.startswith("file://") else Path(destination)
         written, present = mirror.write(release, folder.expanduser())

@@ -22,7 +22,7 @@ from typing import Any
 from zoo.core.errors import ConfigError, SourceError, SourceUnavailableError
 from zoo.core.settings import Settings
 from zoo.artifacts.oci import OciReference, OciSource, signature_tag
-from zoo.publish.release import SIGNATURE_MEDIA_TYPE, Release
+from zoo.release.gathering import SIGNATURE_MEDIA_TYPE, Release
 
 ARTIFACT_TYPE = "application/vnd.cncf.model.manifest.v1+json"
 CONFIG_TYPE = "application/vnd.cncf.model.config.v1+json"

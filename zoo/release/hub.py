@@ -16,7 +16,7 @@ from zoo.cards.card import read_card
 from zoo.core.errors import ConfigError, SourceUnavailableError, UsageError
 from zoo.core.files import read_text
 from zoo.core.settings import Settings
-from zoo.publish.release import Release
+from zoo.release.gathering import Release
 from zoo.render.front_matter import dump_yaml, eval_results
 from zoo.render.readme import render_text
 
