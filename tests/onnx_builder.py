@@ -149,3 +149,26 @@ def failing_model(path: Path) -> Path:
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return path
+
+
+def lying_model(path: Path) -> Path:
+    """An initializer whose dims claim 2**40 floats over 4 bytes of raw data: a reader trusting dims would allocate."""
+    w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1 << 20, 1 << 20], raw_data=b"\0" * 4)
+    graph = helper.make_graph([helper.make_node("Add", ["x", "w"], ["y"])], "lies",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])], initializer=[w])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path
+
+
+def custom_op_model(path: Path) -> Path:
+    """A node of a domain onnxruntime does not know: onnx.checker accepts it, the runtime cannot load it."""
+    graph = helper.make_graph([helper.make_node("Foo", ["x"], ["y"], domain="my.ops")], "custom",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("my.ops", 1)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return path

@@ -379,3 +379,17 @@ def test_a_maintainer_adds_an_onnx_file_and_it_verifies_strictly(capsys, built, 
     code, checks = verify_checks(capsys, "tiny")
     assert code == 0
     assert checks["artifact.format"][0]["status"] == checks["golden"][0]["status"] == "pass"
+
+
+@pytest.mark.parametrize(("make", "commands", "says"), [
+    (lambda p: p.write_bytes(b"\x08\x07" + bytes(range(256)) * 4) and p, ("inspect", "footprint", "bench"),
+     "malformed ONNX protobuf"),
+    (ob.lying_model, ("inspect", "footprint", "bench"), "too small for the declared shape"),
+    (ob.custom_op_model, ("bench",), "my.ops:Foo"),
+])
+def test_hostile_onnx_files_are_one_line_errors(capsys, tmp_path, make, commands, says) -> None:
+    path = tmp_path / "hostile.onnx"
+    make(path)
+    for command in commands:
+        err = one_line_error(capsys, command, str(path))
+        assert str(path) in err and says in err, err

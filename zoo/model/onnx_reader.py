@@ -23,6 +23,7 @@ import os
 import stat
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -183,8 +184,9 @@ def uses_external_data(model: Any) -> bool:
     return any(t.data_location == 1 for t in _all_tensors(model.graph))
 
 
+@lru_cache(maxsize=None)
 def dtype_name(elem_type: int) -> str:
-    """``float32``, ``int8``, ``int4``... for an ONNX element type."""
+    """``float32``, ``int8``, ``int4``... for an ONNX element type (asked once per tensor: remembered)."""
     onnx = onnx_module()
     try:
         return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
