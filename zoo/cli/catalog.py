@@ -45,7 +45,7 @@ def _model_json(model) -> dict[str, Any]:
     }
 
 
-def _claims(model) -> list[dict[str, str]]:
+def _claims(model, verdicts) -> list[dict[str, str]]:
     """What the model's card claims for it, one line per performance record (a broken card: none)."""
     from zoo.cards.card import read_card
     from zoo.core.errors import ConfigError
@@ -53,7 +53,7 @@ def _claims(model) -> list[dict[str, str]]:
     if model.card is None:
         return []
     try:
-        card = read_card(model.card)
+        card = read_card(model.card, verdicts=verdicts)  # an unchanged card is not schema-checked again
     except ConfigError:
         return []
     out = []
@@ -91,7 +91,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     model = registry.get(args.model_id)
     versions = [{"version": v.version, "released": v.released, "notes": v.notes,
                  "files": [a.file for a in v.artifacts]} for v in registry.versions[model.id].values()]
-    claims = _claims(model)
+    claims = _claims(model, args.settings.cache_dir / "verdicts")
     if args.json:
         print_json({**_model_json(model), "versions": versions, "aliases": model.aliases,
                     "default": registry.models[model.id].version, "claims": claims})
