@@ -155,18 +155,20 @@ def footprint(model: str | Path | Resolved, *, tflm: bool = False, registry: Reg
 
 
 def verify(targets: Iterable[str] = (), *, registry: Registry | str | Path | None = None,
-           settings: Settings | None = None, jobs: int = 1, shard: str | None = None, **options: Any) -> VerifyReport:
+           settings: Settings | None = None, strict: bool | None = None, jobs: int = 1, shard: str | None = None,
+           **options: Any) -> VerifyReport:
     """Check cards against the registry and the released files (every model when ``targets`` is empty).
 
     ``targets`` are model ids or card files; ``options`` are those of ``zoo verify`` (``dataset``,
     ``dataset_id``, ``tolerance_pp``, ``latency``, ``threads``, ``write``, ``protocol``, ``kernels``; see
-    ``zoo.verification.options.Options``). ``settings.strict`` makes every check that could not run a failure.
+    ``zoo.verification.options.Options``). ``strict`` (default: the settings', as ``--strict``/``--no-strict``
+    and ``ZOO_STRICT``) makes every check that could not run a failure.
 
     >>> import tempfile, zoo
     >>> settings = zoo.Settings.from_env({"ZOO_CACHE_DIR": tempfile.mkdtemp()})  # a throwaway cache
-    >>> report = zoo.verify(["osnet_demo"], settings=settings)
-    >>> report.passed, report.totals["fail"]
-    (True, 0)
+    >>> report = zoo.verify(["osnet_demo"], settings=settings, strict=True)
+    >>> report.passed, report.totals["fail"], report.totals["not_checked"]
+    (True, 0, 0)
     """
     from zoo.verification.options import Options
     from zoo.verification.report import VerifyReport
@@ -174,6 +176,8 @@ def verify(targets: Iterable[str] = (), *, registry: Registry | str | Path | Non
     from zoo.verification.targets import select_targets, shard as share
 
     settings = _settings(settings)
+    if strict is not None:
+        settings = settings.with_flags(strict=strict)
     registry = _registry(registry, settings)
     chosen = share(select_targets(registry, list(targets)), shard)
     return VerifyReport(run(chosen, registry, Options(**options), settings, jobs=jobs), strict=settings.strict)
