@@ -83,7 +83,14 @@ def test_links_citations_and_arxiv_ids() -> None:
     text = card(prose=prose)
     assert errors(text) == [(line_of(text, "WISDM"), "readme.citation"), (line_of(text, "WISDM"), "readme.link"),
                             (line_of(text, "COCO"), "readme.arxiv"), (line_of(text, "COCO"), "readme.link"),
-                            (line_of(text, "MobileNetV2"), "readme.arxiv")]
+                            (line_of(text, "MobileNetV2"), "readme.arxiv"), (line_of(text, "MobileNetV2"), "readme.link")]
+
+
+def test_a_link_naming_one_paper_and_opening_another() -> None:
+    text = card(prose="Papers: [ResNet](https://arxiv.org/abs/1801.04381), [MobileNet v2](https://arxiv.org/pdf/1801.04381.pdf), "
+                      "[MobileNet](https://arxiv.org/abs/1704.04861).")
+    assert errors(text) == [(line_of(text, "Papers"), "readme.arxiv"), (line_of(text, "Papers"), "readme.link")]
+    assert errors(card(prose="[ResNet paper](https://arxiv.org/abs/1512.03385) and [PreResNet](https://arxiv.org/abs/1603.05027)")) == []
 
 
 def test_format_and_precision_against_the_linked_file() -> None:
@@ -122,6 +129,13 @@ def test_row_labels_typos_and_missing_variants() -> None:
     found = errors(text)
     assert (line_of(text, "[YOLOv11n]"), "readme.label") in found  # one file, a typo: a second model
     assert (line_of(text, "| Model | Format | Resolution | Board"), "readme.label") in found  # B has no time row
+
+
+def test_two_model_sizes_with_one_multiplier() -> None:
+    rows = [mem(label="MobileNet v2 0.35 fft", stem="mobilenetv2_a035_224_fft"),
+            mem(label="MobileNet v2 0.35 fft b", stem="mobilenetv2_a100_224_fft")]
+    text = card(memory=rows)
+    assert errors(text) == [(line_of(text, "a100"), "readme.label")]
 
 
 def test_units_written_twice_and_counts_in_millions() -> None:

@@ -61,6 +61,35 @@ def _other_use_case(url: str, own: str) -> str | None:
     return None if not said or said & family else sorted(said)[0]
 
 
+#: arXiv ids of the papers model zoo cards cite most, by the name a link label gives them (letters and digits
+#: only): a link labelled with one of these names that opens another of these ids cites the wrong paper.
+PAPERS = {"resnet": "1512.03385", "mobilenet": "1704.04861", "mobilenetv2": "1801.04381", "mobilenetv3": "1905.02244",
+          "mobilenetv4": "2404.10518", "efficientnet": "1905.11946", "efficientnetv2": "2104.00298",
+          "osnet": "1905.00953", "yolox": "2107.08430", "ssd": "1512.02325", "squeezenet": "1602.07360",
+          "shufflenetv2": "1807.11164", "mnasnet": "1807.11626", "fastdepth": "1903.03273", "densenet": "1608.06993",
+          "yolov2": "1612.08242", "yolov3": "1804.02767", "yolo": "1506.02640", "fdmobilenet": "1802.03750",
+          "proxylessnas": "1812.00332", "regnet": "2003.13678", "hardnet": "1909.00948", "peleenet": "1804.06882",
+          "squeezenext": "1803.10615", "blazeface": "1907.05047", "deeplabv3": "1706.05587",
+          "deeplabv3plus": "1802.02611", "unet": "1505.04597", "convtasnet": "1809.07454", "coco": "1405.0312",
+          "emnist": "1702.05373", "hrnet": "1902.09212", "dla": "1707.06484"}
+
+
+def papers(page: Page) -> Iterator[Finding]:
+    """A link whose label names one well-known paper and whose arXiv id is another's."""
+    by_id = {v: k for k, v in PAPERS.items()}
+    for link in page.links:
+        found = _ARXIV.search(link.target)
+        if not found:
+            continue
+        ident = (found.group(1) or found.group(2)).split("v")[0]
+        label = re.sub(r"[^a-z0-9]", "", link.label.lower().replace("+", "plus"))
+        named = max((k for k in PAPERS if k in label), key=len, default=None)
+        if named and ident in by_id and PAPERS[named] != ident and named not in by_id[ident]:
+            yield finding(page.path, link.line, "readme.link",
+                          f"[{link.label}] opens arXiv {ident}, which is {by_id[ident]}'s paper, not {named}'s "
+                          f"({PAPERS[named]}); link the paper the label names")
+
+
 def use_case_folder(use_case: str) -> str | None:
     """The folder of the use case a card names: ``Object detection`` -> ``object_detection``, ``AED`` ->
     ``audio_event_detection``.

@@ -13,7 +13,7 @@ from zoo.review.page import Page, read_page
 from zoo.verification.rules.base import Severity
 
 CHECKS = (figures.totals, figures.rates, figures.units, figures.parameters_fit, links.syntax, links.citations,
-          links.arxiv, links.targets, rows.formats, rows.resolutions, rows.datasets, rows.labels, prose.task,
+          links.arxiv, links.papers, links.targets, rows.formats, rows.resolutions, rows.datasets, rows.labels, prose.task,
           prose.engines, prose.tools, prose.io, prose.multipliers, prose.references)
 
 

@@ -176,6 +176,33 @@ def labels(page: Page) -> Iterator[Finding]:
                               + ("; a typo makes it a second model" if near else "; use one name for one file"),
                               None if near else Severity.WARNING)
     yield from _missing(page)
+    for row in page.rows:
+        said, named = _multiplier(row.label), _file_multiplier(row.link.file_name) if row.link else None
+        if said is not None and named is not None and abs(said - named) > 1e-9:
+            yield finding(page.path, row.line, "readme.label",
+                          f"label {row.label!r} says width {said:g} but the row links {row.link.file_name} "  # type: ignore[union-attr]
+                          f"(width {named:g}); two model sizes cannot share one multiplier")
+
+
+def _multiplier(label: str) -> float | None:
+    """The width (depth) multiplier a label states: ``MobileNet v2 0.35 fft`` -> 0.35, ``alpha=1.0`` -> 1.0."""
+    found = re.findall(r"(?<![\w.])(0\.\d{1,2}|1\.0|1\.4|2\.0)(?![\w.])", label)
+    return float(found[0]) if len(found) == 1 else None
+
+
+def _file_multiplier(name: str) -> float | None:
+    """The multiplier a file name states: ``_a035_``, ``_w025_`` or ``_035_`` -> 0.35, 0.25, 0.35.
+
+    >>> _file_multiplier("mobilenetv2_a100_256_128_fft_int8.tflite"), _file_multiplier("ssd_mobilenet_v2_fpnlite_035_192_int8.tflite")
+    (1.0, 0.35)
+    >>> _file_multiplier("st_yoloxn_d033_w025_192_int8.tflite"), _file_multiplier("yolo11n_256_quant.tflite")
+    (0.25, None)
+    """
+    stem = name.rsplit(".", 1)[0].lower()
+    found = re.findall(r"(?:^|_)(?:a|w|alpha)(\d{3})(?=_|$)", stem) or re.findall(r"(?:^|_)(0\d{2})(?=_|$)", stem)
+    decimal = re.findall(r"_(0\.\d{1,2}|1\.0|1\.4)(?=_|$)", stem)
+    values = {int(f) / 100 for f in found} | {float(d) for d in decimal}
+    return values.pop() if len(values) == 1 else None
 
 
 def _missing(page: Page) -> Iterator[Finding]:
