@@ -26,6 +26,7 @@ from typing import Any
 
 IDENTIFIER = b"TFL3"
 _FORMATS = {"b": 1, "B": 1, "h": 2, "H": 2, "i": 4, "I": 4, "q": 8, "Q": 8, "f": 4}
+_STRUCTS = {code: struct.Struct("<" + code) for code in _FORMATS}
 # Options fields the validation reads (strides, dilations, pool windows, subgraph indices): option type ->
 # (field name, vtable offset, struct code, schema default). From schema_py_generated's accessors.
 _CHECKED_OPTIONS: dict[int, tuple[tuple[str, int, str, int], ...]] = {
@@ -56,12 +57,13 @@ class Record:
 
 
 class _Reader:
-    """Bounds-checked little-endian reads of one flatbuffer."""
+    """Bounds-checked little-endian reads of one flatbuffer; each table's vtable is read once, whole."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.view = memoryview(data)
         self.size = len(data)
+        self._vtables: dict[int, tuple[int, ...]] = {}
 
     def _at(self, pos: int, width: int) -> int:
         if not 0 <= pos <= self.size - width:
@@ -69,25 +71,32 @@ class _Reader:
         return pos
 
     def scalar(self, code: str, pos: int) -> Any:
-        return struct.unpack_from("<" + code, self.data, self._at(pos, _FORMATS[code]))[0]
+        packed = _STRUCTS[code]
+        return packed.unpack_from(self.data, self._at(pos, packed.size))[0]
 
     def indirect(self, pos: int) -> int:
         """The position an unsigned offset stored at ``pos`` points to."""
         return pos + self.scalar("I", pos)
 
+    def _slots(self, table: int) -> tuple[int, ...]:
+        """The vtable of ``table``: its size, the table's size, then each field's offset (0: absent)."""
+        slots = self._vtables.get(table)
+        if slots is None:
+            vtable = table - self.scalar("i", table)
+            count = self.scalar("H", vtable) // 2
+            slots = self._vtables[table] = struct.unpack_from(f"<{count}H", self.data, self._at(vtable, 2 * count))
+        return slots
+
     def field(self, table: int, offset: int) -> int:
         """Position of the field at vtable ``offset`` of ``table``, 0 when absent."""
-        vtable = table - self.scalar("i", table)
-        if offset >= self.scalar("H", vtable):
-            return 0
-        rel = self.scalar("H", vtable + offset)
+        slots = self._slots(table)
+        rel = slots[offset // 2] if offset // 2 < len(slots) else 0
         return table + rel if rel else 0
 
     def check_table(self, table: int) -> None:
         """The vtable and inline fields of ``table`` lie inside the file (for tables whose fields are not read)."""
-        vtable = table - self.scalar("i", table)
-        self._at(vtable, self.scalar("H", vtable))
-        self._at(table, self.scalar("H", vtable + 2))
+        slots = self._slots(table)
+        self._at(table, slots[1] if len(slots) > 1 else 0)
 
     def value(self, table: int, offset: int, code: str, default: Any = 0) -> Any:
         pos = self.field(table, offset)
