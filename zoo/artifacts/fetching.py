@@ -78,6 +78,8 @@ def fetch(
                 source = open_source(location, settings)
                 if offline and source.network:
                     continue
+                if source.network:  # on a terminal: no silent wait while a host is tried and retried
+                    log.info("%s/%s: trying %s", artifact.model_id, artifact.file, _short(location))
                 path = cache.receive(artifact, source, progress)
             except (SourceError, IntegrityError) as exc:
                 failures.append((location, exc))

@@ -52,7 +52,8 @@ def add_registry_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--registry",
         metavar="PATH",
-        help="registry file or folder to use (default: $ZOO_REGISTRY, else the one shipped with zoo)",
+        help="registry file or folder to use (default: $ZOO_REGISTRY, else the zoo found from here upward, "
+        "else the one shipped with zoo)",
     )
 
 
