@@ -61,6 +61,7 @@ def add_files(registry_path: str | Path, files: Sequence[str | Path], *, model_i
     if len({i.path.name for i in facts}) != len(facts):
         raise UsageError("two files of one version have the same name; rename one")
     card_path, shared = _card_for(registry, root, model_id, card, existing)
+    relative_card = _relative(card_path, root)  # before anything is written
     card_data = _card_fields(card_path, model_id, family, title, task, license, facts[0])
     tflite = facts[0]
     variant = variant_facts(model_id, tflite, card_data["title"])
@@ -77,7 +78,6 @@ def add_files(registry_path: str | Path, files: Sequence[str | Path], *, model_i
         goldens.append(golden)
         artifacts.append(art)
     outcome = write_variant(card_path, variant, card=card_data)
-    relative_card = _relative(card_path, root)
     if existing is None:
         add_model(path, model_id, family=card_data["family"], title=card_data["title"], task=card_data["use_case"],
                   artifacts=artifacts, card=relative_card, license=card_data["license"]["id"], version=version)
