@@ -22,16 +22,19 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import re
 import shutil
 import stat
+import sys
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from zoo.core.errors import FileAccessError, IntegrityError, UsageError
+from zoo.core.errors import FileAccessError, IntegrityError, SourceUnavailableError, UsageError
 from zoo.core.files import link_atomic, move_into_place, os_errors, safe_name, sha256_file, write_atomic
 from zoo.artifacts.partial import PartialFile, Progress
 from zoo.artifacts.sources import redact
@@ -41,6 +44,11 @@ if TYPE_CHECKING:
     from zoo.artifacts.sources import Source
 
 REHASH_BELOW = 32 << 20  # re-hashed on every use up to this size: ~20 ms at 1.6 GB/s
+LOCK_TIMEOUT = 600.0  # seconds a pull waits for another one's download of the same artifact (ZOO_LOCK_TIMEOUT)
+log = logging.getLogger("zoo.artifacts.cache")
+# Entries this process is using (sha256 -> descriptor holding a shared lock): another process's `zoo cache clean`
+# leaves them alone until this process ends or lets them go (Cache.release).
+_HELD: dict[tuple[str, str], int] = {}
 _BLOB = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
@@ -57,8 +65,9 @@ class Entry:
 class Cache:
     """The cache root. Cheap to construct; creates folders only when it writes."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, lock_timeout: float = LOCK_TIMEOUT) -> None:
         self.root = Path(root)
+        self.lock_timeout = lock_timeout
 
     def blob(self, sha256: str) -> Path:
         return self.root / "blobs" / "sha256" / sha256[:2] / sha256
@@ -72,28 +81,95 @@ class Cache:
     def lock(self, sha256: str, *, wait: bool = True) -> Iterator[bool]:
         """Held while one process downloads an artifact; the others wait, then find it cached.
 
-        With ``wait=False`` it yields False at once when another process holds it (``clean`` then
-        leaves that artifact alone instead of pulling a download from under it). The lock is the
-        kernel's ``flock`` on ``locks/<sha256>.lock``: a waiter wakes the moment it is released, and a
-        killed holder releases it with its last descriptor.
+        With ``wait=False`` it yields False at once when another process holds it or uses the entry
+        (``clean`` then leaves that artifact alone instead of pulling a download or a file in use from
+        under it). The lock is the kernel's ``flock`` on ``locks/<sha256>.lock``: a waiter wakes the moment
+        it is released, and a killed holder releases it with its last descriptor. A waiter says whom it
+        waits for and gives up after ``lock_timeout`` seconds (a holder stopped with SIGSTOP never ends).
         """
-        path = self.root / "locks" / f"{sha256}.lock"
-        with os_errors(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Read-only is all flock needs: a shared cache's lock file made by another user still locks.
-            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-                held = True
-            except BlockingIOError:
-                held = False
-            except BaseException:
+        self.release(sha256)  # this process's own shared hold would deadlock its exclusive lock
+        fd, path = self._lock_fd(sha256)
+        try:
+            held = _flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if not held and wait:
+                held = self._wait(fd, path)
+                if not held:  # the descriptor now belongs to the waiting thread, which closes it
+                    fd = -1
+                    raise self._gave_up(path)
+            if held:
+                _note_holder(fd)
+        except BaseException:
+            if fd >= 0:
                 os.close(fd)
-                raise
+            raise
         try:
             yield held
         finally:
             os.close(fd)  # closing the descriptor releases the lock
+
+    def hold(self, sha256: str) -> None:
+        """Keep the entry from ``clean`` in other processes while this one uses it (a shared lock, kept until
+        ``release`` or the process ends); waits, with the lock's bound, while another process downloads it."""
+        key = (str(self.root), sha256)
+        if key in _HELD:
+            return
+        fd, path = self._lock_fd(sha256)
+        if not _flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB) and not self._wait(fd, path, fcntl.LOCK_SH):
+            raise self._gave_up(path)  # the waiting thread owns fd now
+        _HELD[key] = fd
+
+    def _gave_up(self, path: Path) -> SourceUnavailableError:
+        return SourceUnavailableError(f"held by {_holder(path)} for over {self.lock_timeout:g} s; gave up waiting "
+                                      "(end that process, or wait longer: --lock-timeout SECONDS, ZOO_LOCK_TIMEOUT)",
+                                      path=path)
+
+    def release(self, sha256: str) -> None:
+        """Stop holding an entry ``hold`` kept."""
+        fd = _HELD.pop((str(self.root), sha256), None)
+        if fd is not None:
+            os.close(fd)
+
+    def _lock_fd(self, sha256: str) -> tuple[int, Path]:
+        """A descriptor on the entry's lock file, which must be a regular file: a FIFO planted there would hang
+        the open, a symlink would lock (and note the holder in) someone else's file."""
+        path = self.root / "locks" / f"{sha256}.lock"
+        flags = os.O_CREAT | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        with os_errors(path):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_RDWR | flags, 0o644)
+            except PermissionError:  # a shared cache's lock file made by another user: read-only still locks
+                fd = os.open(path, os.O_RDONLY | flags, 0o644)
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise FileAccessError("not a regular file; a lock must be one (remove it)", path=path)
+        return fd, path
+
+    def _wait(self, fd: int, path: Path, how: int = fcntl.LOCK_EX) -> bool:
+        """Wait for the lock, at most ``lock_timeout`` seconds, saying whom for. The blocking ``flock`` runs in
+        a thread so that the waiter wakes the moment the holder lets go; on timeout that thread keeps ``fd``
+        and closes it whenever it gets the lock."""
+        log.warning("waiting for %s, which holds %s (at most %g s: --lock-timeout, ZOO_LOCK_TIMEOUT)",
+                    _holder(path), path, self.lock_timeout)
+        guard, done, state = threading.Lock(), threading.Event(), {"abandoned": False}
+
+        def take() -> None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, how)
+            with guard:
+                if state["abandoned"]:
+                    os.close(fd)
+                else:
+                    done.set()
+
+        threading.Thread(target=take, name="zoo-lock-wait", daemon=True).start()
+        if done.wait(self.lock_timeout):
+            return True
+        with guard:
+            if done.is_set():
+                return True
+            state["abandoned"] = True
+        return False
 
     def partial(self, artifact: Artifact, *, progress: Progress | None = None) -> PartialFile:
         """The download in progress for ``artifact``, holding whatever an earlier run left to resume."""
@@ -162,16 +238,23 @@ class Cache:
         return self._link_view(artifact, {"source": source})
 
     def entries(self) -> list[Entry]:
-        """Every blob in the store with what its record says about it; anything else there is ignored."""
+        """Every blob in the store with what its record says about it; anything else there is ignored, and so
+        is a blob another process's ``clean`` removes while this one lists them."""
         found = []
         store = self.root / "blobs" / "sha256"
         with os_errors(store, "cannot read the cache"):
             for blob in sorted(store.glob("*/*")):
-                if not _BLOB.fullmatch(blob.name) or blob.parent.name != blob.name[:2] or not blob.is_file():
+                if not _BLOB.fullmatch(blob.name) or blob.parent.name != blob.name[:2]:
+                    continue
+                try:
+                    st = blob.lstat()
+                except FileNotFoundError:
+                    continue
+                if not stat.S_ISREG(st.st_mode):
                     continue
                 names = self._record(blob.name).get("names", [])
                 names = tuple(n for n in names if isinstance(n, str)) if isinstance(names, list) else ()
-                found.append(Entry(blob.name, blob.stat().st_size, blob, names, self.source(blob.name)))
+                found.append(Entry(blob.name, st.st_size, blob, names, self.source(blob.name)))
         return found
 
     def verify(self) -> list[tuple[Entry, bool]]:
@@ -179,7 +262,10 @@ class Cache:
         again instead of trusting it; an intact one gets a fresh record, so later uses stay cheap."""
         results = []
         for entry in self.entries():
-            ok = sha256_file(entry.path) == entry.sha256
+            try:
+                ok = sha256_file(entry.path) == entry.sha256
+            except FileNotFoundError:  # cleaned by another process meanwhile: nothing left to verify
+                continue
             if ok:
                 with contextlib.suppress(FileAccessError):  # advisory, as in lookup
                     self._write_record(entry.sha256, entry.source, list(entry.names))
@@ -195,6 +281,8 @@ class Cache:
         """
         wanted = set(model_ids or ())
         removed = []
+        for sha256 in [sha for root, sha in _HELD if root == str(self.root)]:
+            self.release(sha256)  # this process asked for the clean: its own uses do not stop it
         for entry in self.entries():
             if not wanted or any(n.split("/")[0] in wanted for n in entry.names):
                 with self.lock(entry.sha256, wait=False) as free:
@@ -240,7 +328,8 @@ class Cache:
 
     def _write_record(self, sha256: str, source: str | None, names: list[str]) -> None:
         """Not fsynced: a lost or torn record only makes the next use re-hash the blob."""
-        st = self.blob(sha256).stat()
+        with os_errors(self.blob(sha256), "cannot read the cache"):
+            st = self.blob(sha256).stat()
         record = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "source": source,
                   "names": sorted(set(names))}
         write_atomic(self._record_path(sha256), json.dumps(record, indent=1), durable=False)
@@ -270,3 +359,34 @@ def _same_file(view: Path, blob: Path) -> bool:
         return os.path.samefile(view, blob) or (not view.is_symlink() and view.stat().st_size == blob.stat().st_size)
     except OSError:
         return False
+
+
+def _flock(fd: int, how: int) -> bool:
+    try:
+        fcntl.flock(fd, how)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _note_holder(fd: int) -> None:
+    """Write who holds the lock into its file, so a waiter can say whom it waits for (nothing when the file is
+    another user's and opened read-only)."""
+    note = f"pid {os.getpid()} ({' '.join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sys.argv[:4]))})"
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, note.encode("utf-8", "replace")[:300], 0)
+
+
+def _holder(path: Path) -> str:
+    """Who holds ``path``, as its holder noted (a file anyone could write: shown through the one printer)."""
+    from zoo.core.text import printable
+
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode) and (note := os.pread(fd, 300, 0).decode("utf-8", "replace").strip()):
+                return printable(note)
+        finally:
+            os.close(fd)
+    return "another process"

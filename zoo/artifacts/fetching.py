@@ -54,8 +54,20 @@ def fetch(
     """
     safe_name(artifact.model_id, "model id"), safe_name(artifact.version, "version"), safe_name(artifact.file)
     settings = (settings or Settings.from_env()).with_flags(mirrors=mirrors, offline=offline)
+    cache = Cache(settings.cache_dir, lock_timeout=settings.lock_timeout)
+    for _ in range(2):
+        path = _fetch_once(artifact, settings, cache, progress)
+        cache.hold(artifact.sha256)  # from here another process's `zoo cache clean` leaves the entry alone
+        if path.exists():
+            return path
+        cache.release(artifact.sha256)  # cleaned between the check and the hold: once more
+    raise SourceUnavailableError(f"{artifact.model_id}/{artifact.file} was removed from the cache (by zoo cache "
+                                 "clean?) each time it was fetched; try again")
+
+
+def _fetch_once(artifact: Artifact, settings: Settings, cache: Cache, progress: Progress | None) -> Path:
+    """The cached, verified file, downloaded under the artifact's lock when it is not cached yet."""
     offline = settings.offline
-    cache = Cache(settings.cache_dir)
     cached = cache.lookup(artifact)
     if cached is not None and artifact.trust is None:
         return cached

@@ -48,6 +48,18 @@ def seconds(text: str) -> float:
     return value
 
 
+def positive_seconds(text: str) -> float:
+    """``seconds``, but more than zero (a lock wait of 0 s would fail every concurrent pull).
+
+    >>> positive_seconds("30")
+    30.0
+    """
+    value = seconds(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
 def add_registry_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--registry",
@@ -67,6 +79,9 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--connections", type=int, metavar="N",  # its range is checked with the settings
                         help="HTTP connections at once: several artifacts, or byte ranges of a large one "
                         "(default 8, also $ZOO_HTTP_CONNECTIONS; 1: one at a time)")
+    parser.add_argument("--lock-timeout", metavar="SECONDS", type=positive_seconds, default=None,
+                        help="give up waiting for another zoo's download of the same file after this long "
+                        "(default 600; also $ZOO_LOCK_TIMEOUT)")
 
 
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +99,7 @@ def settings_for(args: argparse.Namespace):  # -> zoo.core.settings.Settings
     settings = Settings.from_env().with_flags(
         mirrors=getattr(args, "mirror", ()), offline=getattr(args, "offline", False),
         registry=getattr(args, "registry", None), strict=getattr(args, "strict", None),
-        connections=getattr(args, "connections", None))
+        connections=getattr(args, "connections", None), lock_timeout=getattr(args, "lock_timeout", None))
     remember_in(settings.cache_dir / "verdicts")  # a file that ran in a child once is not run there again
     return settings
 

@@ -81,7 +81,7 @@ def cmd_mirror(args: argparse.Namespace) -> None:
 def _cache(args: argparse.Namespace):
     from zoo.artifacts.cache import Cache
 
-    return Cache(args.settings.cache_dir)
+    return Cache(args.settings.cache_dir, lock_timeout=args.settings.lock_timeout)
 
 
 def _entry_json(entry) -> dict[str, Any]:

@@ -14,6 +14,7 @@ library callers may pass their own. No other module reads the environment.
 - ``ZOO_HTTP_CONNECTIONS``: HTTP connections one run opens at once, for several artifacts or byte ranges of
   one large artifact (default 8, huggingface_hub's own number of download workers; 1 downloads one artifact at
   a time over one connection; also ``--connections``).
+- ``ZOO_LOCK_TIMEOUT``: seconds a command waits for another one's download of the same file (default 600).
 - ``ZOO_STRICT``: ``1`` makes ``zoo verify`` fail every check it could not run (also ``--strict``); ``0``
   keeps it lenient even in CI.
 - ``CI``: ``true`` (set by CI services) makes verify strict unless ``ZOO_STRICT=0`` or ``--no-strict``: a
@@ -117,6 +118,7 @@ class Settings:
     http_retries: int = 3
     http_connections: int = 8
     strict: bool = False
+    lock_timeout: float = 600.0
     ci: bool = False
     hf_endpoint: str = "https://huggingface.co"
     oci_username: str | None = field(default=None, repr=False)
@@ -139,6 +141,7 @@ class Settings:
             http_retries=int(_number(env, "ZOO_HTTP_RETRIES", 3, int)),
             http_connections=connection_count(env.get("ZOO_HTTP_CONNECTIONS", "") or "8", "ZOO_HTTP_CONNECTIONS"),
             strict=_flag(env, "ZOO_STRICT") if env.get("ZOO_STRICT", "").strip() else ci,
+            lock_timeout=_seconds(env, "ZOO_LOCK_TIMEOUT", 600.0),
             ci=ci,
             hf_endpoint=env.get("HF_ENDPOINT", "").strip().rstrip("/") or cls.hf_endpoint,
             oci_username=env.get("ZOO_OCI_USERNAME") or None,
@@ -146,7 +149,8 @@ class Settings:
         )
 
     def with_flags(self, *, mirrors: Sequence[str] = (), offline: bool = False, registry: str | Path | None = None,
-                   strict: bool | None = None, connections: int | None = None) -> "Settings":
+                   strict: bool | None = None, connections: int | None = None,
+                   lock_timeout: float | None = None) -> "Settings":
         """These settings with command-line flags on top: ``--mirror`` goes first, ``--offline`` adds,
         ``--strict``/``--no-strict`` (True/False) replace what the environment said (None keeps it), ``--connections`` replaces.
 
@@ -158,5 +162,6 @@ class Settings:
                        registry=Path(registry).expanduser() if registry else self.registry,
                        strict=self.strict if strict is None else strict,
                        http_connections=self.http_connections if connections is None else
-                       connection_count(str(connections)))
+                       connection_count(str(connections)),
+                       lock_timeout=self.lock_timeout if lock_timeout is None else lock_timeout)
 
