@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from zoo.core.errors import ModelFileError
+from zoo.core.files import path_error
 from zoo.core.verdicts import Verdicts, current
 from zoo.model.formats import is_onnx
 
@@ -75,12 +76,17 @@ def _verdict_facts(path: Path, kernels: str) -> tuple[Verdicts | None, tuple[str
 
 
 def run_python(args: Sequence[str], timeout: float) -> subprocess.CompletedProcess[str] | None:
-    """This Python on ``args`` in a child with no stdin, output captured as text; None when it timed out."""
+    """This Python on ``args`` in a child with no stdin, output captured as text; None when it timed out.
+
+    A child that cannot be started (no permission to execute the interpreter, no memory, no processes left)
+    is one ``FileAccessError`` naming the interpreter: nothing is run unprobed."""
     try:
         return subprocess.run([sys.executable, *args], capture_output=True, text=True, errors="replace",
                               timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return None
+    except OSError as exc:
+        raise path_error(exc, sys.executable, "cannot start the child process that runs a model first") from None
 
 
 def signal_name(returncode: int) -> str:
