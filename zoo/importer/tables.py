@@ -138,9 +138,10 @@ def keep_published_rates(table: Table, cols: list[Column]) -> None:
             cell, ms = parse_cell(row[col.index]), parse_cell(row[time.index]) if time else {}
             if not row[col.index].strip():
                 continue
-            if "value" not in cell or "value" not in ms or not ms["value"]:
-                col.role = "metric"
-            elif format_rate(inferences_per_second(ms["value"], ms.get("unit", time.unit if time else "ms"))) != str(cell["value"]):
+            unit = ms.get("unit", time.unit if time else "ms")
+            if "value" not in cell or "value" not in ms or not ms["value"] or quantity_of_unit(unit) != "time":
+                col.role = "metric"  # no time to derive it from (a cell of 0.7 K is no time): kept as published
+            elif format_rate(inferences_per_second(ms["value"], unit)) != str(cell["value"]):
                 col.role = "metric"
 
 

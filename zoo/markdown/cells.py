@@ -20,6 +20,7 @@ Published cards write figures every way a person types them: ``1.46  ms``, ``96 
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -44,16 +45,22 @@ def clean_text(text: str) -> str:
 
 
 def _figure(text: str) -> int | float | None:
-    """``725,061`` -> 725061, ``0.70`` -> 0.7, ``3e-3`` -> 0.003; None when ``text`` is no number."""
+    """``725,061`` -> 725061, ``0.70`` -> 0.7, ``3e-3`` -> 0.003; None when ``text`` is no finite number
+    (``1e999`` is kept as text: no card figure is infinite).
+
+    >>> _figure("725,061"), _figure("3e-3"), _figure("1e999"), _figure("9" * 400)
+    (725061, 0.003, None, None)
+    """
     plain = text.replace(",", "")
     if not re.search(r"\d", plain):
         return None
-    if re.fullmatch(r"[+-]?\d+", plain):
-        return int(plain) if len(plain) <= 18 else float(plain)
+    if re.fullmatch(r"[+-]?\d+", plain) and len(plain) <= 18:
+        return int(plain)
     try:
-        return float(plain)
+        value = float(plain)
     except ValueError:
         return None
+    return value if math.isfinite(value) else None
 
 
 def parse_cell(text: str) -> dict[str, Any]:
