@@ -129,3 +129,14 @@ def test_a_planted_verdict_through_the_command_line(crashing_model: Path, tmp_pa
     done = subprocess.run([sys.executable, "-m", "zoo", "bench", str(crashing_model)], capture_output=True, text=True,
                           timeout=120, env={**__import__("os").environ, "ZOO_CACHE_DIR": str(env_cache)})
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and done.stderr.startswith("zoo: error: "), done.stderr
+
+
+def test_verdicts_name_the_installed_runtime_version() -> None:
+    """A verdict is only as good as the runtime version it names: the fast path (the package's ``__version__``)
+    must say what the installed distribution says."""
+    from importlib.metadata import version
+
+    from zoo.model.runtime import runtime_name
+
+    name, _, number = runtime_name().rpartition(" ")
+    assert number == version(name)

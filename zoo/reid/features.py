@@ -12,11 +12,13 @@ in ``benchmarks/bench_kernels.py`` and adds start-up and pickling.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,8 +70,6 @@ def extract_features(
     dequantized or taken raw; ``kernels`` is the interpreter's kernel set. ``workers`` defaults to the
     number of CPUs; each uses a single-threaded interpreter. ``progress`` shows a tqdm bar, on a terminal only.
     """
-    from tqdm import tqdm
-
     protocol = protocol or get_protocol(DEFAULT_PROTOCOL)
     first = load_model(model_file, kernels=kernels)
     nchw = channels_first(check_input(first, preprocessing), preprocessing)
@@ -99,7 +99,7 @@ def extract_features(
     workers = workers or os.cpu_count() or 1
     rows = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="zoo-features") as pool:
-        bar = tqdm(total=len(images), unit="img", desc=f"features ({kernels} kernels)", disable=None if progress else True)
+        bar = _bar(len(images), f"features ({kernels} kernels)", progress)
         try:
             with bar:
                 for row in pool.map(embed, images):
@@ -111,3 +111,17 @@ def extract_features(
     if not rows:
         return np.zeros((0, 0), np.float32)
     return np.stack(rows)
+
+
+def _bar(total: int, desc: str, progress: bool) -> Any:
+    """A tqdm bar on a terminal when ``progress``; else a bar that draws nothing (tqdm not even imported)."""
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="img", desc=desc, disable=None)
+
+
+class _NoBar(contextlib.nullcontext):
+    def update(self, n: int = 1) -> None:
+        pass
