@@ -249,3 +249,19 @@ def test_an_unsigned_release_is_refused_once_a_key_is_trusted(oci: oci_registry.
     data["models"][MODEL]["artifacts"][0]["sources"] = json.loads(plain.stdout)["sources"]
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "is unsigned")
+
+
+def test_a_registry_that_never_answers_is_given_up_in_one_line(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    with socket.socket() as silent:  # the kernel accepts the connection; nobody ever answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        result = zoo("publish", MODEL, f"oci://127.0.0.1:{silent.getsockname()[1]}/zoo/{MODEL}", "--no-record",
+                     ZOO_HTTP_TIMEOUT="1", ZOO_HTTP_RETRIES="0")
+    assert time.monotonic() - started < 30
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot reach the registry" in lines[0], result.stderr

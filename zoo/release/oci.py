@@ -69,16 +69,27 @@ class _Client:
             import oras.provider
         except ImportError:
             raise ConfigError("publishing to an OCI registry needs oras: pip install 'zoo[publish]'") from None
+        import functools
+        from http.cookiejar import DefaultCookiePolicy
+
         import requests
 
+        from zoo.artifacts.sources import http_session
+
         self.ref, self.oci = ref, oras.oci
+        # zoo's one HTTP session (a company CA bundle, proxies: configure_http_session), with zoo's timeout on
+        # every request oras makes (it sets none), and no cookies kept, as oras keeps none.
+        session = http_session(settings)
+        session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        session.request = functools.partial(session.request, timeout=(settings.http_timeout, settings.http_timeout))
         try:
-            probe = requests.get(f"{ref.base_url.rsplit('/v2/', 1)[0]}/v2/", timeout=settings.http_timeout)
+            probe = session.get(f"{ref.base_url.rsplit('/v2/', 1)[0]}/v2/")
         except requests.RequestException as exc:
             raise SourceUnavailableError(f"{ref.host}: cannot reach the registry ({type(exc).__name__})") from None
         basic = probe.headers.get("WWW-Authenticate", "").lower().startswith("basic")
         self.client = oras.provider.Registry(hostname=ref.host, insecure=ref.plain_http,
                                              auth_backend="basic" if basic else "token")
+        self.client.session = self.client.auth.session = session
         if settings.oci_username:
             self.client.auth.set_basic_auth(settings.oci_username, settings.oci_password or "")
         elif probe.status_code == 401:
