@@ -265,3 +265,12 @@ def test_a_registry_that_never_answers_is_given_up_in_one_line(tmp_path: Path) -
     assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "cannot reach the registry" in lines[0], result.stderr
+
+
+def test_wrong_registry_credentials_are_one_line(oci: oci_registry.OciRegistry, zoo_dir: Path) -> None:
+    result = zoo("publish", MODEL, f"oci://{oci.host}/zoo/{MODEL}", "--no-record", ZOO_OCI_PASSWORD="wrong")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ZOO_OCI_PASSWORD" in lines[0] and "wrong" not in lines[0], result.stderr
+    anonymous = zoo("publish", MODEL, f"oci://{oci.host}/zoo/{MODEL}", "--no-record", ZOO_OCI_USERNAME="")
+    assert anonymous.returncode == 2 and "asks for credentials" in anonymous.stderr

@@ -128,6 +128,9 @@ class _Client:
         except ValueError as exc:  # oras: "Cannot respond to request for authentication." and manifest checks
             raise ConfigError(f"{self.ref.host}: {str(exc).splitlines()[0]} (check ZOO_OCI_USERNAME / "
                               "ZOO_OCI_PASSWORD)") from None
+        if response.status_code in (401, 403):
+            raise ConfigError(f"{self.ref.host}: HTTP {response.status_code}: not allowed to push to "
+                              f"{self.ref.repository} (check ZOO_OCI_USERNAME / ZOO_OCI_PASSWORD)")
         if response.status_code not in (200, 201, 202):
             raise SourceError(f"{self.ref.host}: HTTP {response.status_code} while pushing: "
                               f"{response.text.strip()[:200]}")
