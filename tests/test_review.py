@@ -62,7 +62,7 @@ def test_a_consistent_card_has_no_error() -> None:
 
 
 def test_totals_against_their_parts_at_the_printed_precision() -> None:
-    text = card(memory=[mem(total_flash="330.57"), mem(total_ram="110.5", label="M 224 b")])
+    text = card(memory=[mem(total_flash="330.57"), mem(total_ram="110.5", label="M 224 b", stem="m_224_b")])
     assert errors(text) == [(line_of(text, "330.57"), "readme.total")]
     kb = card(total="kB", memory=[mem()])  # a kB column holding the KiB sum of KiB parts
     assert errors(kb) == [(line_of(kb, "110.5"), "readme.unit")]
@@ -128,6 +128,9 @@ def test_row_labels_typos_and_missing_variants() -> None:
                 f"| {link(label='YOLO11n')} | 70 % |\n| {link(label='B', stem='b_224')} | 71 % |\n")
     found = errors(text)
     assert (line_of(text, "[YOLOv11n]"), "readme.label") in found  # one file, a typo: a second model
+    tie = card(memory=[mem(label="DeepLabV3 M"), mem(label="B", stem="b_224")], time=[tim(label="DDeepLabv3 M"),
+               tim(label="b", stem="b_224")])  # a tie: the later label is the odd one; case alone is no second model
+    assert [f for f in errors(tie) if f[1] == "readme.label"] == [(line_of(tie, "[DDeepLabv3 M]"), "readme.label")]
     assert (line_of(text, "| Model | Format | Resolution | Board"), "readme.label") in found  # B has no time row
 
 

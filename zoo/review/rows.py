@@ -7,7 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
-from zoo.importer.tables import heading_dataset
+from zoo.importer.tables import heading_dataset, slug
 from zoo.markdown.cells import clean_text
 from zoo.review.findings import Finding, finding
 from zoo.review.page import Page, Row
@@ -143,6 +143,11 @@ def datasets(page: Page) -> Iterator[Finding]:
                               "one file is trained on one dataset")
 
 
+def _same_id(a: str, b: str) -> bool:
+    """Labels the importer reads as one variant (``DeepLabV3`` / ``DeepLabv3``)."""
+    return slug(a) == slug(b)
+
+
 def _near(a: str, b: str) -> bool:
     """Labels a typo apart: equal but for case, spaces, punctuation or one character."""
     na, nb = re.sub(r"[^a-z0-9]", "", a.lower()), re.sub(r"[^a-z0-9]", "", b.lower())
@@ -167,9 +172,11 @@ def labels(page: Page) -> Iterator[Finding]:
         counts = Counter(r.label for r in rows)
         if len(counts) < 2:
             continue
-        usual = counts.most_common(1)[0][0]
+        usual = counts.most_common(1)[0][0]  # on a tie, the first row's label: the later one is reported
         for row in rows:
-            if row.label != usual and counts[row.label] < counts[usual]:
+            if _same_id(row.label, usual):
+                continue  # case, spaces and punctuation only: the importer reads one variant
+            if row.label != usual and (counts[row.label] < counts[usual] or row.line > rows[0].line):
                 near = _near(row.label, usual)
                 yield finding(page.path, row.line, "readme.label",
                               f"label {row.label!r} for {row.link.file_name}, which the other rows call {usual!r}"  # type: ignore[union-attr]
