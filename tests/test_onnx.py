@@ -333,6 +333,8 @@ def test_the_demo_onnx_file_has_the_macs_and_arena_of_the_tflite_file_it_was_bui
     ours, theirs = run_json(capsys, "footprint", str(onnx_demo)), run_json(capsys, "footprint", str(DEMO_TFLITE))
     assert ours["macs"] == theirs["macs"] == 3_916_928
     assert ours["arena_estimate_bytes"] == theirs["arena_estimate_bytes"]
+    # the gate weights OSNet's streams share are stored once in both files: the same int8 bytes
+    assert ours["weights_bytes_by_dtype"]["int8"] == theirs["weights_bytes_by_dtype"]["int8"] == 24_280
     assert independent_counts(onnx_demo)["macs"].total() == ours["macs"]
     assert independent_counts(onnx_demo)["weights_bytes"] == ours["weights_bytes"]
 

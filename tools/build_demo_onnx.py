@@ -49,6 +49,7 @@ class Converter:
         self.nodes: list[onnx.NodeProto] = []
         self.inits: list[onnx.TensorProto] = []
         self.names: dict[int, str] = {}
+        self.constants: dict[int, str] = {}  # TFLite tensor index -> its initializer, for shared weights
         self.count = 0
 
     def tensor(self, index: int) -> Any:
@@ -81,6 +82,13 @@ class Converter:
     def fresh(self, stem: str) -> str:
         self.count += 1
         return f"{stem}_{self.count}"
+
+    def shared(self, index: int, stem: str, values: np.ndarray) -> str:
+        """One initializer per TFLite constant tensor: weights several ops share (OSNet's channel gate, one per
+        block for its four streams) stay one, as in the TFLite file."""
+        if index not in self.constants:
+            self.constants[index] = self.init(stem, values)
+        return self.constants[index]
 
     def init(self, stem: str, values: np.ndarray) -> str:
         name = self.fresh(stem)
@@ -146,9 +154,9 @@ class Converter:
             group = 1
         kernel, strides = list(weights.shape[2:]), [opt.strideH, opt.strideW]
         dilation = [opt.dilationHFactor, opt.dilationWFactor]
-        inputs = [self.name(ins[0]), self.init("w", weights)]
+        inputs = [self.name(ins[0]), self.shared(ins[1], "w", weights)]
         if len(ins) > 2 and ins[2] >= 0:
-            inputs.append(self.init("b", self.constant(ins[2])))
+            inputs.append(self.shared(ins[2], "b", self.constant(ins[2])))
         out = self.fresh("conv")
         self.nodes.append(helper.make_node(
             "Conv", inputs, [out], group=group, kernel_shape=kernel, strides=strides, dilations=dilation,
