@@ -79,11 +79,13 @@ def test_links_citations_and_arxiv_ids() -> None:
     prose = ("Data: [link](([WISDM](\"https://www.cis.fordham.edu/wisdm/dataset.php\"))) and Quotation[[3]](#3).\n\n"
              "See [paper[1]](#1) and [COCO](https://www.image-net.org/) and https://arxiv.org/abs/1905.0095 .\n\n"
              "[ResNet](https://arxiv.org/abs/1512.03385) and [MobileNetV2](https://arxiv.org/abs/1512.03385).\n\n"
-             "<a id=\"1\">[1]</a> A paper. https://arxiv.org/abs/cs/0112017\n")
+             "<a id=\"1\">[1]</a> A paper. https://arxiv.org/abs/cs/0112017\n\n"
+             "Repository: [https://github.com/o/r]https://github.com/o/r)\n")
     text = card(prose=prose)
     assert errors(text) == [(line_of(text, "WISDM"), "readme.citation"), (line_of(text, "WISDM"), "readme.link"),
                             (line_of(text, "COCO"), "readme.arxiv"), (line_of(text, "COCO"), "readme.link"),
-                            (line_of(text, "MobileNetV2"), "readme.arxiv"), (line_of(text, "MobileNetV2"), "readme.link")]
+                            (line_of(text, "MobileNetV2"), "readme.arxiv"), (line_of(text, "MobileNetV2"), "readme.link"),
+                            (line_of(text, "Repository"), "readme.link")]
 
 
 def test_a_link_naming_one_paper_and_opening_another() -> None:

@@ -14,6 +14,7 @@ from zoo.verification.rules.base import Severity
 
 _ANCHOR = re.compile(r"<a\s+(?:id|name)\s*=\s*[\"']?([^\"'>\s]+)", re.I)
 _ARXIV = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s)\]>\"'}]+?)(?:\.pdf)?(?=[\s)\]>\"'}]|$)|\barXiv:\s*([\w./-]+\d)", re.I)
+_NO_PARENS = re.compile(r"(?<![!\]])\[[^\[\]]+\]https?://\S+")
 _GENERIC = re.compile(r"^(link|here|paper|pdf|arxiv|source|url|\[?\d+\]?|ref\.?|reference|online|\s*)$", re.I)
 
 #: Use-case folders of a model zoo (the STM32 model zoo's), and the names cards give their use case.
@@ -119,6 +120,11 @@ def syntax(page: Page) -> Iterator[Finding]:
             seen.add(link.line)
             yield finding(page.path, link.line, "readme.link",
                           f"link [{link.label}]({link.target}) {why}; write [label](URL)")
+    for n, text in enumerate(page.lines):  # "[label]https://..." : the parentheses are missing, GitHub shows text
+        found = None if n in page.code or n + 1 in seen else _NO_PARENS.search(text)
+        if found:
+            yield finding(page.path, n + 1, "readme.link",
+                          f"link {found.group(0)[:80]!r} has no parentheses around its target; write [label](URL)")
 
 
 def citations(page: Page) -> Iterator[Finding]:
