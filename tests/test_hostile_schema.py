@@ -46,7 +46,8 @@ def _patterns(node: object) -> set[str]:
 
 
 ALL_PATTERNS = sorted(set().union(*(_patterns(load_schema(name)) for name in SCHEMAS)))
-ENDED = [p for p in ALL_PATTERNS if p.endswith("$")]
+# Anchored patterns of one-line values (a text field that takes line breaks may end in one).
+ENDED = [p for p in ALL_PATTERNS if p.endswith("$") and not re.search(p.replace("$", r"\Z"), "a\nb")]
 
 
 def _problems(schema: dict, value: object) -> list[str]:
@@ -73,6 +74,22 @@ def test_every_id_name_and_hash_of_the_schemas_is_anchored() -> None:
                 assert defs[key]["pattern"].startswith("^") and defs[key]["pattern"].endswith("$"), (name, key)
 
 
+@pytest.mark.parametrize("tail", ["\n", "\r", "\x1b[2J", "\x85", "\x07"])
+def test_a_card_name_label_or_board_with_a_control_character_is_a_problem(tail, tmp_path) -> None:
+    """Seeded over the card's one-line fields (title, labels, boards, names, tags): each is a schema problem."""
+    rng = random.Random(hash(tail) % 1000)
+    data = yaml.safe_load(DEMO_CARD.read_text())
+    fields = [("title",), ("variants", 0, "label"), ("datasets", 0, "name")]
+    for parts in rng.sample(fields, len(fields)):
+        bad = yaml.safe_load(DEMO_CARD.read_text())
+        node = bad
+        for key in parts[:-1]:
+            node = node[key]
+        node[parts[-1]] = str(node[parts[-1]]) + tail
+        problems = read_card(tmp_path / "card.yaml", text=json.dumps(bad)).problems  # JSON is YAML, escapes kept
+        assert any("/".join(map(str, parts)) in p for p in problems), (parts, problems)
+
+
 def _registry_with(tmp_path: Path, edit) -> Path:
     data = yaml.safe_load(REGISTRY.read_text())
     edit(data)
@@ -86,13 +103,18 @@ def _artifact(data: dict) -> dict:
 
 
 @pytest.mark.parametrize("tail", ["\n", "\r", "\x1b[31m", "\t", "\x85"])
-@pytest.mark.parametrize("field", ["sha256", "file", "model id", "family", "task"])
+@pytest.mark.parametrize("field", ["sha256", "file", "model id", "family", "task", "title", "license", "source",
+                                   "registry name"])
 def test_a_registry_id_name_or_hash_with_a_control_character_is_refused(field, tail, tmp_path) -> None:
     def edit(data: dict) -> None:
         if field == "model id":
             data["models"]["osnet_demo" + tail] = data["models"].pop("osnet_demo")
-        elif field in ("family", "task"):
-            data["models"]["osnet_demo"][field] += tail
+        elif field == "registry name":
+            data["name"] += tail
+        elif field == "source":
+            _artifact(data)["sources"][0] += tail
+        elif field in ("family", "task", "title", "license"):
+            data["models"]["osnet_demo"][field] = data["models"]["osnet_demo"].get(field, "MIT") + tail
         else:
             _artifact(data)[field] += tail
 
