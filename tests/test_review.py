@@ -196,6 +196,25 @@ def test_validate_reviews_a_readme_in_memory(tmp_path: Path, capsys: pytest.Capt
     assert main(["validate", str(readme)]) == 0
 
 
+def test_an_imported_card_brings_the_findings_of_its_source_on_the_sources_lines(tmp_path: Path, monkeypatch,
+                                                                              capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "up").mkdir()
+    source = tmp_path / "up" / "m.md"
+    source.write_text(card(memory=[mem(total_flash="330.57")]))
+    assert main(["import-card", "up/m.md", "-o", "out/m/"]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--json", "out/m/card.yaml"]) == 1
+    reviewed = [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"] == "readme.total"]
+    assert [(f["file"], f["line"]) for f in reviewed] == [("up/m.md", line_of(source.read_text(), "330.57"))]
+    (tmp_path / "inplace").mkdir()
+    (tmp_path / "inplace" / "README.md").write_text(source.read_text())
+    assert main(["import-card", "inplace/README.md"]) == 0  # in place: the source becomes the rendered README
+    capsys.readouterr()
+    main(["validate", "--json", "inplace/card.yaml"])
+    assert not [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"].startswith("readme.")]
+
+
 @pytest.mark.parametrize("text", ["", "|", "| a |\n|---|\n", "\x00\xff" * 50, "[x](" * 200, "| Model | Inf / sec |\n|-|-|\n| a | 1e999 |",
                                   "[[[[1]]]](#", "| Model | Resolution |\n|-|-|\n| [a](x_256.tflite) | 0x0 |"])
 def test_no_traceback_on_odd_cards(text: str) -> None:

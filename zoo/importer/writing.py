@@ -10,6 +10,7 @@ numbers are compared with its rendering; a table that would lose one is kept ver
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
     assembly = assemble(parse(source), registry)
     if card_path.is_file():
         keep_file_facts(assembly.card, read_card(card_path).data)
-    text = f"# Imported from {source.name} by `zoo import-card`; README.md tables are rendered from it.\n"
+    text = f"# Imported from {_relative(source, card_path.parent)} by `zoo import-card`; README.md tables are rendered from it.\n"
     text += yaml.safe_dump(assembly.card, sort_keys=False, allow_unicode=True, width=120)
     loaded = load_card(card_path, text=text)  # a card that would not validate is refused before writing
     warnings = list(assembly.warnings)
@@ -65,6 +66,27 @@ def import_card(source: Path, card_path: Path, registry: Registry | None, *, for
     # a file is one line, not a traceback.
     write_files({card_path: text, readme_path: rendered})
     return ImportResult(card_path, readme_path, warnings, assembly.kept_as_text)
+
+
+_IMPORTED_FROM = re.compile(r"^# Imported from (?P<source>.+?) by `zoo import-card`")
+
+
+def _relative(source: Path, folder: Path) -> str:
+    """``source`` as seen from the card's folder (``zoo validate`` reviews it there while it is unchanged)."""
+    try:
+        return Path(os.path.relpath(os.path.abspath(source), os.path.abspath(folder))).as_posix()
+    except ValueError:  # another drive
+        return source.name
+
+
+def imported_from(card_path: Path, first_line: str) -> Path | None:
+    """The markdown card a card.yaml says it was imported from (its first line), if it says so.
+
+    >>> imported_from(Path("out/yolo/card.yaml"), "# Imported from ../../up/yolo.md by `zoo import-card`; ...")
+    PosixPath('up/yolo.md')
+    """
+    found = _IMPORTED_FROM.match(first_line)
+    return Path(os.path.normpath(card_path.parent / found.group("source"))) if found else None
 
 
 def import_targets(readmes: list[str | Path], output: str | Path | None) -> list[tuple[Path, Path]]:

@@ -2,7 +2,8 @@
 
 With no paths: the registry, its targets and every card of the zoo (the cards beside a registry that does
 not load are still checked). With paths: card.yaml files (or their folders) by schema and consistency,
-and published markdown cards reviewed as written (``zoo.review.review``). Nothing is written.
+and published markdown cards reviewed as written (``zoo.review.review``); an imported card.yaml whose source
+card is still there as published brings that card's findings, on the source's own lines. Nothing is written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from zoo.cards.card import card_path, read_card
 from zoo.cards.checks import evaluation_gaps, file_problems
 from zoo.catalog.registry import Registry, default_registry_path, load_registry
 from zoo.catalog.targets import load_targets, targets_path
-from zoo.core.errors import ConfigError, InvalidDataError
+from zoo.core.errors import ConfigError, InvalidDataError, ZooError
+from zoo.core.files import read_text
+from zoo.importer.writing import imported_from
 from zoo.core.settings import Settings
 from zoo.review.findings import Finding, finding, from_problem
 from zoo.review.review import is_upstream_markdown, review_markdown
@@ -49,8 +52,20 @@ def validate(paths: list[str | Path], settings: Settings, registry: Registry | N
     findings = [from_problem(p, f"{kind}.schema", path) for path, kind, lines in problems for p in lines]
     findings += [finding(f.file, f.line, "card.evaluable", f.message) for path in card_files
                  for f in map(from_problem, _gaps(path))]
-    findings += [found for path in readmes for found in review_markdown(path)]
-    return findings, len(problems) + len(readmes)
+    sources = [s for s in map(_source_of, card_files) if s is not None and str(s) not in map(str, readmes)]
+    findings += [found for path in [*readmes, *sources] for found in review_markdown(path)]
+    return findings, len(problems) + len(readmes) + len(sources)
+
+
+def _source_of(card_file: Path) -> Path | None:
+    """The published markdown card an imported card.yaml came from, while it is still there as published (an
+    in-place import replaced it with the rendered README, which has nothing of its own to review)."""
+    try:
+        first = read_text(card_file)[0].partition("\n")[0]
+    except (OSError, ZooError):
+        return None  # file_problems reports it
+    source = imported_from(card_file, first)
+    return source if source is not None and is_upstream_markdown(source) else None
 
 
 def _gaps(path: Path) -> list[str]:
