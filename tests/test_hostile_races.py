@@ -5,6 +5,7 @@ Processes are synchronised by pipes (a holder says it holds, a waiter says it wa
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -54,8 +55,10 @@ def test_clean_leaves_an_entry_another_process_is_using(cache: dict) -> None:
     user = _python(USER, cache)
     path = Path(user.stdout.readline().strip())
     cleaned = _zoo("cache", "clean", "--json", env=cache)
-    assert cleaned.returncode == 0 and '"removed": []' in cleaned.stdout.replace("\n", "").replace(" ", "").replace(
-        '"removed":[]', '"removed": []'), cleaned.stdout
+    report = json.loads(cleaned.stdout)
+    assert cleaned.returncode == 0 and report["removed"] == [], cleaned.stdout
+    assert [e["sha256"] for e in report["kept"]] == [DEMO.sha256], report  # and the user is told why
+    assert "another zoo process is using it" in cleaned.stderr
     assert path.exists()
     out, _ = user.communicate("", timeout=120)
     assert out.strip() == "True"  # the user read every byte it was handed

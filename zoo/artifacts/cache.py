@@ -274,10 +274,11 @@ class Cache:
             results.append((entry, ok))
         return results
 
-    def clean(self, model_ids: Sequence[str] | None = None) -> list[Entry]:
+    def clean(self, model_ids: Sequence[str] | None = None, *, kept: list[Entry] | None = None) -> list[Entry]:
         """Remove the blobs serving ``model_ids`` (default: everything, including partial downloads).
 
-        What a running pull holds (its lock) is left alone: cleaning never loses a download in progress.
+        What another zoo process holds is left alone (and added to ``kept``): cleaning never loses a download
+        in progress nor pulls a file from under a command that uses it.
         """
         wanted = set(model_ids or ())
         removed = []
@@ -289,6 +290,8 @@ class Cache:
                     if free:
                         self.remove(entry.sha256)
                         removed.append(entry)
+                    elif kept is not None:
+                        kept.append(entry)
         if not wanted:
             for path in [*(self.root / "partial").glob("*.part"), *(self.root / "partial").glob("*.ranges")]:
                 with self.lock(path.stem, wait=False) as free:

@@ -136,9 +136,14 @@ def cmd_cache_clean(args: argparse.Namespace) -> None:
             close = difflib.get_close_matches(name, known, n=3)
             raise UsageError(f"cache clean {name}: no such model in the registry or the cache"
                              + (f" (did you mean {', '.join(close)}?)" if close else ""))
-    removed = cache.clean(args.model_ids)
+    kept: list = []
+    removed = cache.clean(args.model_ids, kept=kept)
     if args.json:
-        print_json({"cache": str(cache.root), "removed": [_entry_json(e) for e in removed]})
+        print_json({"cache": str(cache.root), "removed": [_entry_json(e) for e in removed],
+                    "kept": [_entry_json(e) for e in kept]})
     else:
         for entry in removed:
             print(f"removed {', '.join(entry.names) or entry.sha256}")
+    for entry in kept:
+        say("note", f"kept {', '.join(entry.names) or entry.sha256}: another zoo process is using it; clean again "
+                    "when it has finished")
