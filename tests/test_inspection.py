@@ -118,3 +118,17 @@ def test_an_offset_past_the_end_is_one_line_never_a_read_elsewhere(where: str, t
     path.write_bytes(data)
     with pytest.raises(ModelFileError, match="malformed or truncated TFLite file"):
         inspect_model(path)
+
+
+def test_a_fifo_named_as_a_model_is_refused_by_the_library_not_read_forever(tmp_path: Path) -> None:
+    """The CLI checks for a regular file first; a script calling the reader directly gets the same refusal."""
+    import os
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "model.tflite"
+    os.mkfifo(fifo)
+    code = ("from zoo.core.errors import ModelFileError\nfrom zoo.model.inspection import read_model\n"
+            f"try:\n    read_model({str(fifo)!r})\nexcept ModelFileError as exc:\n    print(exc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith(f"{fifo}: ") and "regular" in done.stdout, done

@@ -15,7 +15,8 @@ Only the first bytes are read and nothing heavy is imported, so asking costs a `
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -60,18 +61,24 @@ def sniff(head: bytes) -> str | None:
     return ONNX
 
 
-def model_format(path: str | Path) -> str | None:
-    """The format of the file at ``path`` (see ``sniff``); a missing or special file is a ``ModelFileError``."""
-    path = Path(path)
+@contextlib.contextmanager
+def read_errors(path: Path) -> Iterator[None]:
+    """A model file that cannot be read (missing, special, unreadable) is one ``ModelFileError`` naming it."""
     try:
-        with open_regular(path) as fh:
-            head = fh.read(HEAD_BYTES)
+        yield
     except FileNotFoundError:
         raise ModelFileError("no such file", path=path) from None
     except FileAccessError as exc:
         raise ModelFileError(exc.message, path=path) from None
     except OSError as exc:
         raise ModelFileError(f"cannot read: {describe(exc)}", path=path) from None
+
+
+def model_format(path: str | Path) -> str | None:
+    """The format of the file at ``path`` (see ``sniff``); a missing or special file is a ``ModelFileError``."""
+    path = Path(path)
+    with read_errors(path), open_regular(path) as fh:
+        head = fh.read(HEAD_BYTES)
     return sniff(head)
 
 
@@ -84,12 +91,8 @@ def read_once(path: str | Path, memo: dict[tuple[str, int, int, int], Parsed],
     """``parse(path)``, remembered in ``memo`` while the file is unchanged (same size, mtime and inode): a reader
     parses and validates a file once per process. A missing or unreadable file is a one-line ``ModelFileError``."""
     path = Path(path)
-    try:
+    with read_errors(path):
         stat = path.stat()
-    except FileNotFoundError:
-        raise ModelFileError("no such file", path=path) from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read: {describe(exc)}", path=path) from None
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino)
     parsed = memo.get(key)
     if parsed is None or getattr(parsed, "path", path) != path:

@@ -25,8 +25,9 @@ from typing import Any
 
 from zoo.catalog.registry import Artifact, Registry
 from zoo.core.errors import ModelFileError
+from zoo.core.files import read_bytes
 from zoo.model.flatbuffer import IDENTIFIER, read_tflite
-from zoo.model.formats import is_onnx, read_once
+from zoo.model.formats import is_onnx, read_errors, read_once
 from zoo.model.tensors import TensorInfo
 from zoo.model.tflite_enums import BUILTIN_OPERATORS, TENSOR_TYPES
 
@@ -215,12 +216,8 @@ def read_model(path: str | Path) -> ParsedModel:
 def _parse(path: Path) -> ParsedModel:
     from zoo.model.validation import validate_model
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ModelFileError("no such file", path=path) from None
-    except OSError as exc:
-        raise ModelFileError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    with read_errors(path):
+        data = read_bytes(path)  # a regular file only: a FIFO named as a model is refused, not read forever
     with _malformed(path):
         model = _read(path, data)
         problems = validate_model(model, len(data))

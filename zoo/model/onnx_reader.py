@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from zoo.catalog.registry import Registry
-from zoo.core.errors import FileAccessError, ModelFileError, RuntimeMissingError
+from zoo.core.errors import ModelFileError, RuntimeMissingError
 from zoo.core.files import describe, read_bytes
-from zoo.model.formats import read_once
+from zoo.model.formats import read_errors, read_once
 from zoo.model.inspection import ModelInfo
 from zoo.model.tensors import TensorInfo
 
@@ -98,12 +98,8 @@ def _parse(path: Path) -> OnnxModel:
     onnx = onnx_module()
     from google.protobuf.message import DecodeError
 
-    try:
+    with read_errors(path):
         data = read_bytes(path, limit=MAX_MODEL_BYTES)
-    except FileNotFoundError:
-        raise ModelFileError("no such file", path=path) from None
-    except FileAccessError as exc:
-        raise ModelFileError(exc.message, path=path) from None
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
