@@ -235,3 +235,16 @@ def test_no_zoo_found_means_nothing_is_written(tmp_path: Path, capsys, monkeypat
     with pytest.raises(FileAccessError, match="installed files"):
         write_atomic(installed, "x")
     assert not installed.parent.exists()
+
+
+def test_an_add_the_registry_refuses_leaves_no_golden_and_no_card(tmp_path: Path, capsys, monkeypatch) -> None:
+    """All or nothing: the goldens and the card variant are written before the registry edit is checked, so a
+    refused edit (here a source with a control character) must take them back."""
+    zoo(capsys, "init", str(tmp_path / "z"))
+    monkeypatch.chdir(tmp_path / "z")
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "z").rglob("*"))
+    assert main(["add", str(DEMO), "--id", "demo", "--task", "re_identification",
+                 "--source", "https://host/zoo/{file}\x07"]) == 2
+    assert "zoo: error:" in capsys.readouterr().err
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "z").rglob("*") if p.is_file()) == \
+        [p for p in before if (tmp_path / p).is_file()]

@@ -9,6 +9,8 @@ parameters; one that differs says so and needs a card of its own (``--card``).
 
 from __future__ import annotations
 
+import contextlib
+
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +21,7 @@ from zoo.cards.variants import write_variant
 from zoo.catalog.editing import add_model, add_version, expand, registry_file
 from zoo.catalog.registry import Registry, load_registry
 from zoo.core.errors import ConfigError, UsageError
+from zoo.core.files import write_atomic
 from zoo.maintain.goldens import golden_path, write_golden
 from zoo.model.footprint import compute_footprint
 from zoo.model.formats import model_format
@@ -67,23 +70,42 @@ def add_files(registry_path: str | Path, files: Sequence[str | Path], *, model_i
     variant = variant_facts(model_id, tflite, card_data["title"])
     if shared and existing is not None:
         _same_architecture(card_path, variant, model_id, name)
-    goldens = []
+    goldens: list[Path] = []
     artifacts = []
-    for info in facts:
-        art = {"file": info.path.name, "format": info.format, "precision": _precision(info), "size": info.size,
-               "sha256": info.sha256, "sources": _sources(info.path, sources, root, model_id, name)}
-        golden = golden_path(root, model_id, name, info.path.name)
-        write_golden(info.path, golden, expect_sha256=info.sha256)
-        art["golden"] = golden.relative_to(root).as_posix()
-        goldens.append(golden)
-        artifacts.append(art)
-    outcome = write_variant(card_path, variant, card=card_data)
-    if existing is None:
-        add_model(path, model_id, family=card_data["family"], title=card_data["title"], task=card_data["use_case"],
-                  artifacts=artifacts, card=relative_card, license=card_data["license"]["id"], version=version)
-    else:
-        add_version(path, model_id, name, artifacts, card=None if shared else relative_card)
-    return Added(f"{model_id}@{name}", artifacts, card_path, outcome, goldens)
+    card_before = card_path.read_bytes() if card_path.is_file() else None
+    try:  # all or nothing: a registry edit that is refused takes back the goldens and the card it came with
+        for info in facts:
+            art = {"file": info.path.name, "format": info.format, "precision": _precision(info), "size": info.size,
+                   "sha256": info.sha256, "sources": _sources(info.path, sources, root, model_id, name)}
+            golden = golden_path(root, model_id, name, info.path.name)
+            if not golden.exists():
+                goldens.append(golden)
+            write_golden(info.path, golden, expect_sha256=info.sha256)
+            art["golden"] = golden.relative_to(root).as_posix()
+            artifacts.append(art)
+        outcome = write_variant(card_path, variant, card=card_data)
+        if existing is None:
+            add_model(path, model_id, family=card_data["family"], title=card_data["title"],
+                      task=card_data["use_case"], artifacts=artifacts, card=relative_card,
+                      license=card_data["license"]["id"], version=version)
+        else:
+            add_version(path, model_id, name, artifacts, card=None if shared else relative_card)
+    except BaseException:
+        _take_back(goldens, card_path, card_before)
+        raise
+    return Added(f"{model_id}@{name}", artifacts, card_path, outcome,
+                 [golden_path(root, model_id, name, info.path.name) for info in facts])
+
+
+def _take_back(new_goldens: list[Path], card_path: Path, card_before: bytes | None) -> None:
+    """Remove the goldens this run created and put the card back as it was (best effort: the error is the news)."""
+    for golden in new_goldens:
+        golden.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        if card_before is None:
+            card_path.unlink(missing_ok=True)
+        elif card_path.read_bytes() != card_before:
+            write_atomic(card_path, card_before)
 
 
 def _read(path: Path, registry: Registry) -> ModelInfo:
