@@ -242,8 +242,9 @@ def import_card(readme: str | Path, output: str | Path | None = None, *, force: 
                 registry: Registry | str | Path | None = None, settings: Settings | None = None) -> ImportResult:
     """Turn an upstream-style markdown card into ``card.yaml`` plus a README with markers.
 
-    ``output`` is a card.yaml path or a folder (the card goes in ``<folder>/card.yaml``); by default the
-    card is written beside the README. Nothing is replaced without ``force``.
+    ``output`` is a card.yaml path or a folder, as ``zoo import-card -o`` takes it (``<folder>/<card name>/``, or
+    the folder itself when it is named after the card); by default the card is written beside the README.
+    Nothing is replaced without ``force``.
     """
     from zoo.importer.writing import import_card as run, import_targets
 
