@@ -61,3 +61,18 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     for name in ("ZOO_REGISTRY", "ZOO_MIRROR", "ZOO_OFFLINE", "ZOO_STRICT", "CI", "HF_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture(scope="session")
+def demo_test_split(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo card's test split, regenerated from the generator settings its dataset entry records."""
+    from zoo.core.documents import load_yaml
+    from zoo.core.resources import data_dir
+    from zoo.reid import synthetic
+
+    card = load_yaml(data_dir("model_cards") / "osnet_demo" / "card.yaml").data
+    gen = next(d for d in card["datasets"] if d["id"] == "synthetic_reid")["generator"]
+    root = tmp_path_factory.mktemp("demo-test-split")
+    synthetic.write_test_set(root, identities=gen["identities"], gallery_per_identity=gen["gallery_per_identity"],
+                             seed=gen["seed"], size=tuple(gen["size"]))
+    return root

@@ -23,7 +23,6 @@ pytest.importorskip("onnxruntime")
 
 import onnx_builder as ob  # noqa: E402
 from helpers import verify_json  # noqa: E402
-from test_verify_protocols import people  # noqa: E402,F401 - the demo card's test split, as a fixture
 from onnx import numpy_helper, shape_inference  # noqa: E402
 
 from zoo.cli import main  # noqa: E402
@@ -241,9 +240,9 @@ def verify_checks(capsys, *args: str) -> tuple[int, dict[str, list[dict]]]:
     return code, by_id
 
 
-def test_the_onnx_demo_verifies_strictly_and_evaluates_within_the_card_tolerance(capsys, people) -> None:
-    """On the card's synthetic test split (test_verify_protocols.people regenerates it from the card)."""
-    code, checks = verify_checks(capsys, DEMO_QDQ, "--dataset", str(people), "--dataset-id", "synthetic_reid")
+def test_the_onnx_demo_verifies_strictly_and_evaluates_within_the_card_tolerance(capsys, demo_test_split) -> None:
+    """On the card's synthetic test split (the conftest fixture regenerates it from the card)."""
+    code, checks = verify_checks(capsys, DEMO_QDQ, "--dataset", str(demo_test_split), "--dataset-id", "synthetic_reid")
     assert code == 0 and all(c["status"] == "pass" for cs in checks.values() for c in cs if c["severity"] == "error")
     for rule in ("artifact.runs", "artifact.format", "golden", "records.format", "io.input.shape", "parameters.count",
                  "accuracy.mAP", "accuracy.rank1"):

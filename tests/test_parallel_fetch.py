@@ -6,7 +6,6 @@ Every download still ends in one sha256 over every byte in order: the files are 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from httpserver import generated, write_registry

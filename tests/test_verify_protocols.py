@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -22,17 +21,6 @@ from zoo.core.resources import data_dir, load_schema
 DEMO = ("osnet_demo", "--offline")
 
 
-@pytest.fixture(scope="module")
-def people(tmp_path_factory) -> Path:
-    """The demo card's test split, regenerated from the generator its dataset entry records."""
-    card = load_yaml(data_dir("model_cards") / "osnet_demo" / "card.yaml").data
-    gen = next(d for d in card["datasets"] if d["id"] == "synthetic_reid")["generator"]
-    root = tmp_path_factory.mktemp("people")
-    synthetic.write_test_set(root, identities=gen["identities"], gallery_per_identity=gen["gallery_per_identity"],
-                             seed=gen["seed"], size=tuple(gen["size"]))
-    return root
-
-
 def verify_json(capsys, *args: str) -> tuple[int, dict, list[dict]]:
     code = main(["verify", *args, "--json"])
     report = json.loads(capsys.readouterr().out)
@@ -41,9 +29,9 @@ def verify_json(capsys, *args: str) -> tuple[int, dict, list[dict]]:
     return code, model, model["checks"]
 
 
-def test_both_kernel_sets_agreement_and_accuracy_under_each(people, capsys, tmp_path):
+def test_both_kernel_sets_agreement_and_accuracy_under_each(demo_test_split, capsys, tmp_path):
     junit = tmp_path / "verify.xml"
-    args = (*DEMO, "--dataset", str(people), "--dataset-id", "synthetic_reid", "--kernels", "both")
+    args = (*DEMO, "--dataset", str(demo_test_split), "--dataset-id", "synthetic_reid", "--kernels", "both")
     code, model, checks = verify_json(capsys, *args, "--junit", str(junit))
     agreement = next(c for c in checks if c["id"] == "kernels.agreement")["details"]
     assert agreement["cases"] == 3 and agreement["max_steps"] >= 1 and 0 < agreement["differing_share"] < 1
@@ -65,8 +53,8 @@ def test_both_kernel_sets_agreement_and_accuracy_under_each(people, capsys, tmp_
     assert "mAP" in shown and "reference kernels" in shown
 
 
-def test_a_claim_is_not_compared_across_protocols(people, capsys):
-    code, _, checks = verify_json(capsys, *DEMO, "--dataset", str(people), "--dataset-id", "synthetic_reid",
+def test_a_claim_is_not_compared_across_protocols(demo_test_split, capsys):
+    code, _, checks = verify_json(capsys, *DEMO, "--dataset", str(demo_test_split), "--dataset-id", "synthetic_reid",
                                   "--protocol", "st-modelzoo")
     accuracy = [c for c in checks if c["id"].startswith("accuracy")]
     assert code == 0 and not [c for c in accuracy if c["id"] != "accuracy"]  # no figure compared
@@ -75,9 +63,9 @@ def test_a_claim_is_not_compared_across_protocols(people, capsys):
     shown = next(c for c in accuracy if c["severity"] == "info")
     assert shown["details"]["protocol"] == "st-modelzoo" and "mINP" not in shown["details"]["measured"]
     with pytest.raises(SystemExit) as bad:  # argparse's choices: exit 2 with the list
-        main(["verify", *DEMO, "--dataset", str(people), "--dataset-id", "synthetic_reid", "--protocol", "st"])
+        main(["verify", *DEMO, "--dataset", str(demo_test_split), "--dataset-id", "synthetic_reid", "--protocol", "st"])
     assert bad.value.code == 2 and "st-modelzoo-dequantized" in capsys.readouterr().err
-    assert main(["verify", *DEMO, "--dataset", str(people), "--dataset-id", "synthetic_reid", "-v"]) == 0
+    assert main(["verify", *DEMO, "--dataset", str(demo_test_split), "--dataset-id", "synthetic_reid", "-v"]) == 0
     figures = [line for line in capsys.readouterr().out.splitlines() if "accuracy" in line and "measured" in line]
     assert figures and all("(market1501 protocol, optimized kernels)" in line or
                            "; market1501 protocol, optimized kernels)" in line for line in figures)
