@@ -63,6 +63,16 @@ def zoo(*args: str, cwd: Path | None = None, timeout: float = 120, memory: int |
                           cwd=cwd, env={**os.environ, **env}, preexec_fn=limits if memory or preexec else None)
 
 
+def ec_key(path: Path) -> Path:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    return path
+
+
 def one_line_error(result: subprocess.CompletedProcess, code: int) -> str:
     """The failure a user should see: the documented exit code and one ``zoo: error:`` line, no traceback."""
     assert result.returncode == code, (result.returncode, result.stderr)
@@ -264,3 +274,35 @@ def recipe_figure(model_file, dataset):
         first.append(positions[0])
     first = np.array(first)
     return {"mAP": np.mean(aps), **{f"rank{k}": np.mean(first < k) for k in (1, 5, 10)}}
+
+
+# A small upstream-style markdown card; {table} is where a test puts its performance table.
+TINY_CARD = """# Tiny test model
+
+## **Use case** : `Image classification`
+
+## Network information
+
+| Network Information | Value |
+|---|---|
+| Framework | TensorFlow Lite |
+| Provenance | Trained in-house by the zoo tests, no public source |
+
+## Network inputs / outputs
+
+| Input Shape | Description |
+| ----- | ----------- |
+| (1, N, M, 3) | Single NxM RGB image with UINT8 values between 0 and 255 |
+
+| Output Shape | Description |
+| ----- | ----------- |
+| (1, 4+K, F) | FLOAT values where F is the number of anchors and K of classes |
+
+# Performances
+
+### Reference **MCU** figures based on Tiny dataset
+
+{table}
+
+Some prose after the table.
+"""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from test_import_card import _CARD, assert_same_table_numbers
+from helpers import TINY_CARD, assert_same_table_numbers
 from zoo.cli import main
 
 SEED, TABLES = 20261207, 40
@@ -55,7 +55,7 @@ def test_seeded_card_tables_import_with_every_number_or_are_refused_in_one_line(
     for n in range(TABLES):
         folder = tmp_path / f"card{n}"
         folder.mkdir()
-        text = _CARD.format(table=_table(rng))
+        text = TINY_CARD.format(table=_table(rng))
         (folder / "source.md").write_text(text)
         (folder / "README.md").write_text(text)
         code = main(["import-card", str(folder / "README.md")])

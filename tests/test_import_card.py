@@ -14,7 +14,7 @@ from zoo.reid import synthetic
 from zoo.cards.checks import file_problems
 from zoo.cards.card import Card, load_card
 from zoo.cli import main
-from helpers import assert_same_table_numbers, import_round_trip
+from helpers import TINY_CARD, assert_same_table_numbers, import_round_trip
 
 DATA = Path(__file__).resolve().parent / "data" / "cards"
 DEMO_CARD = Path(__file__).resolve().parent.parent / "model_cards" / "osnet_demo" / "card.yaml"
@@ -70,42 +70,13 @@ def test_existing_card_is_not_overwritten_without_force(tmp_path: Path, capsys) 
     assert (out.parent / "README.md").exists()
 
 
-_CARD = """# Tiny test model
-
-## **Use case** : `Image classification`
-
-## Network information
-
-| Network Information | Value |
-|---|---|
-| Framework | TensorFlow Lite |
-| Provenance | Trained in-house by the zoo tests, no public source |
-
-## Network inputs / outputs
-
-| Input Shape | Description |
-| ----- | ----------- |
-| (1, N, M, 3) | Single NxM RGB image with UINT8 values between 0 and 255 |
-
-| Output Shape | Description |
-| ----- | ----------- |
-| (1, 4+K, F) | FLOAT values where F is the number of anchors and K of classes |
-
-# Performances
-
-### Reference **MCU** figures based on Tiny dataset
-
-{table}
-
-Some prose after the table.
-"""
 _LINK = "[tiny](https://example.invalid/tiny_int8.tflite)"
 _HEAD = "| Model | Format | Resolution | Board |"
 
 
 def _fixture(table: str, tmp_path: Path, name: str = "source.md", newline: str = "\n") -> Path:
     path = tmp_path / name
-    path.write_bytes(_CARD.format(table=table.strip()).replace("\n", newline).encode())
+    path.write_bytes(TINY_CARD.format(table=table.strip()).replace("\n", newline).encode())
     return path
 
 
@@ -288,7 +259,7 @@ def test_seeded_mutations_never_traceback_and_never_lose_a_number(tmp_path: Path
 
     rng = random.Random(20261124)
     sources = [(DATA / "classification.md").read_text(), (DATA / "detection.md").read_text(),
-               *(_CARD.format(table=t) for t, _ in IRREGULAR.values())]
+               *(TINY_CARD.format(table=t) for t, _ in IRREGULAR.values())]
     tokens = ["NA", "~", "–", "×", "<br>", "**", "\\*", "|", "\t", "1,234", "1e-3", "%", " KiB", "-", "[x](y)", "---"]
     for n in range(60):
         lines = rng.choice(sources).split("\n")
@@ -366,7 +337,7 @@ def test_a_paper_that_is_neither_link_nor_arxiv_id_stays_a_network_row(tmp_path:
 def test_import_keeps_what_the_card_says(tmp_path: Path, capsys) -> None:
     """What the card writes comes back as written: a plain "Accuracy" is no top-1 (segmentation pixel accuracy),
     kB stays kB, W4A8 stays W4A8, a tensor without a dtype gets none, an empty provenance is no provenance."""
-    text = _CARD.replace("| Provenance | Trained in-house by the zoo tests, no public source |", "| Provenance |  |")
+    text = TINY_CARD.replace("| Provenance | Trained in-house by the zoo tests, no public source |", "| Provenance |  |")
     text = text.replace("with UINT8 values between 0 and 255", "pixels").replace("FLOAT values where", "where")
     table = (f"| Model | Format | Resolution | Series | Weights Flash (kB) | Accuracy (%) |\n|---|---|---|---|---|---|\n"
              f"| {_LINK} | W4A8 | 256x256x3 | STM32N6 | 123.5 | 91.2 |")
@@ -387,6 +358,6 @@ def test_import_keeps_what_the_card_says(tmp_path: Path, capsys) -> None:
 def test_import_into_a_folder_named_after_the_card(tmp_path: Path, capsys) -> None:
     source = tmp_path / "up" / "yolo.md"
     source.parent.mkdir()
-    source.write_text(_CARD.format(table=f"{_HEAD} Inference time (ms) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B | 1.5 |"))
+    source.write_text(TINY_CARD.format(table=f"{_HEAD} Inference time (ms) |\n|---|---|---|---|---|\n| {_LINK} | Int8 | 32x32x3 | B | 1.5 |"))
     assert main(["import-card", str(source), "-o", f"{tmp_path / 'out' / 'yolo'}/"]) == 0
     assert (tmp_path / "out" / "yolo" / "card.yaml").is_file() and not (tmp_path / "out" / "yolo" / "yolo").exists()

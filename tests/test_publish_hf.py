@@ -17,7 +17,7 @@ import hub_standin
 import oci_registry
 import servers
 from conftest import REPO
-from test_publish_oci import ec_key, zoo
+from helpers import ec_key, zoo
 
 MODEL, FILE = "osnet_demo", "osnet_demo_int8.tflite"
 

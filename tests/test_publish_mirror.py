@@ -13,7 +13,7 @@ import yaml
 
 import oci_registry
 from conftest import REPO
-from test_publish_oci import ec_key, zoo
+from helpers import ec_key, zoo
 
 MODEL, FILE = "osnet_demo", "osnet_demo_int8.tflite"
 

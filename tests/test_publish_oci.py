@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 
 import oci_registry
 from conftest import REPO
+from helpers import ec_key, zoo
 
 
 @pytest.fixture(autouse=True)
@@ -35,16 +35,6 @@ def oci(tmp_path_factory: pytest.TempPathFactory) -> Iterator[oci_registry.OciRe
     yield from oci_registry.start(tmp_path_factory.mktemp("oci"))
 
 
-def ec_key(path: Path) -> Path:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    return path
-
-
 @pytest.fixture
 def zoo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, oci: oci_registry.OciRegistry) -> Path:
     """A release team's checkout: the shipped registry, goldens, mirror and cards, and registry credentials."""
@@ -54,12 +44,6 @@ def zoo_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, oci: oci_registry.O
     monkeypatch.setenv("ZOO_OCI_USERNAME", oci_registry.USER)
     monkeypatch.setenv("ZOO_OCI_PASSWORD", oci_registry.PASSWORD)
     return tmp_path
-
-
-def zoo(*args: str, cache: Path | None = None, **env: str) -> subprocess.CompletedProcess:
-    """The zoo command as a release pipeline runs it (``HF_HUB_DISABLE_XET``: the Hub stand-in speaks LFS only)."""
-    env = {**os.environ, "HF_HUB_DISABLE_XET": "1", **({"ZOO_CACHE_DIR": str(cache)} if cache else {}), **env}
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def publish(oci: oci_registry.OciRegistry, key: Path) -> dict:
@@ -108,14 +92,14 @@ def test_published_signed_then_pulled_into_an_empty_cache_from_oci_alone(
 
     oci_only(zoo_dir)
     empty = tmp_path / "empty-cache"
-    pulled = zoo("pull", MODEL, "--json", cache=empty)
+    pulled = zoo("pull", MODEL, "--json", ZOO_CACHE_DIR=str(empty))
     assert pulled.returncode == 0, pulled.stderr
     got = json.loads(pulled.stdout)["artifacts"][0]
     assert got["source"] == source and got["sha256"] == art.sha256
     from zoo.core.files import sha256_file
 
     assert sha256_file(Path(got["path"])) == art.sha256
-    verified = zoo("verify", MODEL, "--json", cache=empty)
+    verified = zoo("verify", MODEL, "--json", ZOO_CACHE_DIR=str(empty))
     report = json.loads(verified.stdout)
     signature = [c for e in report["entries"] for c in e["checks"] if c["id"] == "artifact.signature"]
     assert [c["status"] for c in signature] == ["pass"], signature
@@ -156,7 +140,7 @@ def test_a_changed_layer_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path
     data = bytearray(blob.read_bytes())
     data[1000] ^= 0xFF  # the registry's storage changed behind its back
     blob.write_bytes(bytes(data))
-    line = refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "refused wrong bytes", FILE)
+    line = refused(zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache")), "refused wrong bytes", FILE)
     assert art.sha256 in line
     assert not any((tmp_path / "cache").rglob(FILE))  # nothing handed out, nothing kept
 
@@ -197,7 +181,7 @@ def test_a_changed_signature_is_refused(oci: oci_registry.OciRegistry, zoo_dir: 
     raw[-1] ^= 0x01
     bundle["dsseEnvelope"]["signatures"][0]["sig"] = base64.b64encode(bytes(raw)).decode()
     _replace_signature(oci, digest, json.dumps(bundle).encode(), tmp_path)
-    refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "signature of osnet_demo/osnet_demo_int8.tflite refused",
+    refused(zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache")), "signature of osnet_demo/osnet_demo_int8.tflite refused",
             "not signed by the trusted key")
 
 
@@ -209,7 +193,7 @@ def test_a_signature_over_other_bytes_is_refused(oci: oci_registry.OciRegistry, 
     other.parent.mkdir()
     other.write_bytes(b"another model altogether")
     _replace_signature(oci, digest, _sign_other(other, key, tmp_path), tmp_path)  # the right key, other bytes
-    refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "signed over other bytes")
+    refused(zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache")), "signed over other bytes")
 
 
 def test_the_wrong_key_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, tmp_path: Path) -> None:
@@ -217,11 +201,11 @@ def test_the_wrong_key_is_refused(oci: oci_registry.OciRegistry, zoo_dir: Path, 
 
     publish(oci, ec_key(tmp_path / "release.key"))
     oci_only(zoo_dir)
-    assert zoo("pull", MODEL, cache=tmp_path / "cache").returncode == 0  # verified, and remembered as verified
+    assert zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache")).returncode == 0  # verified, and remembered as verified
     trusted = zoo_dir / "registry" / "keys" / f"{MODEL}.pub"
     trusted.write_bytes(public_key_pem(ec_key(tmp_path / "someone-else.key")))  # the same cache: checked again
-    refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "not signed by the trusted key osnet_demo.pub")
-    verified = zoo("verify", MODEL, "--json", cache=tmp_path / "cache")
+    refused(zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache")), "not signed by the trusted key osnet_demo.pub")
+    verified = zoo("verify", MODEL, "--json", ZOO_CACHE_DIR=str(tmp_path / "cache"))
     assert verified.returncode == 1
     checks = [c for e in json.loads(verified.stdout)["entries"] for c in e["checks"] if c["id"] == "artifact.signature"]
     assert [c["status"] for c in checks] == ["fail"]
@@ -234,7 +218,7 @@ def test_a_trusted_key_that_is_a_fifo_is_one_line_not_a_hang(oci: oci_registry.O
     trusted = zoo_dir / "registry" / "keys" / f"{MODEL}.pub"
     trusted.unlink()
     os.mkfifo(trusted)  # a registry in a pull request names a FIFO as its key
-    result = zoo("pull", MODEL, cache=tmp_path / "cache")
+    result = zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache"))
     assert result.returncode == 2 and "not a regular file" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -248,7 +232,7 @@ def test_an_unsigned_release_is_refused_once_a_key_is_trusted(oci: oci_registry.
     data = yaml.safe_load(path.read_text())
     data["models"][MODEL]["artifacts"][0]["sources"] = json.loads(plain.stdout)["sources"]
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    refused(zoo("pull", MODEL, cache=tmp_path / "cache"), "is unsigned")
+    refused(zoo("pull", MODEL, ZOO_CACHE_DIR=str(tmp_path / "cache")), "is unsigned")
 
 
 def test_a_registry_that_never_answers_is_given_up_in_one_line(tmp_path: Path) -> None:

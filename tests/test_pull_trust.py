@@ -337,7 +337,7 @@ def test_a_command_builds_only_its_own_group_and_every_group_is_listed():
 
 
 def test_on_a_terminal_pull_says_which_source_delivered(tmp_path):
-    from test_pull_cli import on_a_terminal
+    from helpers import on_a_terminal
 
     registry = local_registry(tmp_path)
     shown = on_a_terminal("pull", "gen", "--registry", str(registry))
