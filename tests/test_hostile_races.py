@@ -16,14 +16,13 @@ import pytest
 
 from zoo.catalog.registry import load_registry
 from zoo.demo import bundled_mirror
+from helpers import zoo
 
 MIRROR = str(bundled_mirror())
 DEMO = load_registry().get("osnet_demo").artifact("tflite")
 
 
-def _zoo(*args: str, env: dict, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **env})
+
 
 
 def _python(script: str, env: dict) -> subprocess.Popen[str]:
@@ -34,7 +33,7 @@ def _python(script: str, env: dict) -> subprocess.Popen[str]:
 @pytest.fixture
 def cache(tmp_path: Path) -> dict:
     env = {"ZOO_CACHE_DIR": str(tmp_path / "cache")}
-    assert _zoo("pull", "osnet_demo", "--offline", "--mirror", MIRROR, env=env).returncode == 0
+    assert zoo("pull", "osnet_demo", "--offline", "--mirror", MIRROR, **env).returncode == 0
     return env
 
 
@@ -54,7 +53,7 @@ print(sha256_file(path) == art.sha256, flush=True)
 def test_clean_leaves_an_entry_another_process_is_using(cache: dict) -> None:
     user = _python(USER, cache)
     path = Path(user.stdout.readline().strip())
-    cleaned = _zoo("cache", "clean", "--json", env=cache)
+    cleaned = zoo("cache", "clean", "--json", **cache)
     report = json.loads(cleaned.stdout)
     assert cleaned.returncode == 0 and report["removed"] == [], cleaned.stdout
     assert [e["sha256"] for e in report["kept"]] == [DEMO.sha256], report  # and the user is told why
@@ -62,7 +61,7 @@ def test_clean_leaves_an_entry_another_process_is_using(cache: dict) -> None:
     assert path.exists()
     out, _ = user.communicate("", timeout=120)
     assert out.strip() == "True"  # the user read every byte it was handed
-    again = _zoo("cache", "clean", env=cache)
+    again = zoo("cache", "clean", **cache)
     assert again.returncode == 0 and not path.exists()  # once nobody uses it, clean removes it
 
 
@@ -92,7 +91,7 @@ def test_commands_run_while_the_cache_is_cleaned_over_and_over(command, cache: d
     try:
         assert cleaner.stdout.readline().strip() == "cleaning"
         for _ in range(3):
-            done = _zoo(*command, env=cache)
+            done = zoo(*command, **cache)
             assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
             assert "FAIL" not in done.stdout and "not a loadable model" not in done.stdout
     finally:
@@ -127,9 +126,9 @@ def test_a_lock_wait_says_whom_it_waits_for_and_gives_up_after_its_bound(how: st
             os.kill(holder.pid, signal.SIGSTOP)
         args = ["pull", "osnet_demo", "--offline", "--mirror", MIRROR]
         if how == "environment":
-            done = _zoo(*args, env={**env, "ZOO_LOCK_TIMEOUT": "0.5"}, timeout=60)
+            done = zoo(*args, timeout=60, **env, ZOO_LOCK_TIMEOUT="0.5")
         else:
-            done = _zoo(*args, "--lock-timeout", "0.5", env=env, timeout=60)
+            done = zoo(*args, "--lock-timeout", "0.5", timeout=60, **env)
         assert done.returncode == 3, done.stderr
         lines = done.stderr.strip().splitlines()
         assert lines[0].startswith("zoo: waiting for pid") and f"pid {holder.pid}" in lines[0]
@@ -164,7 +163,7 @@ def test_a_lock_path_that_is_no_regular_file_is_refused_in_one_line(kind: str, t
     else:
         (tmp_path / "elsewhere").write_text("someone else's file\n")
         lock.symlink_to(tmp_path / "elsewhere")
-    done = _zoo("pull", "osnet_demo", "--offline", "--mirror", MIRROR, env=env, timeout=60)
+    done = zoo("pull", "osnet_demo", "--offline", "--mirror", MIRROR, timeout=60, **env)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(f"zoo: error: {lock}")

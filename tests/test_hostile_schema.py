@@ -11,7 +11,6 @@ import os
 import random
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from zoo.core.documents import Document, schema_problems
 from zoo.core.errors import InvalidDataError
 from zoo.core.resources import data_dir, load_schema
 from zoo.core.text import printable, printable_lines
+from helpers import zoo
 
 SCHEMAS = ("registry", "card", "targets")
 REGISTRY = default_registry_path()
@@ -166,9 +166,7 @@ def test_no_figure_anywhere_may_be_nan_or_infinite(source, tmp_path) -> None:
         assert "not a finite number" in refused.value.lines()[0], path
 
 
-def _zoo(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "zoo", *args], capture_output=True, text=True, timeout=120,
-                          cwd=cwd, env={**os.environ, **(env or {})})
+
 
 
 def _one_error_line(result: subprocess.CompletedProcess[str], code: int = 2) -> str:
@@ -186,7 +184,7 @@ def _one_error_line(result: subprocess.CompletedProcess[str], code: int = 2) -> 
 def test_a_path_the_os_refuses_is_one_line_not_a_traceback(command, shape, tmp_path) -> None:
     arg = {"long name": "x" * 300 + ".tflite", "long segment": f"a/{'y' * 256}/card.yaml",
            "long path": "/".join(["z" * 200] * 30) + "/m.tflite"}[shape]
-    result = _zoo(*command[:1], arg, *command[1:], cwd=tmp_path)
+    result = zoo(*command[:1], arg, *command[1:], cwd=tmp_path)
     assert result.returncode in (1, 2), result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
 
@@ -199,10 +197,10 @@ FORGED = ["a\nzoo: error: forged\x1b[31m.tflite", "b\rzoo: ok\x1b]0;title\x07.tf
 def test_an_untrusted_file_name_is_printed_on_one_line_with_its_controls_escaped(name, tmp_path) -> None:
     (tmp_path / name).write_bytes(b"not a model")
     for command in ("inspect", "footprint", "bench"):
-        line = _one_error_line(_zoo(command, name, cwd=tmp_path))
+        line = _one_error_line(zoo(command, name, cwd=tmp_path))
         assert printable(name) in line
     for args in (("verify", name), ("verify", name, "--junit", "v.xml")):  # verify reports it as a failed check
-        result = _zoo(*args, cwd=tmp_path)
+        result = zoo(*args, cwd=tmp_path)
         assert result.returncode == 1 and "Traceback" not in result.stderr
         out = result.stdout + result.stderr
         assert not set("\x1b\r\x9b\u2028\u202e") & set(out) and printable(name) in out
@@ -227,7 +225,7 @@ def test_a_custom_op_name_with_escape_sequences_is_escaped_in_footprint_notes(tm
 
     demo = data_dir("registry") / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
     path = tb.write(tb.with_custom_op(tb.read(demo), "Evil\x1b[2J\nzoo: error: forged"), tmp_path / "custom.tflite")
-    result = _zoo("footprint", str(path), cwd=tmp_path)
+    result = zoo("footprint", str(path), cwd=tmp_path)
     assert "\x1b" not in result.stdout + result.stderr and "zoo: error: forged" not in result.stdout.splitlines()
     assert "Evil\\x1b[2J\\nzoo: error: forged" in result.stdout + result.stderr
 
@@ -237,7 +235,7 @@ def test_a_planted_verdict_for_a_registry_that_breaks_the_schema_is_not_trusted(
     broken = _registry_with(tmp_path, lambda data: data["models"]["osnet_demo"].pop("artifacts"))
     cache = tmp_path / "cache"
     env = {"ZOO_CACHE_DIR": str(cache), "ZOO_REGISTRY": str(broken)}
-    first = _zoo("list", cwd=tmp_path, env=env)
+    first = zoo("list", cwd=tmp_path, **env)
     assert first.returncode == 2 and "artifacts" in first.stderr
     from zoo.core.documents import schema_stamp
     from zoo.core.resources import load_schema
@@ -248,7 +246,7 @@ def test_a_planted_verdict_for_a_registry_that_breaks_the_schema_is_not_trusted(
         stamp.touch()
         stamp.chmod(mode)
         for command in (("list",), ("pull", "osnet_demo")):
-            line = _one_error_line(_zoo(*command, cwd=tmp_path, env=env))
+            line = _one_error_line(zoo(*command, cwd=tmp_path, **env))
             assert "artifacts" in line
 
 
