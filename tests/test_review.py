@@ -178,6 +178,17 @@ def test_links_into_another_use_case() -> None:
         line_of(text, "tasks/pose"), "warning")  # a page in prose may be a pointer: a warning
 
 
+def test_a_label_typo_is_found_whether_or_not_the_link_starts_with_dot_slash() -> None:
+    # two rows, one with "./" and one without: one file; the label the file name spells is the right one
+    typo = mem(label="m_242_tfs", stem="m_224_tfs").replace("](./ST_", "](ST_")
+    text = card(memory=[typo], time=[tim(label="m_224_tfs", stem="m_224_tfs")])
+    assert errors(text) == [(line_of(text, "m_242_tfs"), "readme.label")]
+    renamed = card(memory=[mem(label="Model A", stem="m_224_tfs").replace("](./ST_", "](ST_")],
+                   time=[tim(label="m_224_tfs", stem="m_224_tfs")])
+    assert errors(renamed) == [] and [f.severity for f in review_text("R.md", renamed) if f.rule == "readme.label"] == [
+        "warning"]  # two different names for one file: not provably a typo
+
+
 def test_every_finding_names_a_registered_rule() -> None:
     text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
     assert {f.rule for f in review_text("R.md", text)} <= set(RULES)

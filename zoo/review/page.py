@@ -28,10 +28,20 @@ class Link:
 
     @property
     def url(self) -> str:
-        """The target without a title, angle brackets or query: what the link opens."""
+        """The target without a title, angle brackets, query or leading ``./``: what the link opens, so
+        ``./a/m.tflite`` and ``a/m.tflite`` are one file.
+
+        >>> Link("m", "./a/m.tflite?raw=1", 1, True).url, Link("m", "a/m.tflite", 1, True).url
+        ('a/m.tflite', 'a/m.tflite')
+        """
         target = self.target.strip()
         target = target[1:target.find(">")] if target.startswith("<") and ">" in target else target.split(" ")[0]
-        return target.split("?")[0].split("#")[0] if not target.startswith("#") else target
+        if target.startswith("#"):
+            return target
+        target = target.split("?")[0].split("#")[0]
+        while target.startswith("./"):
+            target = target[2:]
+        return target
 
     @property
     def file_name(self) -> str:

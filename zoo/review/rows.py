@@ -148,16 +148,27 @@ def _same_id(a: str, b: str) -> bool:
     return slug(a) == slug(b)
 
 
+def _norm(label: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", label.lower())
+
+
 def _near(a: str, b: str) -> bool:
-    """Labels a typo apart: equal but for case, spaces, punctuation or one character."""
-    na, nb = re.sub(r"[^a-z0-9]", "", a.lower()), re.sub(r"[^a-z0-9]", "", b.lower())
+    """Labels a typo apart: equal but for case, spaces, punctuation, one character or two swapped neighbours.
+
+    >>> _near("st_gmp_wl_24", "st_gpm_wl_24"), _near("st_gmp_wl_24", "st_gmp_wl_48")
+    (True, False)
+    """
+    na, nb = _norm(a), _norm(b)
     if na == nb:
         return True
     if abs(len(na) - len(nb)) > 1:
         return False
     short, long = sorted((na, nb), key=len)
     if len(short) == len(long):
-        return sum(x != y for x, y in zip(short, long)) == 1
+        diff = [i for i, (x, y) in enumerate(zip(short, long)) if x != y]
+        swapped = len(diff) == 2 and diff[1] == diff[0] + 1 and short[diff[0]] == long[diff[1]] \
+            and short[diff[1]] == long[diff[0]]
+        return len(diff) == 1 or swapped
     return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
@@ -172,11 +183,15 @@ def labels(page: Page) -> Iterator[Finding]:
         counts = Counter(r.label for r in rows)
         if len(counts) < 2:
             continue
-        usual = counts.most_common(1)[0][0]  # on a tie, the first row's label: the later one is reported
+        stem = _norm(rows[0].link.file_name.rsplit(".", 1)[0])  # type: ignore[union-attr]
+        named = [label for label in counts if _norm(label) and _norm(label) in stem]
+        # the label the file name spells, else the most common (on a tie, the first row's: the later is reported)
+        usual = named[0] if len(named) == 1 else counts.most_common(1)[0][0]
         for row in rows:
             if _same_id(row.label, usual):
                 continue  # case, spaces and punctuation only: the importer reads one variant
-            if row.label != usual and (counts[row.label] < counts[usual] or row.line > rows[0].line):
+            by_name = len(named) == 1
+            if row.label != usual and (by_name or counts[row.label] < counts[usual] or row.line > rows[0].line):
                 near = _near(row.label, usual)
                 yield finding(page.path, row.line, "readme.label",
                               f"label {row.label!r} for {row.link.file_name}, which the other rows call {usual!r}"  # type: ignore[union-attr]
