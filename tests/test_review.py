@@ -122,6 +122,12 @@ def test_datasets_of_headings_rows_and_files() -> None:
     assert errors(text) == [(line_of(text, "pascal_voc"), "readme.dataset")]
     esc = card(dataset="ESC-10", memory=[mem(dataset="esc10")])
     assert errors(esc) == []
+    # one file whose dataset cell says COCO in one table and COCO-Person in the other contradicts itself
+    head = "| Model | Dataset | Format | Resolution | Inference time (ms) |\n|---|---|---|---|---|\n"
+    two = (f"### Memory\n\n{head}| {link()} | COCO | Int8 | 224x224x3 | 1 |\n\n"
+           f"### Time\n\n{head}| {link()} | COCO-Person | Int8 | 224x224x3 | 1 |\n")
+    assert errors(card(tail=two)) == [(line_of(card(tail=two), "COCO-Person"), "readme.dataset")]
+    assert errors(card(tail=two.replace("COCO-Person", "coco"))) == []
 
 
 def test_row_labels_typos_and_missing_variants() -> None:

@@ -112,6 +112,17 @@ def same_dataset(a: str, b: str) -> bool:
     return bool(ca and cb and (ca in cb or cb in ca)) or bool(words(a) & words(b)) or not (words(a) and words(b))
 
 
+def _person_subset_differs(a: str, b: str) -> bool:
+    """Two dataset cells of one file where one names COCO's person subset and the other all of COCO: a heading
+    may name the parent data set, but two cells of one file contradict each other.
+
+    >>> _person_subset_differs("COCO", "COCO-Person"), _person_subset_differs("COCO 2017 Person", "coco_person")
+    (True, False)
+    """
+    person = {bool(re.search(r"person", s, re.I)) for s in (a, b)}
+    return len(person) == 2 and bool(re.search(r"coco", a, re.I)) and bool(re.search(r"coco", b, re.I))
+
+
 def _folder_dataset(url: str) -> str | None:
     found = re.search(r"pretrainedmodel_(?:public|custom)_dataset/([^/]+)/", url, re.I)
     return found.group(1) if found else None
@@ -120,7 +131,7 @@ def _folder_dataset(url: str) -> str | None:
 def datasets(page: Page) -> Iterator[Finding]:
     """A heading naming one dataset over rows of another (by their dataset cell or the dataset folder of the
     file they link); one file named with two datasets in different tables."""
-    by_file: dict[str, list[tuple[Row, str]]] = defaultdict(list)
+    by_file: dict[str, list[tuple[Row, str, bool]]] = defaultdict(list)
     for row in page.rows:
         heading = clean_text(row.table.heading).replace("*", "")
         named = heading_dataset(heading) if re.search(r"data\s*set", heading, re.I) else "unspecified"
@@ -133,11 +144,11 @@ def datasets(page: Page) -> Iterator[Finding]:
                           f"{own}; fix the heading or the row")
             continue
         if row.link and (cell or named != "unspecified"):
-            by_file[row.link.url].append((row, cell or named))
+            by_file[row.link.url].append((row, cell or named, bool(cell)))
     for rows in by_file.values():
-        first_row, first = rows[0]
-        for row, name in rows[1:]:
-            if not same_dataset(first, name):
+        first_row, first, first_cell = rows[0]
+        for row, name, is_cell in rows[1:]:
+            if not same_dataset(first, name) or (first_cell and is_cell and _person_subset_differs(first, name)):
                 yield finding(page.path, row.line, "readme.dataset",
                               f"{row.link.file_name} is on {name} here and on {first} on line {first_row.line}; "  # type: ignore[union-attr]
                               "one file is trained on one dataset")
