@@ -195,6 +195,17 @@ def test_a_label_typo_is_found_whether_or_not_the_link_starts_with_dot_slash() -
         "warning"]  # two different names for one file: not provably a typo
 
 
+def test_a_channels_first_size_is_the_same_input_and_ssdlite_cites_mobilenetv2() -> None:
+    ap = "### AP\n\n| Model | Format | Resolution | AP50 |\n| --- | --- | --- | --- |\n" + f"| {link()} | Int8 | 3x224x224 | 35.78 |\n"
+    assert errors(card(memory=[mem()], tail=ap)) == []  # PyTorch's CxHxW of the same 224x224 input
+    wrong = card(memory=[mem()], tail=ap.replace("3x224x224", "3x192x192"))
+    assert errors(wrong) == [(line_of(wrong, "3x192x192"), "readme.resolution")]
+    cited = card(prose="Paper: [SSDLite](https://arxiv.org/abs/1801.04381), [SSD](https://arxiv.org/abs/1801.04381).")
+    assert errors(cited) == [(line_of(cited, "[SSD]"), "readme.link")]
+    assert [f.message for f in review_text("R.md", cited) if f.rule == "readme.link"][0].startswith(
+        "[SSD] opens arXiv 1801.04381, which is mobilenetv2's paper")
+
+
 def test_every_finding_names_a_registered_rule() -> None:
     text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
     assert {f.rule for f in review_text("R.md", text)} <= set(RULES)

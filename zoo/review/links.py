@@ -63,8 +63,9 @@ def _other_use_case(url: str, own: str) -> str | None:
 
 
 #: arXiv ids of the papers model zoo cards cite most, by the name a link label gives them (letters and digits
-#: only): a link labelled with one of these names that opens another of these ids cites the wrong paper.
-PAPERS = {"resnet": "1512.03385", "mobilenet": "1704.04861", "mobilenetv2": "1801.04381", "mobilenetv3": "1905.02244",
+#: only): a link labelled with one of these names that opens another of these ids cites the wrong paper. SSDLite is
+#: introduced in the MobileNetV2 paper (listed first, so that id still reads as MobileNetV2's).
+PAPERS = {"ssdlite": "1801.04381", "resnet": "1512.03385", "mobilenet": "1704.04861", "mobilenetv2": "1801.04381", "mobilenetv3": "1905.02244",
           "mobilenetv4": "2404.10518", "efficientnet": "1905.11946", "efficientnetv2": "2104.00298",
           "osnet": "1905.00953", "yolox": "2107.08430", "ssd": "1512.02325", "squeezenet": "1602.07360",
           "shufflenetv2": "1807.11164", "mnasnet": "1807.11626", "fastdepth": "1903.03273", "densenet": "1608.06993",

@@ -63,6 +63,18 @@ def _tokens(name: str) -> tuple[list[tuple[int, int]], list[int]]:
     return pairs, singles
 
 
+def _hwc(dims: tuple[int, ...] | None) -> tuple[int, ...] | None:
+    """A channels-first size (``3x300x300``, PyTorch's order) as height, width, channels, so it compares with
+    ``300x300x3``.
+
+    >>> _hwc((3, 300, 300)), _hwc((300, 300, 3)), _hwc((1, 512, 1))
+    ((300, 300, 3), (300, 300, 3), (1, 512, 1))
+    """
+    if dims and len(dims) == 3 and dims[0] in (1, 3) and dims[2] not in (1, 3) and min(dims[1:]) >= 8:
+        return (dims[1], dims[2], dims[0])
+    return dims
+
+
 def resolutions(page: Page) -> Iterator[Finding]:
     """A resolution that is cut short (``256x256x``), that the linked file's name contradicts (a ``_256`` file at
     640x640x3), or that another row of the same file contradicts."""
@@ -72,7 +84,7 @@ def resolutions(page: Page) -> Iterator[Finding]:
         if re.fullmatch(r"\(?\s*(\d+\s*[x×]\s*)+\)?", text) or re.match(r"^\s*[x×]\s*\d", text):
             yield finding(page.path, row.line, "readme.resolution", f"resolution {text!r} is cut short; write HxWxC")
             continue
-        dims = parse_resolution(text)
+        dims = _hwc(parse_resolution(text))
         if not dims or row.link is None:
             continue
         name = row.link.file_name
