@@ -206,6 +206,16 @@ def test_a_channels_first_size_is_the_same_input_and_ssdlite_cites_mobilenetv2()
         "[SSD] opens arXiv 1801.04381, which is mobilenetv2's paper")
 
 
+def test_quantization_granularity_against_the_file_name() -> None:
+    head = "### MPU\n\n| Model | Format | Resolution | Quantization | Inference time (ms) |\n|---|---|---|---|---|\n"
+    rows = [f"| {link(stem='m_224', suffix='_int8_pc.tflite')} | Int8 | 224x224x3 | per-channel** | 9.4 |",
+            f"| {link(stem='m_224', suffix='_int8_pt.tflite')} | Int8 | 224x224x3 | per-tensor | 7.9 |",
+            f"| {link(stem='m_224', suffix='_int8_pc.tflite')} | Int8 | 224x224x3 | per-tensor | 8.0 |",
+            f"| {link(stem='m_pt_224', suffix='_qdq_int8.onnx')} | Int8 | 224x224x3 | per-channel | 8.1 |"]
+    text = card(tail=head + "\n".join(rows) + "\n")
+    assert errors(text) == [(line_of(text, "| per-tensor | 8.0"), "readme.format")]  # _pt of PyTorch is no per-tensor
+
+
 def test_every_finding_names_a_registered_rule() -> None:
     text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
     assert {f.rule for f in review_text("R.md", text)} <= set(RULES)

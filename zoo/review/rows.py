@@ -30,6 +30,23 @@ def precision_of_file(name: str) -> str | None:
     return next((p for pattern, p in _FILE_PRECISION if re.search(pattern, low)), None)
 
 
+def _granularity_of_file(name: str) -> str | None:
+    """Per-channel or per-tensor as a quantized file's name says it (``_int8_pc``, ``_quant_pc_``, ``_int8_pt``);
+    a lone ``_pt`` is PyTorch (``dla46c_pt_224``), so per-tensor needs the quantization token before it.
+
+    >>> _granularity_of_file("m_192_int8_pc.tflite"), _granularity_of_file("m_192_int8_pt.tflite")
+    ('channel', 'tensor')
+    >>> _granularity_of_file("yolo_256_quant_pc_uf.tflite"), _granularity_of_file("dla46c_pt_224_qdq_int8.onnx")
+    ('channel', None)
+    """
+    stem = name.rsplit(".", 1)[0].lower()
+    if re.search(r"(?:int8|quant)_pc(?:_|$)", stem):
+        return "channel"
+    if re.search(r"(?:int8|quant)_pt(?:_|$)", stem):
+        return "tensor"
+    return None
+
+
 def precision_of_cell(text: str) -> str | None:
     low = text.lower()
     found = [p for pattern, p in _CELL_PRECISION if re.search(pattern, low)]
@@ -47,6 +64,13 @@ def formats(page: Page) -> Iterator[Finding]:
         if stated and named and stated != named:
             yield finding(page.path, row.line, "readme.format",
                           f"format {cell!r} but the row links {name}, a {named} file; fix the format or the link")
+        granularity = _granularity_of_file(name)
+        for _, quant in row.header_cells(r"^quantization"):
+            said = re.findall(r"per[\s_-]*(tensor|channel)", clean_text(quant).lower())
+            if granularity and len(set(said)) == 1 and said[0] != granularity:
+                yield finding(page.path, row.line, "readme.format",
+                              f"quantization {clean_text(quant)!r} but the row links {name}, a per-{granularity} "
+                              "file; fix the quantization or the link")
         kind = next((ext for pattern, ext in _FRAMEWORK if re.search(pattern, cell.lower())), None)
         suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if kind and suffix in (".onnx", ".tflite") and kind != suffix:
