@@ -124,10 +124,15 @@ def test_datasets_of_headings_rows_and_files() -> None:
     assert errors(esc) == []
     # one file whose dataset cell says COCO in one table and COCO-Person in the other contradicts itself
     head = "| Model | Dataset | Format | Resolution | Inference time (ms) |\n|---|---|---|---|---|\n"
-    two = (f"### Memory\n\n{head}| {link()} | COCO | Int8 | 224x224x3 | 1 |\n\n"
-           f"### Time\n\n{head}| {link()} | COCO-Person | Int8 | 224x224x3 | 1 |\n")
+    two = (f"### Memory\n\n{head}| {link(dataset='coco')} | COCO | Int8 | 224x224x3 | 1 |\n\n"
+           f"### Time\n\n{head}| {link(dataset='coco')} | COCO-Person | Int8 | 224x224x3 | 1 |\n")
     assert errors(card(tail=two)) == [(line_of(card(tail=two), "COCO-Person"), "readme.dataset")]
     assert errors(card(tail=two.replace("COCO-Person", "coco"))) == []
+    # a dataset cell that its own file's folder contradicts (food-10 for a food-101 file) is wrong on that row
+    cut = (f"### Memory\n\n{head}| {link(dataset='food-101')} | food-10 | Int8 | 224x224x3 | 1 |\n\n"
+           f"### Time\n\n{head}| {link(dataset='food-101')} | food-101 | Int8 | 224x224x3 | 1 |\n")
+    assert errors(card(tail=cut)) == [(line_of(card(tail=cut), "| food-10 |"), "readme.dataset")]
+    assert errors(card(tail=cut.replace("| food-10 |", "| Food101 |"))) == []
 
 
 def test_row_labels_typos_and_missing_variants() -> None:

@@ -140,7 +140,12 @@ def same_dataset(a: str, b: str) -> bool:
 
     >>> same_dataset("COCO Person", "coco-person"), same_dataset("ESC-10", "esc10"), same_dataset("COCO", "Pascal VOC")
     (True, True, False)
+    >>> same_dataset("food-10", "food-101"), same_dataset("COCO 2017", "coco"), same_dataset("VOC 2012", "VOC 2007+2012")
+    (False, True, True)
     """
+    numbers = [set(re.findall(r"\d+", s)) for s in (a, b)]
+    if numbers[0] and numbers[1] and not numbers[0] & numbers[1]:
+        return False  # Food-10 is not Food-101, COCO 2014 not COCO 2017
     drop = {"dataset", "data", "set", "the", "st", "public", "custom", "reid"}
     words = lambda s: {w for w in re.findall(r"[a-z0-9]+", s.lower()) if w not in drop and len(w) >= 3}  # noqa: E731
     compact = lambda s: re.sub(r"dataset|[^a-z0-9]", "", s.lower())  # noqa: E731
@@ -174,6 +179,10 @@ def datasets(page: Page) -> Iterator[Finding]:
         cell = row.cell("dataset")
         folder = _folder_dataset(row.link.url) if row.link else None
         own = cell or folder
+        if cell and folder and not same_dataset(cell, folder):
+            yield finding(page.path, row.line, "readme.dataset",
+                          f"this row's dataset is {cell} but its file is in the folder of {folder}; fix one of them")
+            continue
         if named != "unspecified" and own and not same_dataset(named, own):
             yield finding(page.path, row.line, "readme.dataset",
                           f"the section names {named} but this row's {'dataset is' if cell else 'file is in the folder of'} "
