@@ -221,6 +221,13 @@ def test_quantization_granularity_against_the_file_name() -> None:
     assert errors(text) == [(line_of(text, "| per-tensor | 8.0"), "readme.format")]  # _pt of PyTorch is no per-tensor
 
 
+def test_a_sentence_naming_both_quantization_tools_is_no_contradiction() -> None:
+    onnx = card(memory=[mem(suffix="_qdq_int8.onnx")], prose="The models are quantized using tensorflow lite converter.")
+    assert errors(onnx) == [(line_of(onnx, "tensorflow lite converter"), "readme.format")]
+    both = onnx.replace("tensorflow lite converter.", "tensorflow lite converter or ONNX quantizer.")
+    assert errors(both) == []
+
+
 def test_every_finding_names_a_registered_rule() -> None:
     text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
     assert {f.rule for f in review_text("R.md", text)} <= set(RULES)

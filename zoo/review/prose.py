@@ -76,12 +76,16 @@ def tools(page: Page) -> Iterator[Finding]:
     have = quantized.pop()
     claims = ((r"quantiz\w*\s+(?:\w+\s+){0,3}?(?:with|using|by)\s+(?:the\s+)?onnx", "onnx"),
               (r"quantiz\w*\s+(?:\w+\s+){0,3}?(?:with|using|by)\s+(?:the\s+)?(?:tf\s*lite|tensorflow\s*lite|tflite)", "tflite"))
+    names = {"onnx": r"\bonnx\b", "tflite": r"tf\s*lite|tensorflow\s*lite|tflite"}
     for line, text in page.prose():
+        plain = clean_text(text).replace("*", "")
+        if re.search(names[have], plain, re.I):
+            continue  # "with the TFLite converter or the ONNX quantizer" names the linked files' tool too
         for pattern, kind in claims:
-            if kind != have and re.search(pattern, clean_text(text).replace("*", ""), re.I):
+            if kind != have and re.search(pattern, plain, re.I):
                 yield finding(page.path, line, "readme.format",
                               f"says the model is quantized with {'ONNX' if kind == 'onnx' else 'TensorFlow Lite'} "
-                              f"tools, but every model the card links is a .{have} file; fix the sentence")
+                              f"tools, but every quantized model the card links is a .{have} file; fix the sentence")
     for table in page.source.tables:
         if not table.headers or not header_key(table.headers[0]).startswith("network information"):
             continue
@@ -92,7 +96,7 @@ def tools(page: Page) -> Iterator[Finding]:
             said = "onnx" if "onnx" in value else "tflite" if re.search(r"tf\s*lite|tensorflow\s*lite", value) else None
             if said and said != have:
                 yield finding(page.path, table.row_line(n), "readme.format",
-                              f"framework {clean_text(cells[1])!r} but every model the card links is a .{have} file")
+                              f"framework {clean_text(cells[1])!r} but every quantized model the card links is a .{have} file")
 
 
 def io(page: Page) -> Iterator[Finding]:
