@@ -133,6 +133,9 @@ def test_datasets_of_headings_rows_and_files() -> None:
            f"### Time\n\n{head}| {link(dataset='food-101')} | food-101 | Int8 | 224x224x3 | 1 |\n")
     assert errors(card(tail=cut)) == [(line_of(card(tail=cut), "| food-10 |"), "readme.dataset")]
     assert errors(card(tail=cut.replace("| food-10 |", "| Food101 |"))) == []
+    # a heading every row of its table contradicts is the wrong one: one finding, on the heading
+    wrong = card(dataset="Flowers", time=[tim(dataset="cifar10"), tim(label="B", stem="b_224", dataset="cifar10")])
+    assert errors(wrong) == [(line_of(wrong, "based on Flowers"), "readme.dataset")]
 
 
 def test_row_labels_typos_and_missing_variants() -> None:

@@ -173,6 +173,8 @@ def datasets(page: Page) -> Iterator[Finding]:
     """A heading naming one dataset over rows of another (by their dataset cell or the dataset folder of the
     file they link); one file named with two datasets in different tables."""
     by_file: dict[str, list[tuple[Row, str, bool]]] = defaultdict(list)
+    against: dict[int, list[Finding]] = defaultdict(list)  # heading contradictions, by table
+    known: Counter[int] = Counter()  # rows with a dataset of their own, by table
     for row in page.rows:
         heading = clean_text(row.table.heading).replace("*", "")
         named = heading_dataset(heading) if re.search(r"data\s*set", heading, re.I) else "unspecified"
@@ -183,13 +185,23 @@ def datasets(page: Page) -> Iterator[Finding]:
             yield finding(page.path, row.line, "readme.dataset",
                           f"this row's dataset is {cell} but its file is in the folder of {folder}; fix one of them")
             continue
+        known[row.table.start] += bool(own)
         if named != "unspecified" and own and not same_dataset(named, own):
-            yield finding(page.path, row.line, "readme.dataset",
-                          f"the section names {named} but this row's {'dataset is' if cell else 'file is in the folder of'} "
-                          f"{own}; fix the heading or the row")
+            against[row.table.start].append(finding(
+                page.path, row.line, "readme.dataset",
+                f"the section names {named} but this row's {'dataset is' if cell else 'file is in the folder of'} "
+                f"{own}; fix the heading or the row"))
             continue
         if row.link and (cell or named != "unspecified"):
             by_file[row.link.url].append((row, cell or named, bool(cell)))
+    for start, found in against.items():
+        if len(found) >= 2 and len(found) == known[start]:  # every row disagrees: the heading is the wrong one
+            line = _heading_line(page, start)
+            yield finding(page.path, line, "readme.dataset",
+                          f"{found[0].message.split(' but ')[0]} but none of the {len(found)} rows under it is on that "
+                          "dataset; fix the heading")
+        else:
+            yield from found
     for rows in by_file.values():
         first_row, first, first_cell = rows[0]
         for row, name, is_cell in rows[1:]:
@@ -197,6 +209,14 @@ def datasets(page: Page) -> Iterator[Finding]:
                 yield finding(page.path, row.line, "readme.dataset",
                               f"{row.link.file_name} is on {name} here and on {first} on line {first_row.line}; "  # type: ignore[union-attr]
                               "one file is trained on one dataset")
+
+
+def _heading_line(page: Page, start: int) -> int:
+    """1-based line of the heading above the table whose header is at 0-based ``start`` (the header's if none)."""
+    for n in range(start - 1, -1, -1):
+        if page.lines[n].lstrip().startswith("#") and n not in page.code:
+            return n + 1
+    return start + 1
 
 
 def _same_id(a: str, b: str) -> bool:
