@@ -66,6 +66,9 @@ def test_totals_against_their_parts_at_the_printed_precision() -> None:
     assert errors(text) == [(line_of(text, "330.57"), "readme.total")]
     kb = card(total="kB", memory=[mem()])  # a kB column holding the KiB sum of KiB parts
     assert errors(kb) == [(line_of(kb, "110.5"), "readme.unit")]
+    # every row of the column shows it: the header is what is wrong, one error there
+    kb2 = card(total="kB", memory=[mem(), mem(label="M 224 b", stem="m_224_b")])
+    assert errors(kb2) == [(line_of(kb2, "Total RAM (kB)"), "readme.unit")]
 
 
 def test_a_rate_no_time_in_its_rounding_gives() -> None:

@@ -4,6 +4,7 @@ against times, units a column states against what its cells hold."""
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 
 from zoo.cards.units import UNIT_SPELLINGS, inferences_per_second
@@ -39,13 +40,17 @@ def _kilo(unit: str | None) -> str | None:
 
 def totals(page: Page) -> Iterator[Finding]:
     """Total RAM = activations + runtime RAM, total flash = weights + code flash, within the printed rounding; a
-    total in kB that is the KiB sum of its parts is a unit error."""
+    total in kB that is the KiB sum of its parts is a unit error (once, on the header, when every row of the column
+    shows it: the header is what is wrong)."""
+    unit_errors: dict[tuple[int, str, str, str], list[Finding]] = defaultdict(list)
+    checked: Counter[tuple[int, str]] = Counter()
     for row in page.rows:
         for total_name, parts_patterns in _TOTALS.items():
             total = _figure(row, rf"^{total_name}")
             parts = [_figure(row, p) for p in parts_patterns]
             if total is None or None in parts:
                 continue
+            checked[(row.table.start, total[3])] += 1
             low, high = sum(p[0] for p in parts), sum(p[1] for p in parts)  # type: ignore[index]
             units = {_kilo(p[2]) for p in parts}  # type: ignore[index]
             shown = " + ".join(clean_text(row.cells[next(c.index for c in row.cols if c.header == p[3])])
@@ -53,9 +58,10 @@ def totals(page: Page) -> Iterator[Finding]:
             fits = total[1] >= low - 1e-9 and total[0] <= high + 1e-9
             if len(units) == 1 and (part_unit := units.pop()) and _kilo(total[2]) and _kilo(total[2]) != part_unit:
                 if fits:
-                    yield finding(page.path, row.line, "readme.unit",
-                                  f"{total[3]} holds {shown} added in {part_unit} but says {_kilo(total[2])}; "
-                                  f"label the column {part_unit} or convert its figures")
+                    unit_errors[(row.table.start, total[3], part_unit, _kilo(total[2]) or "")].append(finding(
+                        page.path, row.line, "readme.unit",
+                        f"{total[3]} holds {shown} added in {part_unit} but says {_kilo(total[2])}; "
+                        f"label the column {part_unit} or convert its figures"))
                     continue
                 factor = 1024 / 1000 if part_unit == "KiB" else 1000 / 1024
                 low, high = low * factor, high * factor
@@ -64,6 +70,13 @@ def totals(page: Page) -> Iterator[Finding]:
                 yield finding(page.path, row.line, "readme.total",
                               f"{total[3]} {clean_text(row.cells[next(c.index for c in row.cols if c.header == total[3])])}"
                               f" is not {shown} (= {_sum_text(parts)}); fix the total or a part")
+    for (start, header, part_unit, said), found in unit_errors.items():
+        if len(found) >= 2 and len(found) == checked[(start, header)]:
+            yield finding(page.path, start + 1, "readme.unit",
+                          f"{header} holds the {part_unit} sum of its parts in all {len(found)} rows but says {said}; "
+                          f"label the column {part_unit} or convert its figures")
+        else:
+            yield from found
 
 
 def _sum_text(parts: list) -> str:
