@@ -91,6 +91,15 @@ def test_links_citations_and_arxiv_ids() -> None:
                             (line_of(text, "Repository"), "readme.link")]
 
 
+def test_reference_anchors_are_no_titles_and_end_at_the_next_reference() -> None:
+    refs = ("<a id=\"1\">[1]</a> - **Dataset**: Imagenet (ILSVRC 2012) — https://www.image-net.org/\n\n"
+            "<a id=\"2\">[2]</a> - **Model**: M — https://arxiv.org/abs/2601.05364\n")
+    assert errors(card(prose="(source: https://arxiv.org/abs/2601.05364)", tail=refs)) == []
+    two = card(tail='<a id="1">[1]</a> "Deep Residual Learning for Images" https://arxiv.org/abs/1512.03385\n\n'
+                    '<a id="2">[2]</a> "Searching for MobileNetV3 models" https://arxiv.org/abs/1512.03385\n')
+    assert errors(two) == [(line_of(two, "Searching"), "readme.arxiv")]  # one id under two titles is still found
+
+
 def test_a_link_naming_one_paper_and_opening_another() -> None:
     text = card(prose="Papers: [ResNet](https://arxiv.org/abs/1801.04381), [MobileNet v2](https://arxiv.org/pdf/1801.04381.pdf), "
                       "[MobileNet](https://arxiv.org/abs/1704.04861).")

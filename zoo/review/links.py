@@ -182,7 +182,12 @@ def _reference_titles(page: Page) -> dict[str, dict[str, int]]:
     for n, text in enumerate(page.lines):
         if not _ANCHOR.search(text):
             continue
-        block = " ".join(page.lines[n:n + 3])
+        lines = [page.lines[n]]
+        for following in page.lines[n + 1:n + 3]:
+            if _ANCHOR.search(following):
+                break  # the next reference starts: its id is not this one's
+            lines.append(following)
+        block = re.sub(r"<[^>]*>", " ", " ".join(lines))  # the anchor's id="1" quotes are no title
         title = re.search(r"[\"“]([^\"”]{8,})[\"”]", block)
         found = _ARXIV.search(block)
         if title and found:
