@@ -243,6 +243,14 @@ def test_a_sentence_naming_both_quantization_tools_is_no_contradiction() -> None
     assert errors(both) == []
 
 
+def test_a_row_broken_over_two_lines_is_not_read_as_a_model() -> None:
+    head = "### Time based on COCO dataset\n\n| Model | Dataset | Format | Board | Execution Engine | Inference time (ms) |\n|---|---|---|---|---|---|\n"
+    broken = (f"| {link(dataset='coco')} | COCO | Int8 | STM32N6570-DK | NPU/MCU | 5.99 |\n"
+              f"| {link(label='B', stem='b_224', dataset='coco')} | COCO | \nSTM32N6570-DK | NPU/MCU | 17.99 |\n")
+    text = card(tail=head + broken)
+    assert errors(text) == []  # "NPU/MCU" on the continuation line is no dataset
+
+
 def test_every_finding_names_a_registered_rule() -> None:
     text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
     assert {f.rule for f in review_text("R.md", text)} <= set(RULES)

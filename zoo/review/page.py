@@ -127,9 +127,13 @@ class Page:
             model = next((c for c in cols if c.role == "model"), None)
             if model is None:
                 continue
+            padded = {int(r.split(":", 1)[0]) for r in table.repairs if "padded" in r and r[:1].isdigit()}
+            linked = any(links_in(cells[model.index]) for cells in table.rows)
             for n, cells in enumerate(table.rows):
                 text = cells[model.index]
                 found = links_in(text)
+                if not found and linked and table.row_line(n) in padded:
+                    continue  # the rest of a row broken over two lines: its cells are not in their columns
                 link = Link(found[0][0], found[0][1], table.row_line(n), True) if found else None
                 label = clean_text(link.label if link else text)
                 out.append(Row(table, cols, cells, table.row_line(n), link, label))
