@@ -100,6 +100,14 @@ def test_reference_anchors_are_no_titles_and_end_at_the_next_reference() -> None
     assert errors(two) == [(line_of(two, "Searching"), "readme.arxiv")]  # one id under two titles is still found
 
 
+def test_a_licence_link_naming_one_licence_and_opening_another() -> None:
+    text = card(prose="License [CC0 4.0](https://creativecommons.org/licenses/by/4.0/), "
+                      "[CC BY 4.0](https://creativecommons.org/licenses/by/4.0/legalcode), "
+                      "[CC0 1.0](https://creativecommons.org/publicdomain/zero/1.0/), "
+                      "[CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/) and [License](http://x.org/l.html).")
+    assert errors(text) == [(line_of(text, "CC0 4.0"), "readme.link")]
+
+
 def test_a_link_naming_one_paper_and_opening_another() -> None:
     text = card(prose="Papers: [ResNet](https://arxiv.org/abs/1801.04381), [MobileNet v2](https://arxiv.org/pdf/1801.04381.pdf), "
                       "[MobileNet](https://arxiv.org/abs/1704.04861).")

@@ -196,8 +196,8 @@ def _reference_titles(page: Page) -> dict[str, dict[str, int]]:
 
 
 def targets(page: Page) -> Iterator[Finding]:
-    """A link labelled with one dataset's name that opens another dataset's site; a link into another use case's
-    folder (a model row: error; prose: warning)."""
+    """A link labelled with one dataset's name that opens another dataset's site, or with one Creative Commons licence
+    that opens another's; a link into another use case's folder (a model row: error; prose: warning)."""
     own = use_case_folder(page.source.use_case)
     for link in page.links:
         url = link.url.lower()
@@ -207,6 +207,11 @@ def targets(page: Page) -> Iterator[Finding]:
             yield finding(page.path, link.line, "readme.link",
                           f"link [{link.label}] names {named[0]} but opens {hosts[0]}'s page ({link.url}); "
                           "link the dataset the label names")
+        said, opens = _licence_of_label(link.label), _licence_of_url(url)
+        if said and opens and said != opens:
+            yield finding(page.path, link.line, "readme.link",
+                          f"link [{link.label}] names the {_cc(said)} licence but opens {_cc(opens)}'s "
+                          f"({link.url}); link the licence the label names")
         if own is None or link.target.startswith("#"):
             continue
         other = _other_use_case(url, own)
@@ -214,3 +219,30 @@ def targets(page: Page) -> Iterator[Finding]:
             yield finding(page.path, link.line, "readme.use_case",
                           f"a {own.replace('_', ' ')} card links a {other.replace('_', ' ')} model or page "
                           f"({link.url}); link this use case's", None if link.in_table else Severity.WARNING)
+
+
+def _cc(licence: str) -> str:
+    return "CC0" if licence == "zero" else f"CC {licence.upper()}"
+
+
+def _licence_of_label(label: str) -> str | None:
+    """The Creative Commons licence a link label names.
+
+    >>> _licence_of_label("CC0 4.0"), _licence_of_label("CC BY 4.0"), _licence_of_label("CC BY-NC-SA 4.0"), _licence_of_label("MIT")
+    ('zero', 'by', 'by-nc-sa', None)
+    """
+    low = label.lower()
+    if re.search(r"\bcc\s*0\b|\bcc[\s-]+zero\b", low):
+        return "zero"
+    found = re.search(r"\bcc[\s-]+by((?:[\s-]+(?:nc|sa|nd)\b)*)", low)
+    return "by" + "".join("-" + p for p in re.findall(r"nc|sa|nd", found.group(1))) if found else None
+
+
+def _licence_of_url(url: str) -> str | None:
+    """The Creative Commons licence a creativecommons.org address opens.
+
+    >>> _licence_of_url("https://creativecommons.org/licenses/by/4.0/legalcode"), _licence_of_url("https://creativecommons.org/publicdomain/zero/1.0/")
+    ('by', 'zero')
+    """
+    found = re.search(r"creativecommons\.org/(?:licenses/([a-z-]+)|publicdomain/(zero))", url.lower())
+    return (found.group(1) or found.group(2)) if found else None
