@@ -259,6 +259,14 @@ def test_a_row_broken_over_two_lines_is_not_read_as_a_model() -> None:
     assert errors(text) == []  # "NPU/MCU" on the continuation line is no dataset
 
 
+def test_a_model_missing_from_one_table_is_the_file_its_rows_link() -> None:
+    acc = "### Accuracy\n\n| Model | Format | Resolution | Top 1 Accuracy |\n|---|---|---|---|\n"
+    rows = [tim(label="A", stem="a_224"), tim(label="B", stem="b_224")]
+    short = acc + "\n".join(f"| {link(label=n, stem=s)} | Int8 | 224x224x3 | 70 % |" for n, s in (("A", "a_224"), ("B short", "b_224")))
+    text = card(memory=[mem(label="A", stem="a_224")], time=rows, tail=short + "\n")
+    assert errors(text) == [(line_of(text, "| Model | Format | Resolution | Series"), "readme.label")]  # B has no memory row
+
+
 def test_every_finding_names_a_registered_rule() -> None:
     text = card(memory=[mem(total_flash="1")], time=[tim(rate="9")])
     assert {f.rule for f in review_text("R.md", text)} <= set(RULES)

@@ -304,13 +304,19 @@ def _file_multiplier(name: str) -> float | None:
 
 
 def _missing(page: Page) -> Iterator[Finding]:
+    """A model one memory or time table lacks while every other table lists it: a model is the file its rows link
+    (so ``sqnxt_x100_pt`` in the accuracy table and ``sqnxt_x100_pt_224`` in the time table are one model), or its
+    label when the row links nothing."""
     tables: dict[int, tuple[str, str, set[str]]] = {}
+    names: dict[str, str] = {}
     for row in page.rows:
         heading = clean_text(row.table.heading).replace("*", "").lower()
         target = re.search(r"\b(npu|mcu|mpu|gpu)\b", heading)
         kind = "memory" if re.search(r"memory|footprint", heading) else "time" if re.search(r"inference time", heading) else ""
         entry = tables.setdefault(row.table.start, (kind, target.group(1) if target else "", set()))
-        entry[2].add(re.sub(r"[^a-z0-9]", "", row.label.lower()))
+        key = row.link.url if row.link else re.sub(r"[^a-z0-9]", "", row.label.lower())
+        names.setdefault(key, row.link.file_name if row.link else row.label)
+        entry[2].add(key)
     every = [labels for _, _, labels in tables.values()]
     for start, (kind, target, have) in tables.items():
         if not kind:
@@ -321,4 +327,4 @@ def _missing(page: Page) -> Iterator[Finding]:
                 if sum(label in labels for labels in every) == len(every) - 1 and len(every) >= 3:
                     yield finding(page.path, start + 1, "readme.label",
                                   f"the {target.upper() or ''} {kind} table lists no row for a model every other "
-                                  f"table lists ({label!r}); add its row or drop it everywhere")
+                                  f"table lists ({names[label]!r}); add its row or drop it everywhere")
