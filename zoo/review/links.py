@@ -217,7 +217,7 @@ def targets(page: Page) -> Iterator[Finding]:
         other = _other_use_case(url, own)
         if other:
             yield finding(page.path, link.line, "readme.use_case",
-                          f"a {own.replace('_', ' ')} card links a {other.replace('_', ' ')} model or page "
+                          f"this {own.replace('_', ' ')} card links a model or page of {other.replace('_', ' ')} "
                           f"({link.url}); link this use case's", None if link.in_table else Severity.WARNING)
 
 

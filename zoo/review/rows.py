@@ -63,7 +63,7 @@ def formats(page: Page) -> Iterator[Finding]:
         stated, named = precision_of_cell(cell), precision_of_file(name)
         if stated and named and stated != named:
             yield finding(page.path, row.line, "readme.format",
-                          f"format {cell!r} but the row links {name}, a {named} file; fix the format or the link")
+                          f"format {cell!r} but the row links {name}, whose file is {named}; fix the format or the link")
         granularity = _granularity_of_file(name)
         for _, quant in row.header_cells(r"^quantization"):
             said = re.findall(r"per[\s_-]*(tensor|channel)", clean_text(quant).lower())
@@ -75,7 +75,7 @@ def formats(page: Page) -> Iterator[Finding]:
         suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if kind and suffix in (".onnx", ".tflite") and kind != suffix:
             yield finding(page.path, row.line, "readme.format",
-                          f"format {cell!r} but the row links {name}, a {suffix} file; fix the format or the link")
+                          f"format {cell!r} but the row links {name}, whose file is {suffix}; fix the format or the link")
 
 
 def _tokens(name: str) -> tuple[list[tuple[int, int]], list[int]]:
