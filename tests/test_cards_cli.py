@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import DEMO_FILE
 
 from zoo.cli import main
 
@@ -81,14 +82,20 @@ def test_render_check_skips_other_readmes_and_reports_every_card(tmp_path: Path,
     assert "25,679" in capsys.readouterr().out  # the diff shows the stale figure
 
 
-def test_a_region_the_readme_does_not_show_is_a_warning_naming_it(tmp_path: Path, capsys) -> None:
-    """Finding 6: records without a region in the README were skipped silently."""
+def _demo_card_without(tmp_path: Path, region: str) -> Path:
+    """A copy of the demo card whose README lacks the generated region ``region``."""
     card = tmp_path / "demo"
     shutil.copytree(REPO / "model_cards" / "osnet_demo", card)
     readme = card / "README.md"
     text = readme.read_text()
-    start, end = text.index("<!-- zoo:begin name=io -->"), text.index("<!-- zoo:end name=io -->")
-    readme.write_text(text[:start] + text[end + len("<!-- zoo:end name=io -->"):])
+    begin, end = f"<!-- zoo:begin name={region} -->", f"<!-- zoo:end name={region} -->"
+    readme.write_text(text[:text.index(begin)] + text[text.index(end) + len(end):])
+    return card
+
+
+def test_a_region_the_readme_does_not_show_is_a_warning_naming_it(tmp_path: Path, capsys) -> None:
+    """Finding 6: records without a region in the README were skipped silently."""
+    card = _demo_card_without(tmp_path, "io")
     assert main(["render-card", "--check", str(card)]) == 0
     err = capsys.readouterr().err
     assert "region 'io' that the README does not show; add <!-- zoo:begin name=io -->" in err
@@ -109,8 +116,7 @@ def test_a_card_claiming_accuracy_without_what_evaluate_needs_is_a_warning_namin
     assert f"{card}:" in out and "warning" in out and "no preprocessing resize" in out and "height: 128, width: 64" in out
     dataset = tmp_path / "empty"
     dataset.mkdir()
-    demo = REPO / "registry" / "mirror" / "osnet_demo" / "osnet_demo_int8.tflite"
-    assert main(["evaluate", str(demo), "--card", str(card), "--dataset", str(dataset)]) == 2
+    assert main(["evaluate", str(DEMO_FILE), "--card", str(card), "--dataset", str(dataset)]) == 2
     assert f"{card}: preprocessing: missing or malformed 'resize'" in capsys.readouterr().err
 
 
@@ -118,12 +124,7 @@ def test_render_footprint_on_a_readme_without_its_region_says_so(tmp_path: Path,
     """Finding 6: `render-card --footprint` on a card whose README has no footprint region was skipped silently."""
     from zoo.demo import bundled_mirror
 
-    card = tmp_path / "demo"
-    shutil.copytree(REPO / "model_cards" / "osnet_demo", card)
-    readme = card / "README.md"
-    text = readme.read_text()
-    start, end = text.index("<!-- zoo:begin name=footprint -->"), text.index("<!-- zoo:end name=footprint -->")
-    readme.write_text(text[:start] + text[end + len("<!-- zoo:end name=footprint -->"):])
+    card = _demo_card_without(tmp_path, "footprint")
     assert main(["render-card", "--footprint", str(card), "--mirror", str(bundled_mirror()), "--offline"]) == 0
     assert "region 'footprint' that the README does not show" in capsys.readouterr().err
 
